@@ -1,0 +1,34 @@
+# Two commands for a newcomer: `make demo` and `make test`. Both set up .venv first.
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.iotstream-installed
+export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
+
+.PHONY: setup demo test lint typecheck unit bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml scripts/setup.sh
+	VENV=$(VENV) bash scripts/setup.sh
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/iotstream demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy iot_policies iot_rules localcore clients lambdas bench
+
+unit: $(STAMP)
+	$(VENV)/bin/pytest -q
+
+test: lint typecheck unit
+
+bench: $(STAMP)
+	$(PY) -m bench.broker
+
+clean:
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -1,0 +1,68 @@
+"""The `iotstream` command: each subcommand lives in its own module and is imported on demand."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+from typing import Protocol
+
+# subcommand name -> (module, one-line help). Each module defines `configure(parser)` and `run(args) -> int`.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "up": ("clients.cli.up", "start the whole local stack (localcore) in the foreground"),
+    "demo": ("clients.cli.demo", "the main job: local stack, a user, a streamed answer from the embedded model"),
+    "policy": ("clients.cli.policy", "evaluate IoT policies: would this identity be allowed this action?"),
+    "rules": ("clients.cli.rules", "evaluate a topic rule's SQL on a topic and payload"),
+    "chat": ("clients.cli.chat", "terminal chat against the local stack or AWS"),
+    "dashboard": ("clients.cli.dashboard", "live view of every stream (broadcast)"),
+}
+
+
+class _Subcommand(Protocol):
+    def configure(self, parser: argparse.ArgumentParser) -> None: ...
+
+    def run(self, args: argparse.Namespace) -> int: ...
+
+
+def _load(name: str) -> _Subcommand | None:
+    module_name, _ = SUBCOMMANDS[name]
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name == module_name:
+            return None
+        raise
+    return module  # type: ignore[return-value]
+
+
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The full parser; with `only`, import just that subcommand (fast start-up)."""
+    parser = argparse.ArgumentParser(prog="iotstream", description=__doc__)
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (_, help_text) in SUBCOMMANDS.items():
+        sub_parser = sub.add_parser(name, help=help_text, description=help_text)
+        if only is None or only == name:
+            module = _load(name)
+            if module is not None:
+                module.configure(sub_parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    only = args_list[0] if args_list and args_list[0] in SUBCOMMANDS else None
+    parser = build_parser(only)
+    args = parser.parse_args(args_list)
+    if args.command is None:
+        parser.print_help()
+        return 2
+    module = _load(args.command)
+    if module is None:
+        print(f"iotstream {args.command}: not available in this version yet", file=sys.stderr)
+        return 2
+    return module.run(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""IoT policy documents (JSON with ${...} variables) and their evaluator, with AWS IoT Core semantics."""

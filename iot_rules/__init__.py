@@ -1,0 +1,1 @@
+"""Topic-rule definitions as data, read by CDK and by localcore."""

@@ -1,0 +1,1 @@
+"""pytest plugin: fixtures that give users a running localcore (filled in by the rules issue)."""
