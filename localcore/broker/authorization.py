@@ -1,0 +1,88 @@
+"""The seam where identity plugs into the broker: authenticate at CONNECT, then decide every action.
+
+The broker calls `Authenticator.authenticate` once per CONNECT and keeps the returned `Authority` for the
+connection; it then asks `Authority.decide` for iot:Connect, iot:Publish, iot:RetainPublish,
+iot:Subscribe and, on every delivery, iot:Receive. Resources are plain names (client id, topic, topic
+filter); the authority builds ARNs. Every denial is logged by the broker with the decision's reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from iot_policies.evaluator import Decision
+from localcore.errors import LocalcoreError
+
+Transport = Literal["tcp", "tls", "ws"]
+
+
+@dataclass(frozen=True)
+class ConnectRequest:
+    """What the broker knows about a client at CONNECT time."""
+
+    client_id: str
+    username: str | None
+    password: bytes | None
+    transport: Transport
+    source_ip: str
+    protocol_level: int  # 4 = MQTT 3.1.1, 5 = MQTT 5.0
+    clean_start: bool
+    has_will: bool = False
+    will_retain: bool = False
+    # Whatever the WebSocket handshake verifier returned (verified SigV4 credentials), else None.
+    handshake_principal: object | None = None
+
+
+class Authority(Protocol):
+    """The policy view of one connected principal."""
+
+    @property
+    def principal_id(self) -> str:
+        """Stable id for logs and the rules engine's principal()."""
+        ...
+
+    def decide(self, action: str, resource: str) -> Decision:
+        """Decide `action` (e.g. "iot:Publish") on a client id, topic or topic filter."""
+        ...
+
+
+class ConnectRefused(LocalcoreError):
+    """Authentication failed: CONNACK with `reason_code` (MQTT 5) or its 3.1.1 equivalent, then close."""
+
+    def __init__(self, reason_code: int, reason: str) -> None:
+        super().__init__(reason)
+        self.reason_code = reason_code
+        self.reason = reason
+
+
+class Authenticator(Protocol):
+    """Turns a CONNECT into an Authority, or refuses it with ConnectRefused."""
+
+    def authenticate(self, request: ConnectRequest) -> Authority: ...
+
+
+class HandshakeRejected(LocalcoreError):
+    """The WebSocket upgrade is refused with an HTTP status (403 for a bad SigV4 signature)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+class HandshakeVerifier(Protocol):
+    """Checks the WebSocket upgrade request before any MQTT byte (SigV4 presigned URL in AWS)."""
+
+    def verify(self, path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> object | None: ...
+
+
+@dataclass
+class AllowAll:
+    """An authority that allows everything: for internal clients and benchmarks' reference runs."""
+
+    principal_id: str = "localcore"
+
+    def decide(self, action: str, resource: str) -> Decision:
+        return Decision(allowed=True, action=action, resource=resource, reason="allow-all authority")
