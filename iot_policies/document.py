@@ -21,6 +21,7 @@ from iot_policies.errors import PolicyDocumentError
 from iot_policies.matching import Matcher, Pattern, glob_regex
 
 MAX_POLICY_CHARS = 2048
+_ACTION_CACHE_LIMIT = 256
 VERSIONS = ("2012-10-17", "2008-10-17")
 Effect = Literal["Allow", "Deny"]
 
@@ -70,13 +71,15 @@ class Statement:
     def conditions_hold(self, lookup: Lookup, multi: MultiLookup) -> bool:
         return all(condition.holds(lookup, multi) for condition in self.conditions)
 
+    def covers(self, resource: str, lookup: Lookup, multi: MultiLookup) -> bool:
+        """Resource and conditions match (the action was already checked)."""
+        return self.matches_resource(resource, lookup) and (
+            not self.conditions or self.conditions_hold(lookup, multi)
+        )
+
     def applies(self, action: str, resource: str, lookup: Lookup, multi: MultiLookup) -> bool:
         """Does this statement cover the request (lower-case `action`, full resource ARN)?"""
-        return (
-            self.matches_action(action)
-            and self.matches_resource(resource, lookup)
-            and (not self.conditions or self.conditions_hold(lookup, multi))
-        )
+        return self.matches_action(action) and self.covers(resource, lookup, multi)
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,21 @@ class PolicyDocument:
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False, hash=False)
     denies: tuple[Statement, ...] = field(default=(), repr=False, compare=False)
     allows: tuple[Statement, ...] = field(default=(), repr=False, compare=False)
+    _by_action: dict[str, tuple[tuple[Statement, ...], tuple[Statement, ...]]] = field(
+        default_factory=dict, repr=False, compare=False, hash=False
+    )
+
+    def candidates(self, action: str) -> tuple[tuple[Statement, ...], tuple[Statement, ...]]:
+        """(Deny, Allow) statements whose Action/NotAction covers lower-case `action`, cached per action."""
+        found = self._by_action.get(action)
+        if found is None:
+            found = (
+                tuple(s for s in self.denies if s.matches_action(action)),
+                tuple(s for s in self.allows if s.matches_action(action)),
+            )
+            if len(self._by_action) < _ACTION_CACHE_LIMIT:
+                self._by_action[action] = found
+        return found
 
     @property
     def variables_enabled(self) -> bool:

@@ -80,8 +80,8 @@ def evaluate(
     lookup = context.lookup
     multi = context.multi
     for policy in policies:
-        for statement in policy.denies:
-            if statement.applies(lowered, resource_arn, lookup, multi):
+        for statement in policy.candidates(lowered)[0]:
+            if statement.covers(resource_arn, lookup, multi):
                 return Decision(
                     False,
                     action,
@@ -92,8 +92,8 @@ def evaluate(
                     statement.sid,
                 )
     for policy in policies:
-        for statement in policy.allows:
-            if statement.applies(lowered, resource_arn, lookup, multi):
+        for statement in policy.candidates(lowered)[1]:
+            if statement.covers(resource_arn, lookup, multi):
                 return Decision(
                     True,
                     action,

@@ -127,7 +127,7 @@ class Pattern:
     and cached (a connection's identity and client id repeat on every publish and delivery).
     """
 
-    __slots__ = ("_cache", "_static", "ignore_case", "keys", "mode", "parts", "source")
+    __slots__ = ("_cache", "_static", "_variable", "ignore_case", "keys", "mode", "parts", "source")
 
     def __init__(
         self, source: str, parts: tuple[Part, ...], mode: MatchMode, ignore_case: bool = False
@@ -137,7 +137,9 @@ class Pattern:
         self.mode: MatchMode = mode
         self.ignore_case = ignore_case
         self.keys = tuple(part.key for part in parts if isinstance(part, Variable))
-        self._cache: dict[tuple[str, ...], Matcher] = {}
+        variables = [part for part in parts if isinstance(part, Variable)]
+        self._variable = variables[0] if len(variables) == 1 else None
+        self._cache: dict[str | tuple[str, ...], Matcher] = {}
         self._static: Matcher | None = None if self.keys else self._build(())
 
     @classmethod
@@ -156,6 +158,15 @@ class Pattern:
         """The matcher for this request's variables; None if a variable has no value (matches nothing)."""
         if self._static is not None:
             return self._static
+        variable = self._variable
+        if variable is not None:  # the common case: one variable, keyed by its value alone
+            single = lookup.get(variable.key, variable.default)
+            if single is None:
+                return None
+            hit = self._cache.get(single)
+            if hit is None:
+                hit = self._remember(single, (single,))
+            return hit
         values = []
         for part in self.parts:
             if isinstance(part, Variable):
@@ -166,10 +177,14 @@ class Pattern:
         key = tuple(values)
         found = self._cache.get(key)
         if found is None:
-            if len(self._cache) >= _CACHE_LIMIT:
-                self._cache.clear()
-            found = self._cache[key] = self._build(key)
+            found = self._remember(key, key)
         return found
+
+    def _remember(self, key: str | tuple[str, ...], values: tuple[str, ...]) -> Matcher:
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()
+        built = self._cache[key] = self._build(values)
+        return built
 
     def matches(self, value: str, lookup: Mapping[str, str]) -> bool:
         match = self.matcher(lookup)
