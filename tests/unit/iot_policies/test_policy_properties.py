@@ -46,3 +46,18 @@ def test_variable_values_are_never_wildcards(value: str, subject: str) -> None:
     """A substituted variable value matches only itself, even if it holds `*` or `?`."""
     pattern = Pattern.parse("x/${iot:ClientId}", "glob")
     assert pattern.matches("x/" + subject, {"iot:clientid": value}) == (subject == value)
+
+
+def reference_arn_match(pattern: str, value: str) -> bool:
+    """IAM ARN matching: the first five `:`-separated fields match separately, the rest is one field."""
+    fields = pattern.split(":", 5)
+    values = value.split(":", len(fields) - 1)
+    return len(values) == len(fields) and all(map(reference_match, fields, values))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text("a:*?/", max_size=12), st.text("a:/", max_size=12))
+def test_arn_matching_matches_field_by_field_reference(pattern: str, value: str) -> None:
+    """ARN patterns match each of the first five fields separately; wildcards in the resource part (and in
+    a pattern's last field) cross `:` (IAM Resource element and ArnLike)."""
+    assert Pattern.parse(pattern, "arn").matches(value, {}) == reference_arn_match(pattern, value)
