@@ -59,7 +59,7 @@ class Gateway:
     def __init__(self, client_max_size: int = 8 * 1024 * 1024) -> None:
         self._json_targets: dict[str, tuple[str, Mapping[str, JsonOperation]]] = {}
         self._app = web.Application(client_max_size=client_max_size, middlewares=[self._errors])
-        self._app.router.add_post("/", self._dispatch_json)
+        self.add_route("POST", "/", self._dispatch_json, service="json-1.1", protocol="json")
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
 

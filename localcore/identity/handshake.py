@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 
 from localcore.broker.authorization import HandshakeRejected
 from localcore.identity.credentials import Caller, IssuedCredential
-from localcore.sigv4 import CredentialResolver, SignatureError, SignedRequest, SigV4Verifier
+from localcore.sigv4 import CredentialResolver, SignatureError, SignedRequest, SigV4Verifier, parse_query
 
 log = logging.getLogger(__name__)
 WEBSOCKET_SERVICES = frozenset({"iotdevicegateway", "iotdata"})
@@ -17,8 +17,9 @@ WEBSOCKET_SERVICES = frozenset({"iotdevicegateway", "iotdata"})
 class SigV4HandshakeVerifier:
     """Implements `localcore.broker.authorization.HandshakeVerifier`; returns the `Caller` on success.
 
-    `query` holds the decoded query parameters of the upgrade request, `path` its path (the query
-    string, if still attached, is ignored). A bad or missing signature is an HTTP 403, as on AWS.
+    `path` is the upgrade request target. When it still carries the raw query string (`/mqtt?X-Amz-...`)
+    that is parsed here (exact: `+` stays a plus); otherwise `query` must hold the decoded parameters.
+    A bad or missing signature is an HTTP 403, as on AWS.
     """
 
     def __init__(
@@ -27,7 +28,9 @@ class SigV4HandshakeVerifier:
         self._verifier = SigV4Verifier(resolver, clock=clock)
 
     def verify(self, path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> Caller:
-        request = SignedRequest("GET", path.split("?", 1)[0], list(query.items()), headers)
+        raw_path, sep, raw_query = path.partition("?")
+        pairs = parse_query(raw_query) if sep else list(query.items())
+        request = SignedRequest("GET", raw_path, pairs, headers)
         try:
             verified = self._verifier.verify(request, services=WEBSOCKET_SERVICES)
         except SignatureError as exc:
