@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import hashlib
 import secrets
 import string
 import time
@@ -26,6 +27,12 @@ class Role:
     def arn(self) -> str:
         return f"arn:aws:iam::{self.account}:role/{self.name}"
 
+    @property
+    def role_id(self) -> str:
+        """A stable `AROA…` unique id, derived from the name (AWS assigns a random one)."""
+        digest = hashlib.sha256(self.name.encode()).hexdigest().upper()
+        return "AROA" + digest[:17]
+
 
 @dataclass(frozen=True)
 class Caller:
@@ -38,6 +45,40 @@ class Caller:
     identity_pool_id: str | None = None
     authenticated: bool = False
     principal_name: str | None = None  # for IAM principals, e.g. the Lambda function's name
+    amr: tuple[
+        str, ...
+    ] = ()  # Cognito's authentication methods reference, e.g. ("authenticated", provider, ...)
+
+    @property
+    def session_name(self) -> str:
+        return (
+            "CognitoIdentityCredentials" if self.kind == "cognito" else (self.principal_name or "localcore")
+        )
+
+    @property
+    def user_arn(self) -> str:
+        """The assumed-role ARN IAM reports for this caller (`aws:userid`'s ARN)."""
+        return f"arn:aws:sts::{self.role.account}:assumed-role/{self.role.name}/{self.session_name}"
+
+    def iam_authorizer_context(self) -> dict[str, Any]:
+        """`requestContext.authorizer.iam` of a Lambda function URL event signed by this caller."""
+        cognito = None
+        if self.kind == "cognito":
+            cognito = {
+                "amr": list(self.amr),
+                "identityId": self.identity_id,
+                "identityPoolId": self.identity_pool_id,
+            }
+        user_id = f"{self.role.role_id}:{self.session_name}"
+        return {
+            "accessKey": self.access_key_id,
+            "accountId": self.role.account,
+            "callerId": user_id,
+            "cognitoIdentity": cognito,
+            "principalOrgId": None,
+            "userArn": self.user_arn,
+            "userId": user_id,
+        }
 
     @property
     def principal_id(self) -> str:
@@ -75,11 +116,19 @@ class CredentialStore:
         return cred
 
     def mint_for_identity(
-        self, identity_id: str, identity_pool_id: str, role: Role, authenticated: bool, ttl_seconds: int
+        self,
+        identity_id: str,
+        identity_pool_id: str,
+        role: Role,
+        authenticated: bool,
+        ttl_seconds: int,
+        amr: tuple[str, ...] | None = None,
     ) -> IssuedCredential:
         """Temporary `ASIA…` credentials with a session token, as STS AssumeRoleWithWebIdentity gives."""
         akid = _new_key_id("ASIA")
-        caller = Caller("cognito", akid, role, identity_id, identity_pool_id, authenticated)
+        if amr is None:
+            amr = ("authenticated",) if authenticated else ("unauthenticated",)
+        caller = Caller("cognito", akid, role, identity_id, identity_pool_id, authenticated, amr=amr)
         token = base64.b64encode(b"localcore/" + secrets.token_bytes(96)).decode()
         cred = IssuedCredential(akid, _new_secret(), token, self.clock() + ttl_seconds, caller)
         self._keys[akid] = cred

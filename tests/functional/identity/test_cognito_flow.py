@@ -320,3 +320,22 @@ def test_presigned_websocket_with_issued_credentials_until_they_expire(stack: St
     with pytest.raises(HandshakeRejected) as err:
         verifier.verify("/mqtt", query, {"Host": "127.0.0.1:1883"})
     assert (err.value.status, err.value.reason) == (403, "expired")
+
+
+def test_function_url_authorizer_context_matches_what_attach_policy_reads(stack: Stack) -> None:
+    """Function URL IAM auth puts the Cognito identity in `requestContext.authorizer.iam.cognitoIdentity`."""
+    from attach_policy.service import caller_from_event
+
+    sign_up_and_confirm(stack, "max")
+    stack.idp.admin_add_user_to_group(UserPoolId=DEFAULT_USER_POOL_ID, Username="max", GroupName="dashboard")
+    identity_id, creds = credentials_for(stack, sign_in(stack, "max")["IdToken"])
+    issued = stack.identity.store.resolve(creds["AccessKeyId"])
+    assert issued is not None
+    context = issued.caller.iam_authorizer_context()
+    assert context["cognitoIdentity"]["amr"][:2] == ["authenticated", PROVIDER]
+    caller = caller_from_event({"requestContext": {"authorizer": {"iam": context}}})
+    assert (caller.identity_id, caller.identity_pool_id, caller.role_name) == (
+        identity_id,
+        DEFAULT_IDENTITY_POOL_ID,
+        DASHBOARD.name,
+    )
