@@ -8,7 +8,6 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,19 +15,10 @@ from aws_cdk import App, Environment
 from aws_cdk.assertions import Template
 
 from cdk.config import DeployConfig
-from cdk.sources import IOT_POLICY_FILES, REPO_ROOT, ROLE_POLICY_FILES
 from cdk.stack import IotStreamStack
 
 ACCOUNT = "123456789012"
 REGION = "eu-west-1"
-FIXTURE_POLICIES = Path(__file__).parent / "fixtures" / "iot_policies"
-
-
-def policies_dir() -> Path:
-    """The project's `iot_policies/` once it holds all four documents, else the placeholder fixtures."""
-    real = REPO_ROOT / "iot_policies"
-    names = [*IOT_POLICY_FILES.values(), *ROLE_POLICY_FILES.values()]
-    return real if all((real / name).is_file() for name in names) else FIXTURE_POLICIES
 
 
 @dataclass(frozen=True)
@@ -69,7 +59,7 @@ class Synth:
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
     app = App(outdir=str(tmp_path_factory.mktemp("cdk.out")))
-    config = DeployConfig(policies_dir=policies_dir())
+    config = DeployConfig()  # the project's own iot_policies/, iot_rules/ and lambdas/
     stack = IotStreamStack(app, "IotStream", config=config, env=Environment(account=ACCOUNT, region=REGION))
     template = Template.from_stack(stack)
     return Synth(template=template, json=template.to_json(), config=config)
