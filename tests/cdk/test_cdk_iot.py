@@ -129,3 +129,11 @@ def test_republish_actions_get_a_role_that_may_publish_only_their_topic(synth):
             assert all(r.startswith("arn:aws:iot:eu-west-1:123456789012:topic/") for r in resources)
             checked += 1
     assert checked > 0
+
+
+def test_iot_policies_fit_the_size_limit(synth):
+    """An IoT policy document is at most 2048 characters, not counting whitespace (CreatePolicy API:
+    https://docs.aws.amazon.com/iot/latest/apireference/API_CreatePolicy.html); deploy would fail otherwise."""
+    for resource in synth.resources("AWS::IoT::Policy").values():
+        compact = "".join(json.dumps(resource["Properties"]["PolicyDocument"]).split())
+        assert len(compact) <= 2048
