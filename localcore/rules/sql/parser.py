@@ -118,7 +118,7 @@ class _Parser:
     def require_2016(self, feature: str, token: Token) -> None:
         if self.version == V1:
             raise SqlParseError.at(
-                f"{feature} requires awsIotSqlVersion 2016-03-23 or later (this rule uses {V1})",
+                f"{feature}: needs awsIotSqlVersion 2016-03-23 or later (this rule uses {V1})",
                 self.text,
                 token.offset,
             )
