@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import decimal
 import json
+import json.encoder
 import math
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, Final
 
@@ -192,29 +194,52 @@ def _equal(left: Any, right: Any) -> bool:
     return bool(left == right)
 
 
+_encode_string: Callable[[str], str] = getattr(json.encoder, "c_encode_basestring", None) or (
+    json.encoder.encode_basestring
+)
+
+
 def to_json(value: Any) -> str:
     """Serialise like AWS: compact, Undefined members left out, a bare Undefined as the empty string."""
+    out: list[str] = []
+    _write(value, out)
+    return "".join(out)
+
+
+def _write(value: Any, out: list[str]) -> None:
     t = type(value)
     if t is str:
-        return json.dumps(value, ensure_ascii=False)
-    if t is dict:
-        parts = [
-            json.dumps(k, ensure_ascii=False) + ":" + to_json(v)
-            for k, v in value.items()
-            if v is not UNDEFINED and type(v) is not bytes
-        ]
-        return "{" + ",".join(parts) + "}"
-    if t is list:
-        return "[" + ",".join(to_json(v) for v in value if v is not UNDEFINED and type(v) is not bytes) + "]"
-    if t is bool:
-        return "true" if value else "false"
-    if t is int:
-        return str(value)
-    if t is Decimal:
-        return decimal_text(value)
-    if value is None:
-        return "null"
-    return ""
+        out.append(_encode_string(value))
+    elif t is dict:
+        out.append("{")
+        first = True
+        for key, item in value.items():
+            if item is UNDEFINED or type(item) is bytes:
+                continue
+            if not first:
+                out.append(",")
+            first = False
+            out.append(_encode_string(key))
+            out.append(":")
+            _write(item, out)
+        out.append("}")
+    elif t is list:
+        out.append("[")
+        first = True
+        for item in value:
+            if item is UNDEFINED or type(item) is bytes:
+                continue
+            if not first:
+                out.append(",")
+            first = False
+            _write(item, out)
+        out.append("]")
+    elif t is bool:
+        out.append("true" if value else "false")
+    elif t is int or t is Decimal:
+        out.append(str(value))
+    elif value is None:
+        out.append("null")
 
 
 def to_python(value: Any) -> Any:
