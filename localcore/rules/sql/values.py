@@ -208,20 +208,24 @@ def to_json(value: Any) -> str:
 
 def _write(value: Any, out: list[str]) -> None:
     t = type(value)
-    if t is str:
-        out.append(_encode_string(value))
-    elif t is dict:
+    if t is dict:
         out.append("{")
         first = True
         for key, item in value.items():
-            if item is UNDEFINED or type(item) is bytes:
+            kind = type(item)
+            if item is UNDEFINED or kind is bytes:
                 continue
             if not first:
                 out.append(",")
             first = False
             out.append(_encode_string(key))
             out.append(":")
-            _write(item, out)
+            if kind is str:  # leaves inline: this loop is the hot path of every rule output
+                out.append(_encode_string(item))
+            elif kind is int or kind is Decimal:
+                out.append(str(item))
+            else:
+                _write(item, out)
         out.append("}")
     elif t is list:
         out.append("[")
@@ -234,6 +238,8 @@ def _write(value: Any, out: list[str]) -> None:
             first = False
             _write(item, out)
         out.append("]")
+    elif t is str:
+        out.append(_encode_string(value))
     elif t is bool:
         out.append("true" if value else "false")
     elif t is int or t is Decimal:

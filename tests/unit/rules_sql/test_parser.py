@@ -137,3 +137,10 @@ def test_template_errors_carry_template_positions() -> None:
     assert caught.value.offset == 13
     with pytest.raises(SqlParseError, match="Unterminated substitution template"):
         compile_template("chat/${topic()")
+
+
+def test_out_of_range_payload_number_is_not_json() -> None:
+    """Decimals beyond 9.999E999 (iot-sql-data-types.html) make the payload non-JSON: fields are Undefined."""
+    query = compile_sql("SELECT VALUE a FROM 'x'")
+    assert query.evaluate(SqlContext("x", b'{"a": 1, "b": 1e99999}')).payload == b""
+    assert query.evaluate(SqlContext("x", b'{"a": 1, "b": 1e999}')).payload == b"1"

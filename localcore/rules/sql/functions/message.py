@@ -13,6 +13,7 @@ from localcore.rules.sql.values import (
     DECIMAL_CONTEXT,
     UNDEFINED,
     V1,
+    DecimalError,
     floor_int,
     from_double,
     to_bool,
@@ -147,10 +148,11 @@ def f_decode(scope: Scope, args: list[Any]) -> Any:
 
 def parse_json_text(text: str | bytes, version: str, fallback: Any) -> Any:
     """JSON text as SQL values (Decimals for fractions, whole numbers Int under 2016-03-23)."""
-    parse_float = DECIMAL_CONTEXT.create_decimal if version == V1 else _v2_decimal
     try:
-        return json.loads(text, parse_float=parse_float, parse_constant=_reject_constant)
-    except (ValueError, RecursionError):
+        if type(text) is bytes:
+            text = text.decode("utf-8")
+        return (_DECODER_V1 if version == V1 else _DECODER_V2).decode(text)  # type: ignore[arg-type]
+    except (ValueError, RecursionError, DecimalError):
         return fallback
 
 
@@ -160,6 +162,10 @@ def _v2_decimal(text: str) -> Any:
 
 def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
+
+
+_DECODER_V1 = json.JSONDecoder(parse_float=DECIMAL_CONTEXT.create_decimal, parse_constant=_reject_constant)
+_DECODER_V2 = json.JSONDecoder(parse_float=_v2_decimal, parse_constant=_reject_constant)
 
 
 def f_isnull(_: Scope, args: list[Any]) -> Any:
