@@ -135,7 +135,11 @@ class FunctionPool:
             self.config, self._base_environment, region=self._region, log_stream_name=stream
         )
         worker = await Worker.spawn(self._python, env, self.config.code_root, stream)
-        init = await worker.wait_ready(self._init_timeout)
+        try:
+            init = await worker.wait_ready(self._init_timeout)
+        except asyncio.CancelledError:
+            await worker.close()
+            raise
         self.log.emit([f"INIT_START Runtime Version: {RUNTIME_NAME}", *init.log_lines])
         return worker, init
 

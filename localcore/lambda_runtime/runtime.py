@@ -27,6 +27,8 @@ from localcore.lambda_runtime.results import AsyncOutcome, FunctionStats, Invoca
 DEFAULT_ACCOUNT_ID = "000000000000"
 INIT_TIMEOUT_SECONDS = 10.0
 """Lambda gives the init phase (module import) 10 seconds of its own."""
+OUTCOME_HISTORY = 10000
+"""How many finished async outcomes `wait_for` can still look up."""
 
 
 class LambdaRuntime:
@@ -67,6 +69,7 @@ class LambdaRuntime:
         self._pools: dict[str, FunctionPool] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._outcomes: dict[str, asyncio.Future[AsyncOutcome]] = {}
+        self._event_functions: dict[str, str] = {}
         self._state = "created"
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -102,6 +105,10 @@ class LambdaRuntime:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        for request_id, outcome in self._outcomes.items():
+            if not outcome.done():  # cancelled before it ever ran
+                name = self._event_functions[request_id]
+                outcome.set_result(AsyncOutcome(request_id, name, "Cancelled", 0, None, None))
         await asyncio.gather(*(pool.close() for pool in self._pools.values()))
         self._state = "closed"
 
@@ -164,7 +171,9 @@ class LambdaRuntime:
         _check_json(event)
         request_id = str(uuid.uuid4())
         outcome: asyncio.Future[AsyncOutcome] = asyncio.get_running_loop().create_future()
+        self._forget_old_outcomes()
         self._outcomes[request_id] = outcome
+        self._event_functions[request_id] = name
         pool.stats.async_events += 1
         task = asyncio.create_task(
             self._run_event(pool, request_id, event, outcome), name=f"lambda-{request_id}"
@@ -185,6 +194,14 @@ class LambdaRuntime:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     # -- internals ---------------------------------------------------------------------------------
+
+    def _forget_old_outcomes(self) -> None:
+        """Keep at most `OUTCOME_HISTORY` finished outcomes (dicts keep insertion order)."""
+        excess = len(self._outcomes) - OUTCOME_HISTORY
+        for request_id in list(self._outcomes)[: max(0, excess)]:
+            if self._outcomes[request_id].done():
+                del self._outcomes[request_id]
+                del self._event_functions[request_id]
 
     def _pool(self, name: str) -> FunctionPool:
         if self._state != "running":

@@ -46,7 +46,7 @@ class Worker:
         self._marks: dict[str, asyncio.Future[None]] = {}
         self._eof = asyncio.Event()
         self._pump = asyncio.create_task(self._pump_logs())
-        self.healthy = True
+        self.healthy = False
         self.invocations = 0
         self.max_memory_mb = 0
 
@@ -80,15 +80,15 @@ class Worker:
         except (asyncio.IncompleteReadError, ConnectionError):
             return await self._died("init", "init", started)
         outcome = Outcome("ok") if frame.get("init_error") is None else Outcome("error", frame["init_error"])
+        self.healthy = not outcome.failed
         outcome.max_memory_mb = self.max_memory_mb = int(frame.get("max_memory_mb", 0))
-        if outcome.failed:
-            self.healthy = False
         outcome.duration_ms = (time.monotonic() - started) * 1000
         return await self._finish("init", outcome)
 
     async def invoke(self, request_id: str, event: Any, function_arn: str, timeout: float) -> Outcome:
         """Run one invocation; on timeout the whole process group is killed."""
         self.invocations += 1
+        self.healthy = False  # until a complete reply arrives: a cancelled invoke must not leave it warm
         started = time.monotonic()
         deadline_ms = int(time.time() * 1000 + timeout * 1000)
         message = {
@@ -111,6 +111,7 @@ class Worker:
             return await self._finish(request_id, outcome)
         except (asyncio.IncompleteReadError, ConnectionError):
             return await self._died(request_id, request_id, started)
+        self.healthy = True
         if frame["type"] == "result":
             outcome = Outcome("ok", frame.get("payload"))
         else:
