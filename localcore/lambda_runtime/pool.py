@@ -102,13 +102,13 @@ class FunctionPool:
         if self._idle:
             worker = self._idle.pop()
         else:
-            worker, init = await self._cold_start()
+            worker, init = await self._cold_start(request_id)
         self._busy.add(worker)
         try:
             if init is not None and init.failed:
                 outcome = init
                 outcome.log_lines = []
-                if isinstance(outcome.payload, dict):
+                if isinstance(outcome.payload, dict) and "requestId" in outcome.payload:
                     outcome.payload["requestId"] = request_id
             else:
                 outcome = await worker.invoke(
@@ -127,7 +127,7 @@ class FunctionPool:
         self._idle.clear()
         await asyncio.gather(*(worker.close() for worker in workers))
 
-    async def _cold_start(self) -> tuple[Worker, Outcome]:
+    async def _cold_start(self, request_id: str) -> tuple[Worker, Outcome]:
         self.stats.cold_starts += 1
         self.stats.workers_started += 1
         stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
@@ -136,7 +136,7 @@ class FunctionPool:
         )
         worker = await Worker.spawn(self._python, env, self.config.code_root, stream)
         try:
-            init = await worker.wait_ready(self._init_timeout)
+            init = await worker.wait_ready(self._init_timeout, request_id)
         except asyncio.CancelledError:
             await worker.close()
             raise

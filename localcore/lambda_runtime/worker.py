@@ -69,16 +69,18 @@ class Worker:
     def pid(self) -> int:
         return self._process.pid
 
-    async def wait_ready(self, init_timeout: float) -> Outcome:
-        """The init phase: importing the handler module (the cold start)."""
+    async def wait_ready(self, init_timeout: float, request_id: str) -> Outcome:
+        """The init phase: importing the handler module (the cold start) for invocation `request_id`."""
         started = time.monotonic()
         try:
             frame = await asyncio.wait_for(self._read(), init_timeout)
         except TimeoutError:
             await self.kill()
-            return await self._finish("init", Outcome("timeout", records.timeout_error("init", init_timeout)))
+            outcome = Outcome("timeout", records.timeout_error(request_id, init_timeout))
+            outcome.duration_ms = (time.monotonic() - started) * 1000
+            return await self._finish("init", outcome)
         except (asyncio.IncompleteReadError, ConnectionError):
-            return await self._died("init", "init", started)
+            return await self._died("init", request_id, started)
         outcome = Outcome("ok") if frame.get("init_error") is None else Outcome("error", frame["init_error"])
         self.healthy = not outcome.failed
         outcome.max_memory_mb = self.max_memory_mb = int(frame.get("max_memory_mb", 0))

@@ -196,3 +196,23 @@ def test_unknown_function_and_bad_event_are_client_errors() -> None:
     for error in (sync_error, async_error):
         assert isinstance(error, LocalcoreError)
         assert error.function_name == "nope" and error.code == "ResourceNotFoundException"
+
+
+def test_init_that_exits_or_hangs_fails_the_invocation_with_its_request_id() -> None:
+    """A runtime that exits during init is Runtime.ExitError; an init past its timeout is Sandbox.Timedout
+    (lambda-runtime-environment.html, init phase; troubleshooting-invocation.html)."""
+
+    async def scenario():
+        functions = [function("exits", "exit_on_import.handler"), function("slow", "slow_import.handler")]
+        async with LambdaRuntime(functions, LOCAL_ENV, init_timeout_seconds=0.3) as runtime:
+            exited = await runtime.invoke("exits", {})
+            slow = await runtime.invoke("slow", {})
+            return exited, slow, runtime.recent_logs("exits")
+
+    exited, slow, logs = run(scenario())
+    assert exited.error_type == "Runtime.ExitError"
+    assert exited.payload["errorMessage"] == (
+        f"RequestId: {exited.request_id} Error: Runtime exited with error: exit status 7"
+    )
+    assert "exiting during init" in logs
+    assert slow.error_type == "Sandbox.Timedout" and slow.request_id in slow.payload["errorMessage"]
