@@ -99,9 +99,8 @@ class FunctionPool:
         """Run one invocation on a warm worker (or a new one); the caller holds a slot."""
         self.stats.invocations += 1
         init: Outcome | None = None
-        if self._idle:
-            worker = self._idle.pop()
-        else:
+        worker = await self._take_warm_worker()
+        if worker is None:
             worker, init = await self._cold_start(request_id)
         self._busy.add(worker)
         try:
@@ -126,6 +125,15 @@ class FunctionPool:
         workers = [*self._idle, *self._busy]
         self._idle.clear()
         await asyncio.gather(*(worker.close() for worker in workers))
+
+    async def _take_warm_worker(self) -> Worker | None:
+        """The most recently used idle worker that is still alive; dead ones are dropped."""
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.alive:
+                return worker
+            await worker.close()
+        return None
 
     async def _cold_start(self, request_id: str) -> tuple[Worker, Outcome]:
         self.stats.cold_starts += 1

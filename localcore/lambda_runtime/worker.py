@@ -66,6 +66,11 @@ class Worker:
         return cls(process, log_stream_name)
 
     @property
+    def alive(self) -> bool:
+        """Usable for another invocation: healthy, and its process has not gone away while idle."""
+        return self.healthy and self._process.returncode is None and not self._eof.is_set()
+
+    @property
     def pid(self) -> int:
         return self._process.pid
 

@@ -172,3 +172,24 @@ def test_close_cancels_queued_events() -> None:
 
     outcome = run(scenario())
     assert outcome.condition == "Cancelled" and outcome.attempts == 0 and outcome.record is None
+
+
+def test_a_burst_of_events_is_drained_within_the_concurrency_limit() -> None:
+    """Queued events all run, never more than the reserved concurrency at once, reusing warm
+    environments (invocation-async.html, lambda-concurrency.html)."""
+
+    async def scenario():
+        collector = Collector()
+        config = function("count", "basic.counter", reserved_concurrency=2, on_success=collector)
+        async with LambdaRuntime([config], LOCAL_ENV) as runtime:
+            request_ids = [await runtime.invoke_async("count", {"i": i}) for i in range(12)]
+            await runtime.wait_idle()
+            outcomes = [await runtime.wait_for(request_id) for request_id in request_ids]
+            return outcomes, collector.records, runtime.stats("count")
+
+    outcomes, records, stats = run(scenario())
+    assert all(outcome.succeeded for outcome in outcomes)
+    assert len(records) == 12 and stats.invocations == 12
+    assert stats.workers_started <= 2
+    counts = sorted(outcome.last_result.payload["count"] for outcome in outcomes)
+    assert counts[-1] >= 6, "warm workers served several events each"
