@@ -25,8 +25,9 @@ class ResourceNotFoundException(LambdaRuntimeError):
 
     code = "ResourceNotFoundException"
 
-    def __init__(self, function_name: str) -> None:
-        super().__init__(f"Function not found: {function_name}", function_name=function_name)
+    def __init__(self, function_name: str, function_arn: str | None = None) -> None:
+        super().__init__(f"Function not found: {function_arn or function_name}", function_name=function_name)
+        self.function_arn = function_arn
 
 
 class TooManyRequestsException(LambdaRuntimeError):

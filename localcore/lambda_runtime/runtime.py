@@ -127,11 +127,14 @@ class LambdaRuntime:
 
     def config(self, name: str) -> FunctionConfig:
         if name not in self._configs:
-            raise ResourceNotFoundException(name)
+            raise ResourceNotFoundException(name, self._arn(name))
         return self._configs[name]
 
     def function_arn(self, name: str) -> str:
-        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.config(name).name}"
+        return self._arn(self.config(name).name)
+
+    def _arn(self, name: str) -> str:
+        return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{name}"
 
     def stats(self, name: str) -> FunctionStats:
         return self._pool(name).stats
@@ -207,7 +210,7 @@ class LambdaRuntime:
         if self._state != "running":
             raise RuntimeNotRunning(self._state)
         if name not in self._pools:
-            raise ResourceNotFoundException(name)
+            raise ResourceNotFoundException(name, self._arn(name))
         return self._pools[name]
 
     async def _run_event(

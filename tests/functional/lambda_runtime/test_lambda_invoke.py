@@ -196,6 +196,7 @@ def test_unknown_function_and_bad_event_are_client_errors() -> None:
     for error in (sync_error, async_error):
         assert isinstance(error, LocalcoreError)
         assert error.function_name == "nope" and error.code == "ResourceNotFoundException"
+        assert error.function_arn == "arn:aws:lambda:eu-west-1:000000000000:function:nope"
 
 
 def test_init_that_exits_or_hangs_fails_the_invocation_with_its_request_id() -> None:
