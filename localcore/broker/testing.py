@@ -25,7 +25,14 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
-from localcore.broker.authorization import Authenticator, HandshakeVerifier
+from iot_policies.evaluator import Decision
+from localcore.broker.authorization import (
+    Authenticator,
+    Authority,
+    ConnectRefused,
+    ConnectRequest,
+    HandshakeVerifier,
+)
 from localcore.broker.broker import Broker
 from localcore.broker.limits import BrokerLimits
 from localcore.broker.message import Message
@@ -33,6 +40,38 @@ from localcore.broker.server import BrokerServer, ServerConfig
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 5.0
+
+
+@dataclass
+class RuleAuthority:
+    """Allows everything except the (action, resource) pairs in `deny`."""
+
+    principal_id: str
+    deny: set[tuple[str, str]]
+
+    def decide(self, action: str, resource: str) -> Decision:
+        denied = (action, resource) in self.deny
+        reason = f"test denies {action} on {resource}" if denied else "test allows"
+        return Decision(allowed=not denied, action=action, resource=resource, reason=reason)
+
+
+@dataclass
+class RuleAuthenticator:
+    """A test authenticator: username "bad" is refused (0x86); principal = username, else client id.
+
+    `deny` applies to everyone, `deny_for[principal]` to one principal. Requests are recorded.
+    """
+
+    deny: set[tuple[str, str]] = field(default_factory=set)
+    deny_for: dict[str, set[tuple[str, str]]] = field(default_factory=dict)
+    requests: list[ConnectRequest] = field(default_factory=list)
+
+    def authenticate(self, request: ConnectRequest) -> Authority:
+        self.requests.append(request)
+        if request.username == "bad":
+            raise ConnectRefused(0x86, "bad username or password")
+        principal = request.username or request.client_id
+        return RuleAuthority(principal, self.deny | self.deny_for.get(principal, set()))
 
 
 class RunningBroker:
