@@ -11,7 +11,10 @@ from typing import Protocol
 # subcommand name -> (module, one-line help). Each module defines `configure(parser)` and `run(args) -> int`.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "up": ("clients.cli.up", "start the whole local stack (localcore) in the foreground"),
-    "demo": ("clients.cli.demo", "the main job: local stack, a user, a streamed answer from the embedded model"),
+    "demo": (
+        "clients.cli.demo",
+        "the main job: local stack, a user, a streamed answer from the embedded model",
+    ),
     "policy": ("clients.cli.policy", "evaluate IoT policies: would this identity be allowed this action?"),
     "rules": ("clients.cli.rules", "evaluate a topic rule's SQL on a topic and payload"),
     "chat": ("clients.cli.chat", "terminal chat against the local stack or AWS"),
@@ -33,7 +36,7 @@ def _load(name: str) -> _Subcommand | None:
         if error.name == module_name:
             return None
         raise
-    return module  # type: ignore[return-value]
+    return module  # a module with configure() and run(), checked structurally
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:

@@ -1,0 +1,130 @@
+"""Topic-rule definitions as data: one JSON file per rule in this folder, shared by CDK and localcore.
+
+A definition names Lambda functions by their logical name in `lambdas/functions.json` ("prompt"); CDK and
+localcore each turn a definition into an AWS `TopicRulePayload` with `to_topic_rule_payload`, given a
+resolver from logical name to function ARN.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+RULE_NAME = re.compile(r"^[a-zA-Z0-9_]{1,128}$")
+SQL_VERSIONS = ("2015-10-08", "2016-03-23", "beta")
+DEFAULT_SQL_VERSION = "2015-10-08"  # AWS's default when awsIotSqlVersion is omitted
+MAX_ACTIONS = 10
+SUPPORTED_ACTIONS = ("lambda", "republish")
+
+
+class RuleDefinitionError(ValueError):
+    """A rule definition is malformed; `place` says where."""
+
+    def __init__(self, source: str, place: str, message: str) -> None:
+        super().__init__(f"{source}: {place}: {message}")
+        self.source = source
+        self.place = place
+
+
+@dataclass(frozen=True)
+class RuleDefinition:
+    """One topic rule, as written in `iot_rules/*.json`."""
+
+    name: str
+    sql: str
+    sql_version: str
+    description: str
+    disabled: bool
+    actions: tuple[Mapping[str, Any], ...]
+    error_action: Mapping[str, Any] | None
+
+    def to_topic_rule_payload(self, function_arn: Callable[[str], str]) -> dict[str, Any]:
+        """The AWS `TopicRulePayload` (CreateTopicRule / CloudFormation), Lambda names resolved to ARNs."""
+        payload: dict[str, Any] = {
+            "sql": self.sql,
+            "awsIotSqlVersion": self.sql_version,
+            "description": self.description,
+            "ruleDisabled": self.disabled,
+            "actions": [_resolve_action(action, function_arn) for action in self.actions],
+        }
+        if self.error_action is not None:
+            payload["errorAction"] = _resolve_action(self.error_action, function_arn)
+        return payload
+
+    def lambda_functions(self) -> list[str]:
+        """Logical names of the Lambda functions this rule invokes."""
+        every = [*self.actions, *([self.error_action] if self.error_action else [])]
+        return [action["lambda"]["function"] for action in every if "lambda" in action]
+
+
+def _resolve_action(action: Mapping[str, Any], function_arn: Callable[[str], str]) -> dict[str, Any]:
+    if "lambda" in action:
+        return {"lambda": {"functionArn": function_arn(action["lambda"]["function"])}}
+    return {kind: dict(params) for kind, params in action.items()}
+
+
+def _check_action(source: str, place: str, action: Any) -> Mapping[str, Any]:
+    if not isinstance(action, dict) or len(action) != 1:
+        raise RuleDefinitionError(source, place, "an action is an object with exactly one action type")
+    kind, params = next(iter(action.items()))
+    if kind not in SUPPORTED_ACTIONS:
+        raise RuleDefinitionError(
+            source, place, f"unsupported action {kind!r}; use one of {SUPPORTED_ACTIONS}"
+        )
+    if not isinstance(params, dict):
+        raise RuleDefinitionError(source, f"{place}.{kind}", "action parameters must be an object")
+    required = "function" if kind == "lambda" else "topic"
+    if not isinstance(params.get(required), str) or not params[required]:
+        raise RuleDefinitionError(source, f"{place}.{kind}.{required}", "required, a non-empty string")
+    if kind == "republish" and params.get("qos", 0) not in (0, 1):
+        raise RuleDefinitionError(source, f"{place}.republish.qos", "must be 0 or 1")
+    return action
+
+
+def parse_rule(document: Mapping[str, Any], source: str = "<rule>") -> RuleDefinition:
+    """Validate one rule definition (AWS's naming, version and action-count rules)."""
+    name = document.get("ruleName")
+    if not isinstance(name, str) or not RULE_NAME.match(name):
+        raise RuleDefinitionError(source, "ruleName", "must match ^[a-zA-Z0-9_]+$ and be 1-128 characters")
+    sql = document.get("sql")
+    if not isinstance(sql, str) or not sql.strip():
+        raise RuleDefinitionError(source, "sql", "required, a non-empty string")
+    version = document.get("awsIotSqlVersion", DEFAULT_SQL_VERSION)
+    if version not in SQL_VERSIONS:
+        raise RuleDefinitionError(source, "awsIotSqlVersion", f"must be one of {SQL_VERSIONS}")
+    actions = document.get("actions", [])
+    if not isinstance(actions, list) or len(actions) > MAX_ACTIONS:
+        raise RuleDefinitionError(source, "actions", f"a list of at most {MAX_ACTIONS} actions")
+    checked = tuple(_check_action(source, f"actions[{i}]", a) for i, a in enumerate(actions))
+    error_action = document.get("errorAction")
+    if error_action is not None:
+        error_action = _check_action(source, "errorAction", error_action)
+    return RuleDefinition(
+        name=name,
+        sql=sql,
+        sql_version=version,
+        description=str(document.get("description", "")),
+        disabled=bool(document.get("ruleDisabled", False)),
+        actions=checked,
+        error_action=error_action,
+    )
+
+
+def rules_dir() -> Path:
+    """The folder holding the project's rule definitions."""
+    return Path(__file__).resolve().parent
+
+
+def load_rules(folder: Path | None = None) -> list[RuleDefinition]:
+    """Every `*.json` rule definition in `folder` (default: the project's), sorted by name."""
+    folder = folder or rules_dir()
+    rules = [parse_rule(json.loads(path.read_text()), str(path)) for path in sorted(folder.glob("*.json"))]
+    names = [rule.name for rule in rules]
+    duplicates = {name for name in names if names.count(name) > 1}
+    if duplicates:
+        raise RuleDefinitionError(str(folder), "ruleName", f"duplicate rule names {sorted(duplicates)}")
+    return sorted(rules, key=lambda rule: rule.name)

@@ -1,0 +1,1 @@
+"""The AWS IoT rules engine: SQL, topic rules, actions."""
