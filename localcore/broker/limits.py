@@ -45,7 +45,7 @@ class BrokerLimits:
         """No AWS quotas (rate, counts, sizes); protocol sanity limits stay."""
         return cls(
             max_payload_bytes=None,
-            max_packet_size=256 * 1024 * 1024,
+            max_packet_size=16 * 1024 * 1024,
             max_topic_bytes=None,
             max_topic_slashes=None,
             max_client_id_bytes=None,
