@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml scripts/setup.sh
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(VENV)/bin/iotstream demo
+	$(VENV)/bin/iotstream demo --state-dir .localcore
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

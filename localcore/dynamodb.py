@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import boto3
 from moto.server import ThreadedMotoServer
 
@@ -12,6 +14,7 @@ class LocalDynamoDB:
     """moto in server mode (real HTTP, real boto3 calls), with the project's state table created."""
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one access-log line per request otherwise
         self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
         self.url = ""
 

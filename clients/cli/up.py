@@ -1,4 +1,4 @@
-"""`iotstream up`: run localcore's broker (MQTT, MQTT over TLS, MQTT over WebSockets) in the foreground."""
+"""`iotstream up`: run the whole local stack (localcore) in the foreground until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -10,61 +10,82 @@ import signal
 import sys
 from pathlib import Path
 
-from localcore.broker.authorization import AllowAllAuthenticator, Authenticator
+from localcore.app import Localcore, LocalcoreConfig
 from localcore.broker.limits import BrokerLimits
-from localcore.broker.local_auth import LocalModeAuthenticator
-from localcore.broker.server import BrokerServer, ServerConfig, write_ready_file
+from localcore.broker.server import write_ready_file
+from localcore.functions import FunctionSettings
+
+LLM_PROVIDERS = ("local", "scripted", "openai", "bedrock")
 
 
-def configure(parser: argparse.ArgumentParser) -> None:
+def add_stack_arguments(parser: argparse.ArgumentParser, default_llm: str = "local") -> None:
+    """The options that shape a local stack (shared by `up` and `demo`)."""
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--mqtt-port", type=int, default=1883, help="MQTT over TCP (0 = any free port)")
     parser.add_argument("--mqtts-port", type=int, default=8883, help="MQTT over TLS with the local CA")
-    parser.add_argument("--ws-port", type=int, default=8080, help="MQTT over WebSockets on /mqtt")
+    parser.add_argument("--ws-port", type=int, default=8080, help="MQTT over WebSockets on /mqtt (SigV4)")
+    parser.add_argument("--http-port", type=int, default=4566, help="AWS APIs: cognito, iot, iot-data, URLs")
     parser.add_argument("--state-dir", type=Path, default=Path(".localcore"), help="local CA and state")
-    parser.add_argument("--ready-file", type=Path, help="write the endpoints as JSON here once ready")
     parser.add_argument("--no-limits", action="store_true", help="switch AWS IoT's quotas off")
     parser.add_argument(
-        "--auth",
-        choices=("local", "allow-all"),
-        default="local",
-        help="local: MQTT username = identity id, the shipped user policy applies (default); allow-all: no checks",
+        "--no-local-mode", action="store_true", help="refuse plain MQTT (username = identity id) connections"
     )
-    parser.add_argument("--log-level", default="INFO", help="Python logging level (default INFO)")
+    parser.add_argument(
+        "--llm",
+        choices=LLM_PROVIDERS,
+        default=default_llm,
+        help=f"the prompt Lambda's LLM (default {default_llm})",
+    )
+    parser.add_argument("--log-level", default="WARNING", help="Python logging level")
 
 
-def _authenticator(name: str) -> Authenticator:
-    return LocalModeAuthenticator() if name == "local" else AllowAllAuthenticator()
-
-
-async def serve(args: argparse.Namespace) -> None:
-    """Start, announce the endpoints, wait for SIGINT/SIGTERM, stop cleanly."""
-    config = ServerConfig(
+def stack_config(args: argparse.Namespace) -> LocalcoreConfig:
+    return LocalcoreConfig(
         host=args.host,
         mqtt_port=args.mqtt_port,
         mqtts_port=args.mqtts_port,
         ws_port=args.ws_port,
+        http_port=args.http_port,
         state_dir=args.state_dir,
+        local_mode=not args.no_local_mode,
         limits=BrokerLimits.unlimited() if args.no_limits else BrokerLimits(),
+        functions=FunctionSettings(environment={"LLM_PROVIDER": args.llm}),
     )
-    server = BrokerServer(config, _authenticator(args.auth))
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    add_stack_arguments(parser)
+    parser.add_argument("--ready-file", type=Path, help="write every endpoint as JSON here once ready")
+
+
+def print_endpoints(endpoints: dict[str, object]) -> None:
+    for name, value in endpoints.items():
+        if name != "environment":
+            print(f"  {name:24} {value}")
+    print("point boto3 at localcore:")
+    environment = endpoints.get("environment")
+    if isinstance(environment, dict):
+        for key, value in environment.items():
+            print(f"  export {key}={value}")
+
+
+async def serve(args: argparse.Namespace) -> None:
+    """Start, announce the endpoints, wait for SIGINT/SIGTERM, stop cleanly."""
+    core = Localcore(stack_config(args))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
-    await server.start()
+    await core.start()
     try:
-        for name, value in server.endpoints.items():
-            print(f"  {name:8} {value}")
-        if "ca_file" in server.endpoints:
-            print(f"clients trust the local CA at {server.endpoints['ca_file']}")
+        print_endpoints(core.endpoints)
         if args.ready_file is not None:
-            write_ready_file(args.ready_file, server.endpoints)
+            write_ready_file(args.ready_file, core.endpoints)
         print("localcore ready (Ctrl-C stops)", flush=True)
         await stop.wait()
     finally:
         print("stopping localcore", flush=True)
-        await server.stop()
+        await core.stop()
         if args.ready_file is not None:
             with contextlib.suppress(FileNotFoundError):
                 args.ready_file.unlink()

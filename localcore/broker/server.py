@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,7 +114,7 @@ class BrokerServer:
         return self.mqtts.port
 
 
-def write_ready_file(path: Path, endpoints: dict[str, str]) -> None:
+def write_ready_file(path: Path, endpoints: Mapping[str, object]) -> None:
     """Atomically write the endpoints as JSON (readers never see a partial file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + ".tmp")

@@ -1,4 +1,4 @@
-"""`iotstream up`: foreground broker with a ready file listing every endpoint; Ctrl-C stops it cleanly."""
+"""`iotstream up`: the whole local stack in the foreground, with a ready file listing every endpoint; Ctrl-C stops it cleanly."""
 
 from __future__ import annotations
 
@@ -27,6 +27,10 @@ def test_up_writes_ready_file_serves_and_stops_on_sigint(tmp_path):
         "0",
         "--ws-port",
         "0",
+        "--http-port",
+        "0",
+        "--llm",
+        "scripted",
     ]
     command += ["--state-dir", str(tmp_path / "state"), "--ready-file", str(ready)]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -36,7 +40,10 @@ def test_up_writes_ready_file_serves_and_stops_on_sigint(tmp_path):
             if "localcore ready" in line:
                 break
         endpoints = json.loads(ready.read_text())
-        assert set(endpoints) == {"mqtt", "mqtts", "ws", "ca_file"}
+        assert {"mqtt", "mqtts", "ws", "ca_file", "http", "user_pool_id", "attach_policy_url"} <= set(
+            endpoints
+        )
+        assert endpoints["environment"]["AWS_ENDPOINT_URL_IOT_DATA_PLANE"] == endpoints["http"]
         assert endpoints["ws"].startswith("ws://127.0.0.1:") and endpoints["ws"].endswith("/mqtt")
         assert Path(endpoints["ca_file"]).is_file()
         port = int(endpoints["mqtt"].rsplit(":", 1)[1])
