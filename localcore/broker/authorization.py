@@ -86,3 +86,11 @@ class AllowAll:
 
     def decide(self, action: str, resource: str) -> Decision:
         return Decision(allowed=True, action=action, resource=resource, reason="allow-all authority")
+
+
+@dataclass
+class AllowAllAuthenticator:
+    """Accepts every CONNECT with an AllowAll authority (principal = username, else client id)."""
+
+    def authenticate(self, request: ConnectRequest) -> Authority:
+        return AllowAll(principal_id=request.username or request.client_id)

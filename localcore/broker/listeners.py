@@ -1,0 +1,191 @@
+"""Network listeners: MQTT over TCP, over TLS, and over WebSockets on `/mqtt` (subprotocol `mqtt`).
+
+The WebSocket listener asks an optional `HandshakeVerifier` before the upgrade (SigV4 in AWS) and answers
+HTTP 403 on `HandshakeRejected`; the verifier's result becomes `ConnectRequest.handshake_principal`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http
+import logging
+import ssl
+import urllib.parse
+import weakref
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
+from websockets.typing import Subprotocol
+
+from localcore.broker.authorization import HandshakeRejected, HandshakeVerifier, Transport
+from localcore.broker.codec import RC
+from localcore.broker.errors import ProtocolError
+
+if TYPE_CHECKING:
+    from localcore.broker.broker import Broker
+
+log = logging.getLogger("localcore.broker.listeners")
+
+_READ_SIZE = 256 * 1024
+
+
+def _peer_ip(peer: object) -> str:
+    if isinstance(peer, tuple) and peer:
+        return str(peer[0])
+    return "unknown"
+
+
+class TcpStream:
+    """An asyncio stream pair as a ByteStream (plain TCP or TLS)."""
+
+    def __init__(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, transport: Transport
+    ) -> None:
+        self._reader = reader
+        self._writer = writer
+        self.transport: Transport = transport
+        self.source_ip = _peer_ip(writer.get_extra_info("peername"))
+        self.handshake_principal: object | None = None
+
+    async def read(self) -> bytes:
+        return await self._reader.read(_READ_SIZE)
+
+    async def write(self, data: bytes) -> None:
+        self._writer.write(data)
+        await self._writer.drain()
+
+    async def close(self) -> None:
+        self._writer.close()
+        try:
+            await asyncio.wait_for(self._writer.wait_closed(), 2)
+        except (TimeoutError, ConnectionError, OSError, ssl.SSLError):
+            self.abort()
+
+    def abort(self) -> None:
+        self._writer.transport.abort()
+
+
+class WebSocketStream:
+    """A websockets connection as a ByteStream; MQTT packets travel in binary frames."""
+
+    def __init__(self, connection: ServerConnection, principal: object | None) -> None:
+        self._connection = connection
+        self.transport: Transport = "ws"
+        self.source_ip = _peer_ip(connection.remote_address)
+        self.handshake_principal = principal
+
+    async def read(self) -> bytes:
+        while True:
+            try:
+                frame = await self._connection.recv()
+            except ConnectionClosed:
+                return b""
+            if isinstance(frame, str):
+                raise ProtocolError(RC.MALFORMED, "MQTT over WebSocket needs binary frames")
+            if frame:
+                return frame
+
+    async def write(self, data: bytes) -> None:
+        try:
+            await self._connection.send(data)
+        except ConnectionClosed as error:
+            raise ConnectionResetError("websocket closed") from error
+
+    async def close(self) -> None:
+        await self._connection.close()
+
+    def abort(self) -> None:
+        self._connection.transport.abort()
+
+
+class TcpListener:
+    """MQTT over TCP, or TLS when given an SSL context."""
+
+    def __init__(
+        self, broker: Broker, host: str, port: int, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        self.broker = broker
+        self.host = host
+        self.port = port
+        self.ssl_context = ssl_context
+        self._server: asyncio.Server | None = None
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(
+            self._serve, self.host, self.port, ssl=self.ssl_context, limit=_READ_SIZE
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await self.broker.serve(TcpStream(reader, writer, "tls" if self.ssl_context else "tcp"))
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()
+
+
+def _select_mqtt(connection: ServerConnection, offered: Sequence[Subprotocol]) -> Subprotocol | None:
+    return Subprotocol("mqtt") if "mqtt" in offered else None
+
+
+class WebSocketListener:
+    """MQTT over WebSockets on path `/mqtt` (AWS's path), with an optional handshake verifier."""
+
+    def __init__(
+        self,
+        broker: Broker,
+        host: str,
+        port: int,
+        verifier: HandshakeVerifier | None = None,
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.broker = broker
+        self.host = host
+        self.port = port
+        self.verifier = verifier
+        self.ssl_context = ssl_context
+        self._server: Server | None = None
+        self._principals: weakref.WeakKeyDictionary[ServerConnection, object] = weakref.WeakKeyDictionary()
+
+    async def start(self) -> None:
+        self._server = await serve(
+            self._serve,
+            self.host,
+            self.port,
+            ssl=self.ssl_context,
+            process_request=self._process_request,
+            select_subprotocol=_select_mqtt,
+            compression=None,
+            max_size=self.broker.limits.max_packet_size + 16,
+            ping_interval=None,
+        )
+        self.port = next(iter(self._server.sockets)).getsockname()[1]
+
+    def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:
+        url = urllib.parse.urlsplit(request.path)
+        if url.path != "/mqtt":
+            return connection.respond(http.HTTPStatus.NOT_FOUND, "MQTT over WebSockets lives at /mqtt\n")
+        if self.verifier is None:
+            return None
+        query = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
+        headers = {name.lower(): value for name, value in request.headers.raw_items()}
+        try:
+            principal = self.verifier.verify(url.path, query, headers)
+        except HandshakeRejected as rejected:
+            log.warning("websocket upgrade rejected (%d): %s", rejected.status, rejected.reason)
+            return connection.respond(rejected.status, f"{rejected.reason}\n")
+        if principal is not None:
+            self._principals[connection] = principal
+        return None
+
+    async def _serve(self, connection: ServerConnection) -> None:
+        await self.broker.serve(WebSocketStream(connection, self._principals.get(connection)))
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            await self._server.wait_closed()

@@ -1,0 +1,201 @@
+"""Sessions: subscriptions, in-flight QoS 1 deliveries and the queue of a client, online or not.
+
+AWS keeps, for persistent sessions, the subscriptions plus unacknowledged and new QoS 1 messages while the
+client is offline; QoS 0 is never queued (mqtt.html "Using MQTT persistent sessions"). At most 100 QoS 1
+deliveries are in flight per client; more wait in the session queue (bounded, then dropped with a log line).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Protocol
+
+from localcore.broker import codec
+from localcore.broker.enforcement import Enforcer
+from localcore.broker.message import Message, PublishProperties
+from localcore.broker.retained import expired
+from localcore.broker.subscriptions import Subscription
+
+log = logging.getLogger("localcore.broker.sessions")
+
+EncodeCache = dict[tuple[int, int, bool], tuple[bytes, bytes]]
+
+
+class Outbound(Protocol):
+    """What a session needs from the connection it is attached to."""
+
+    protocol_level: int
+    client_max_packet_size: int | None
+
+    def allow_rate(self) -> bool: ...
+
+    def queue_full(self) -> bool: ...
+
+    def send(self, data: bytes) -> None: ...
+
+
+def publish_properties(props: PublishProperties, now: float, received_at: float) -> codec.Properties:
+    """MQTT 5 PUBLISH properties of a message, with the expiry interval counted down."""
+    out: codec.Properties = {}
+    if props.payload_format_indicator is not None:
+        out[codec.P_PAYLOAD_FORMAT] = props.payload_format_indicator
+    if props.message_expiry_interval is not None:
+        out[codec.P_MESSAGE_EXPIRY] = max(1, int(props.message_expiry_interval - (now - received_at)))
+    if props.content_type is not None:
+        out[codec.P_CONTENT_TYPE] = props.content_type
+    if props.response_topic is not None:
+        out[codec.P_RESPONSE_TOPIC] = props.response_topic
+    if props.correlation_data is not None:
+        out[codec.P_CORRELATION_DATA] = props.correlation_data
+    if props.user_properties:
+        out[codec.P_USER_PROPERTY] = list(props.user_properties)
+    return out
+
+
+_NO_PROPERTIES = PublishProperties()
+
+
+def encode_delivery(message: Message, level: int, qos: int, retain: bool) -> tuple[bytes, bytes]:
+    """PUBLISH bytes around the packet id; MQTT 5 properties are dropped for 3.1.1 receivers."""
+    props: codec.Properties = {}
+    if level == codec.MQTT5 and message.properties is not _NO_PROPERTIES:
+        props = publish_properties(message.properties, time.time(), message.received_at)
+    return codec.encode_publish_parts(level, message.topic, message.payload, qos, retain, props)
+
+
+@dataclass(slots=True)
+class _InFlight:
+    message: Message
+    retain: bool
+    data: bytes
+
+
+class Session:
+    """One client id's state. `connection` is None while the client is offline."""
+
+    def __init__(self, client_id: str, protocol_level: int, expiry: int, max_queued: int) -> None:
+        self.client_id = client_id
+        self.protocol_level = protocol_level
+        self.expiry = expiry  # seconds the session outlives its connection; 0 = ends with it
+        self.subscriptions: dict[str, Subscription[Session]] = {}
+        self.connection: Outbound | None = None
+        self.enforcer: Enforcer | None = None
+        self.window = 100
+        self.inflight: dict[int, _InFlight] = {}
+        self.queue: deque[tuple[Message, bool]] = deque()
+        self.max_queued = max_queued
+        self.expiry_handle: asyncio.TimerHandle | None = None
+        self.dropped = 0
+        self._packet_id = 0
+
+    # ------------------------------------------------------------------ delivery
+
+    def deliver(self, message: Message, qos: int, retain: bool, cache: EncodeCache | None = None) -> None:
+        """Deliver (or queue) one message, after the iot:Receive check on its concrete topic."""
+        enforcer = self.enforcer
+        if enforcer is not None and not enforcer.allowed("iot:Receive", message.topic):
+            return
+        connection = self.connection
+        if connection is None:
+            if qos and self.expiry:
+                self._enqueue(message, retain)
+            return
+        if not connection.allow_rate():
+            self._drop("publish rate limit", message)
+            return
+        if qos == 0:
+            if connection.queue_full():
+                self._drop("outbound queue full (QoS 0)", message)
+                return
+            head, tail = self._encoded(message, connection.protocol_level, 0, retain, cache)
+            self._send(connection, head + tail)
+        elif len(self.inflight) < self.window and not self.queue:
+            self._send_qos1(connection, message, retain, cache)
+        else:
+            self._enqueue(message, retain)
+
+    def _encoded(
+        self, message: Message, level: int, qos: int, retain: bool, cache: EncodeCache | None
+    ) -> tuple[bytes, bytes]:
+        if cache is None:
+            return encode_delivery(message, level, qos, retain)
+        key = (level, qos, retain)
+        parts = cache.get(key)
+        if parts is None:
+            parts = cache[key] = encode_delivery(message, level, qos, retain)
+        return parts
+
+    def _send(self, connection: Outbound, data: bytes) -> bool:
+        limit = connection.client_max_packet_size
+        if limit is not None and len(data) > limit:
+            return False  # MQTT 5: never send a packet larger than the client's Maximum Packet Size
+        connection.send(data)
+        return True
+
+    def _send_qos1(
+        self, connection: Outbound, message: Message, retain: bool, cache: EncodeCache | None
+    ) -> None:
+        head, tail = self._encoded(message, connection.protocol_level, 1, retain, cache)
+        packet_id = self._next_packet_id()
+        data = head + struct.pack("!H", packet_id) + tail
+        if self._send(connection, data):
+            self.inflight[packet_id] = _InFlight(message, retain, data)
+
+    def _next_packet_id(self) -> int:
+        packet_id = self._packet_id
+        while True:
+            packet_id = packet_id % 65535 + 1
+            if packet_id not in self.inflight:
+                self._packet_id = packet_id
+                return packet_id
+
+    def _enqueue(self, message: Message, retain: bool) -> None:
+        if len(self.queue) >= self.max_queued:
+            self._drop("session queue full (QoS 1)", message)
+            return
+        self.queue.append((message, retain))
+
+    def _drop(self, why: str, message: Message) -> None:
+        self.dropped += 1
+        if self.dropped == 1 or self.dropped % 1000 == 0:
+            log.warning("dropped message for %s on %s: %s (%d dropped so far)", self.client_id, message.topic,
+                        why, self.dropped)  # fmt: skip
+
+    def acknowledge(self, packet_id: int) -> None:
+        """PUBACK from the client: frees an in-flight slot and sends the next queued message."""
+        if self.inflight.pop(packet_id, None) is not None:
+            self._drain()
+
+    def _drain(self) -> None:
+        connection = self.connection
+        if connection is None:
+            return
+        now = time.time()
+        while self.queue and len(self.inflight) < self.window:
+            message, retain = self.queue.popleft()
+            if not expired(message, now):
+                self._send_qos1(connection, message, retain, None)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def attach(self, connection: Outbound, enforcer: Enforcer, window: int) -> None:
+        """A connection takes this session: unacknowledged deliveries are resent (DUP=1), then the queue."""
+        if self.expiry_handle is not None:
+            self.expiry_handle.cancel()
+            self.expiry_handle = None
+        self.connection = connection
+        self.enforcer = enforcer
+        self.window = window
+        for entry in self.inflight.values():
+            data = bytes((entry.data[0] | 0x08,)) + entry.data[1:]
+            entry.data = data
+            self._send(connection, data)
+        self._drain()
+
+    def detach(self) -> None:
+        self.connection = None

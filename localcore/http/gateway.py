@@ -1,0 +1,164 @@
+"""One aiohttp application, on one port, that every localcore HTTP service mounts into.
+
+JSON 1.1 services (Cognito) are dispatched by the `X-Amz-Target: <Prefix>.<Operation>` header on
+`POST /`; REST services (IoT control plane, iot-data, JWKS, Lambda function URLs) by method and path.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from aiohttp import web
+
+from localcore.http.errors import AwsServiceError
+
+log = logging.getLogger(__name__)
+
+JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
+JsonBody = dict[str, Any]
+JsonOperation = Callable[[JsonBody, web.Request], JsonBody | Awaitable[JsonBody]]
+RestHandler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+Protocol = Literal["json", "rest-json"]
+
+
+@dataclass(frozen=True)
+class _Route:
+    service: str
+    protocol: Protocol
+
+
+_ROUTE = web.RequestKey("localcore.route", _Route)
+
+
+def json_error(error: AwsServiceError) -> web.Response:
+    """The JSON 1.1 error document botocore parses into ClientError."""
+    body = {"__type": error.code, "message": error.message}
+    return web.Response(
+        status=error.status,
+        body=json.dumps(body).encode(),
+        content_type=JSON_CONTENT_TYPE,
+        headers={"x-amzn-ErrorType": error.code},
+    )
+
+
+def rest_error(error: AwsServiceError) -> web.Response:
+    """The restJson1 error: the code in `x-amzn-ErrorType`, the message in the body."""
+    return web.json_response(
+        {"message": error.message}, status=error.status, headers={"x-amzn-ErrorType": error.code}
+    )
+
+
+class Gateway:
+    """The shared HTTP front door. Register everything, then `await start(host, port)`."""
+
+    def __init__(self, client_max_size: int = 8 * 1024 * 1024) -> None:
+        self._json_targets: dict[str, tuple[str, Mapping[str, JsonOperation]]] = {}
+        self._app = web.Application(client_max_size=client_max_size, middlewares=[self._errors])
+        self.add_route("POST", "/", self._dispatch_json, service="json-1.1", protocol="json")
+        self._runner: web.AppRunner | None = None
+        self.port: int | None = None
+
+    @property
+    def app(self) -> web.Application:
+        return self._app
+
+    def add_json_target(
+        self, prefix: str, operations: Mapping[str, JsonOperation], service: str | None = None
+    ) -> None:
+        """Serve `X-Amz-Target: <prefix>.<Operation>` with `operations[Operation](params, request)`."""
+        if prefix in self._json_targets:
+            raise ValueError(f"JSON target prefix {prefix!r} is already registered")
+        self._json_targets[prefix] = (service or prefix, dict(operations))
+
+    def add_route(
+        self, method: str, path: str, handler: RestHandler, *, service: str, protocol: Protocol = "rest-json"
+    ) -> None:
+        """Serve a REST route (aiohttp syntax, e.g. `/topics/{topic:.+}`); errors use `protocol`'s shape."""
+        route = _Route(service, protocol)
+
+        async def wrapped(request: web.Request) -> web.StreamResponse:
+            request[_ROUTE] = route
+            return await handler(request)
+
+        self._app.router.add_route(method, path, wrapped)
+
+    async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
+        """Bind and serve; returns the bound port (useful with port 0)."""
+        if self._runner is not None:
+            raise RuntimeError("gateway already started")
+        self._runner = web.AppRunner(self._app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, host, port)
+        await site.start()
+        addresses = self._runner.addresses
+        self.port = int(addresses[0][1]) if addresses else port
+        log.info("gateway listening on http://%s:%s", host, self.port)
+        return self.port
+
+    async def stop(self) -> None:
+        """Close the listener and every open connection."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _dispatch_json(self, request: web.Request) -> web.StreamResponse:
+        target = request.headers.get("X-Amz-Target")
+        if not target:
+            raise AwsServiceError("UnknownOperationException", "missing X-Amz-Target header", 400)
+        prefix, _, operation_name = target.rpartition(".")
+        entry = self._json_targets.get(prefix)
+        operation = entry[1].get(operation_name) if entry else None
+        if operation is None:
+            raise AwsServiceError("UnknownOperationException", f"unknown operation {target!r}", 400)
+        raw = await request.read()
+        try:
+            params = json.loads(raw or b"{}")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise AwsServiceError("SerializationException", f"request body is not JSON: {exc}") from exc
+        if not isinstance(params, dict):
+            raise AwsServiceError("SerializationException", "request body must be a JSON object")
+        try:
+            result = operation(params, request)
+            if inspect.isawaitable(result):
+                result = await result
+        except (TypeError, AttributeError, KeyError, ValueError) as exc:
+            # A member of the wrong JSON type (boto3 validates, raw clients may not): AWS answers this
+            # at the protocol layer with SerializationException. Logged in full in case it is our bug.
+            log.warning("malformed %s request: %r", target, exc, exc_info=True)
+            raise AwsServiceError(
+                "SerializationException", f"malformed request for {target}: {exc!r}"
+            ) from exc
+        return web.Response(body=json.dumps(result).encode(), content_type=JSON_CONTENT_TYPE)
+
+    @web.middleware
+    async def _errors(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
+        """Boundary: every failure becomes an AWS-shaped error response; the server keeps running."""
+        try:
+            return await handler(request)
+        except AwsServiceError as error:
+            return self._render(request, error)
+        except web.HTTPException as exc:
+            if exc.status < 400:
+                raise
+            code = {404: "ResourceNotFoundException", 405: "MethodNotAllowedException"}.get(
+                exc.status, "InvalidRequestException"
+            )
+            if exc.status == 413:
+                code = "RequestEntityTooLargeException"
+            return self._render(request, AwsServiceError(code, exc.reason, exc.status))
+        except Exception as exc:  # boundary: one request fails, the gateway stays up
+            log.exception("unhandled error serving %s %s", request.method, request.path)
+            return self._render(request, AwsServiceError("InternalFailure", f"internal error: {exc}", 500))
+
+    @staticmethod
+    def _render(request: web.Request, error: AwsServiceError) -> web.Response:
+        route = request.get(_ROUTE)
+        is_json = route.protocol == "json" if route else "X-Amz-Target" in request.headers
+        return json_error(error) if is_json else rest_error(error)

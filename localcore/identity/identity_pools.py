@@ -1,0 +1,179 @@
+"""cognito-identity: identity pools, stable identity ids per login, and temporary credentials per identity.
+
+Operations take and return the JSON 1.1 bodies of `AWSCognitoIdentityService.<Operation>`.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from localcore.identity.credentials import CredentialStore, IssuedCredential, Role
+from localcore.identity.errors import cognito_error, str_param
+from localcore.identity.tokens import TokenInvalid
+from localcore.identity.user_pools import UserPools
+
+Body = dict[str, Any]
+
+
+@dataclass
+class IdentityPool:
+    """Configured at start: which user pool clients may sign in, and the roles identities get."""
+
+    pool_id: str
+    name: str
+    authenticated_role: Role
+    unauthenticated_role: Role | None = None
+    allow_unauthenticated: bool = False
+    # provider name (`cognito-idp.<region>.amazonaws.com/<userPoolId>`) -> accepted app client ids
+    providers: dict[str, set[str]] = field(default_factory=dict)
+    # `cognito:groups` value -> role, checked in the token's group order (a "Rules" role mapping)
+    group_roles: dict[str, Role] = field(default_factory=dict)
+    credential_seconds: int = 3600
+
+
+@dataclass
+class Identity:
+    identity_id: str
+    pool_id: str
+    login: tuple[str, str] | None  # (provider name, user sub); None while unauthenticated
+
+
+class IdentityPools:
+    """The cognito-identity service state: pools, identities, and the credential store it mints into."""
+
+    def __init__(
+        self, user_pools: UserPools, store: CredentialStore, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.user_pools = user_pools
+        self.store = store
+        self.clock = clock
+        self.pools: dict[str, IdentityPool] = {}
+        self.identities: dict[str, Identity] = {}
+        self._by_login: dict[tuple[str, str, str], str] = {}  # (pool id, provider, sub) -> identity id
+
+    def add_pool(self, pool: IdentityPool) -> IdentityPool:
+        self.pools[pool.pool_id] = pool
+        return pool
+
+    def _pool(self, pool_id: str) -> IdentityPool:
+        pool = self.pools.get(pool_id)
+        if pool is None:
+            raise cognito_error("ResourceNotFoundException", f"IdentityPool '{pool_id}' not found.")
+        return pool
+
+    def _verify_logins(self, pool: IdentityPool, logins: object) -> tuple[str, dict[str, Any]] | None:
+        """None for no logins; else (provider, id-token claims) after full verification."""
+        if not logins:
+            return None
+        if not isinstance(logins, dict) or len(logins) != 1:
+            raise cognito_error(
+                "InvalidParameterException", "Logins must map exactly one provider to a token"
+            )
+        provider, token = next(iter(logins.items()))
+        clients = pool.providers.get(provider)
+        user_pool = self.user_pools.pool_for_provider(provider)
+        if clients is None or user_pool is None:
+            raise cognito_error(
+                "NotAuthorizedException", f"Invalid login token. Provider {provider} not configured."
+            )
+        try:
+            claims = user_pool.signer.verify(str(token), "id", audience=clients)
+        except TokenInvalid as exc:
+            message = "Invalid login token. Token expired" if exc.expired else f"Invalid login token. {exc}"
+            raise cognito_error("NotAuthorizedException", message) from exc
+        return provider, claims
+
+    def _new_identity(self, pool: IdentityPool, login: tuple[str, str] | None) -> Identity:
+        region = pool.pool_id.split(":", 1)[0]
+        identity = Identity(f"{region}:{uuid.uuid4()}", pool.pool_id, login)
+        self.identities[identity.identity_id] = identity
+        if login is not None:
+            self._by_login[(pool.pool_id, *login)] = identity.identity_id
+        return identity
+
+    def get_id(self, params: Body) -> Body:
+        pool = self._pool(str_param(params, "IdentityPoolId"))
+        verified = self._verify_logins(pool, params.get("Logins"))
+        if verified is None:
+            if not pool.allow_unauthenticated:
+                raise cognito_error(
+                    "NotAuthorizedException",
+                    "Unauthenticated access is not supported for this identity pool.",
+                )
+            return {"IdentityId": self._new_identity(pool, None).identity_id}
+        provider, claims = verified
+        existing = self._by_login.get((pool.pool_id, provider, claims["sub"]))
+        if existing is not None:
+            return {"IdentityId": existing}
+        return {"IdentityId": self._new_identity(pool, (provider, claims["sub"])).identity_id}
+
+    def get_credentials_for_identity(self, params: Body) -> Body:
+        identity_id = str_param(params, "IdentityId")
+        identity = self.identities.get(identity_id)
+        if identity is None:
+            raise cognito_error("ResourceNotFoundException", f"Identity '{identity_id}' not found.")
+        pool = self._pool(identity.pool_id)
+        verified = self._verify_logins(pool, params.get("Logins"))
+        if verified is None:
+            if identity.login is not None:
+                raise cognito_error(
+                    "NotAuthorizedException",
+                    "Logins don't match. Please include at least one valid login for this identity or identity pool.",
+                )
+            if not pool.allow_unauthenticated or pool.unauthenticated_role is None:
+                raise cognito_error(
+                    "NotAuthorizedException",
+                    "Unauthenticated access is not supported for this identity pool.",
+                )
+            cred = self.store.mint_for_identity(
+                identity_id, pool.pool_id, pool.unauthenticated_role, False, pool.credential_seconds
+            )
+            return self._credentials_body(identity_id, cred)
+        provider, claims = verified
+        login = (provider, claims["sub"])
+        if identity.login is None:  # an unauthenticated identity signs in: link the login to it
+            if (pool.pool_id, *login) in self._by_login:
+                raise cognito_error(
+                    "NotAuthorizedException", "Logins don't match. This login is linked to another identity."
+                )
+            identity.login = login
+            self._by_login[(pool.pool_id, *login)] = identity_id
+        elif identity.login != login:
+            raise cognito_error(
+                "NotAuthorizedException",
+                "Logins don't match. Please include at least one valid login for this identity or identity pool.",
+            )
+        role = self._role_for(pool, claims)
+        amr = ("authenticated", provider, f"{provider}:CognitoSignIn:{claims['sub']}")
+        cred = self.store.mint_for_identity(
+            identity_id, pool.pool_id, role, True, pool.credential_seconds, amr
+        )
+        return self._credentials_body(identity_id, cred)
+
+    @staticmethod
+    def _role_for(pool: IdentityPool, claims: dict[str, Any]) -> Role:
+        """The first of the token's groups (in precedence order) mapped to a role, else the authenticated role."""
+        for group in claims.get("cognito:groups", []):
+            if group in pool.group_roles:
+                return pool.group_roles[group]
+        return pool.authenticated_role
+
+    @staticmethod
+    def _credentials_body(identity_id: str, cred: IssuedCredential) -> Body:
+        return {
+            "IdentityId": identity_id,
+            "Credentials": {
+                "AccessKeyId": cred.access_key_id,
+                "SecretKey": cred.secret_key,
+                "SessionToken": cred.session_token,
+                "Expiration": cred.expires_at,
+            },
+        }
+
+    def operations(self) -> dict[str, Callable[[Body], Body]]:
+        """The JSON 1.1 operation table for `AWSCognitoIdentityService`."""
+        return {"GetId": self.get_id, "GetCredentialsForIdentity": self.get_credentials_for_identity}

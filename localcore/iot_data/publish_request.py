@@ -1,0 +1,100 @@
+"""Parse an iot-data `Publish` HTTP request (`POST /topics/{topic}`) into a broker Message.
+
+boto3 percent-encodes every `/` of the topic as `%2F`; hand-written callers may not. MQTT 5 settings
+arrive as query parameters (qos, retain, contentType, responseTopic, messageExpiry) and headers
+(x-amz-mqtt5-user-properties: base64 JSON array of one-pair objects; payload format indicator;
+correlation data, already base64).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Mapping
+from urllib.parse import unquote
+
+from localcore.broker.message import Message, Publisher, PublishProperties
+from localcore.errors import LocalcoreError
+
+MAX_PAYLOAD = 128 * 1024
+
+
+class PublishRequestError(LocalcoreError):
+    """The request is malformed: answered with `InvalidRequestException` (400) or as `code` says."""
+
+    def __init__(self, message: str, code: str = "InvalidRequestException", status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.code = code
+        self.status = status
+
+
+def topic_from_path(raw_path: str) -> str:
+    """`/topics/chat%2Fu%2Fresponse` or `/topics/chat/u/response` -> `chat/u/response`."""
+    prefix = "/topics/"
+    if not raw_path.startswith(prefix) or len(raw_path) == len(prefix):
+        raise PublishRequestError("the path must be /topics/{topic}")
+    return unquote(raw_path[len(prefix) :])
+
+
+def _flag(value: str | None, name: str) -> bool:
+    if value is None:
+        return False
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    raise PublishRequestError(f"{name} must be true or false")
+
+
+def _user_properties(header: str | None) -> tuple[tuple[str, str], ...]:
+    if not header:
+        return ()
+    try:
+        decoded = json.loads(base64.b64decode(header, validate=True))
+    except (binascii.Error, ValueError) as error:
+        raise PublishRequestError("x-amz-mqtt5-user-properties must be base64-encoded JSON") from error
+    if not isinstance(decoded, list) or not all(isinstance(item, dict) for item in decoded):
+        raise PublishRequestError("user properties must be a JSON array of objects")
+    return tuple((str(key), str(value)) for item in decoded for key, value in item.items())
+
+
+def parse_publish(
+    raw_path: str, query: Mapping[str, str], headers: Mapping[str, str], body: bytes, principal: str
+) -> Message:
+    """Build the Message a valid Publish request describes, or raise PublishRequestError."""
+    topic = topic_from_path(raw_path)
+    qos_text = query.get("qos", "0")
+    if qos_text not in ("0", "1"):
+        raise PublishRequestError("qos must be 0 or 1")
+    if len(body) > MAX_PAYLOAD:
+        raise PublishRequestError(
+            f"payload of {len(body)} bytes exceeds the {MAX_PAYLOAD}-byte limit",
+            "RequestEntityTooLargeException",
+            413,
+        )
+    indicator = headers.get("x-amz-mqtt5-payload-format-indicator")
+    if indicator not in (None, "UNSPECIFIED_BYTES", "UTF8_DATA"):
+        raise PublishRequestError("payload format indicator must be UNSPECIFIED_BYTES or UTF8_DATA")
+    correlation = headers.get("x-amz-mqtt5-correlation-data")
+    expiry = query.get("messageExpiry")
+    try:
+        properties = PublishProperties(
+            payload_format_indicator=None if indicator is None else int(indicator == "UTF8_DATA"),
+            message_expiry_interval=int(expiry) if expiry is not None else None,
+            content_type=query.get("contentType"),
+            response_topic=query.get("responseTopic"),
+            correlation_data=base64.b64decode(correlation, validate=True) if correlation else None,
+            user_properties=_user_properties(headers.get("x-amz-mqtt5-user-properties")),
+        )
+    except (ValueError, binascii.Error) as error:
+        raise PublishRequestError(f"bad MQTT 5 property: {error}") from error
+    if properties.response_topic and ("+" in properties.response_topic or "#" in properties.response_topic):
+        raise PublishRequestError("responseTopic must not contain wildcards")
+    return Message(
+        topic=topic,
+        payload=body,
+        qos=int(qos_text),
+        retain=_flag(query.get("retain"), "retain"),
+        properties=properties,
+        publisher=Publisher(client_id=None, principal=principal),
+    )

@@ -1,0 +1,1 @@
+"""The local AWS IoT rules engine: SQL parsing and evaluation (`sql`), rules and actions."""

@@ -1,0 +1,50 @@
+"""`iotstream up`: foreground broker with a ready file listing every endpoint; Ctrl-C stops it cleanly."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+from localcore.broker.testing import MqttTestClient
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def test_up_writes_ready_file_serves_and_stops_on_sigint(tmp_path):
+    """DESIGN.md command table: `iotstream up --ready-file F` writes JSON with every endpoint once ready."""
+    ready = tmp_path / "ready.json"
+    command = [
+        sys.executable,
+        "-m",
+        "clients.cli",
+        "up",
+        "--mqtt-port",
+        "0",
+        "--mqtts-port",
+        "0",
+        "--ws-port",
+        "0",
+    ]
+    command += ["--state-dir", str(tmp_path / "state"), "--ready-file", str(ready)]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if "localcore ready" in line:
+                break
+        endpoints = json.loads(ready.read_text())
+        assert set(endpoints) == {"mqtt", "mqtts", "ws", "ca_file"}
+        assert endpoints["ws"].startswith("ws://127.0.0.1:") and endpoints["ws"].endswith("/mqtt")
+        assert Path(endpoints["ca_file"]).is_file()
+        port = int(endpoints["mqtt"].rsplit(":", 1)[1])
+        user = "us-east-1:abc"
+        with MqttTestClient(port, user, username=user) as c:  # local mode: username = identity id
+            c.connect()
+            assert c.subscribe(f"chat/{user}/response/+") == [1]
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert process.wait(20) == 0
+    assert not ready.exists()

@@ -1,0 +1,104 @@
+"""A bad packet or a stalled client closes one connection, never the broker; slow consumers stay bounded."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from localcore.broker import codec
+from localcore.broker.limits import BrokerLimits
+
+
+def raw_connect(port: int, client_id: str, level: int = codec.MQTT311) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+    sock.sendall(codec.encode_connect(client_id, level))
+    assert sock.recv(1) == b"\x20"  # CONNACK
+    length = sock.recv(1)[0]
+    sock.recv(length)
+    return sock
+
+
+def read_until_closed(sock: socket.socket) -> bytes:
+    data = b""
+    while chunk := sock.recv(4096):
+        data += chunk
+    return data
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        b"\xff\xff\xff\xff\xff",  # not a packet at all
+        b"\x30\x05\x00\xffabc",  # PUBLISH whose topic length runs past the packet
+        b"\x82\x04\x00\x01\x00\x00",  # SUBSCRIBE with an empty filter list tail (truncated)
+        b"\x50\x02\x00\x01",  # PUBREC: QoS 2 flow is not supported
+        codec.encode_connect("again"),  # a second CONNECT
+    ],
+)
+def test_malformed_packet_closes_only_that_connection(broker, client, garbage):
+    """MQTT §4.8: a malformed packet closes the connection; the broker and other clients carry on."""
+    bystander = client(broker.mqtt_port, "bystander").connect()
+    bystander.subscribe("still/works")
+    sock = raw_connect(broker.mqtt_port, "bad")
+    sock.sendall(garbage)
+    read_until_closed(sock)
+    sock.close()
+    bystander.publish("still/works", b"yes", qos=1)
+    assert bystander.expect(1)[0].payload == b"yes"
+
+
+def test_malformed_packet_mqtt5_gets_disconnect_reason_first(broker):
+    """MQTT 5 §4.13: the server sends DISCONNECT with a reason code (0x81 Malformed Packet) before closing."""
+    sock = raw_connect(broker.mqtt_port, "bad5", codec.MQTT5)
+    sock.sendall(b"\x30\x05\x00\xffabc")
+    data = read_until_closed(sock)
+    assert data[:1] == b"\xe0" and data[2] == 0x81
+
+
+def test_first_packet_must_be_connect(broker):
+    """MQTT §3.1: the first packet from a client must be CONNECT; anything else closes the connection."""
+    with socket.create_connection(("127.0.0.1", broker.mqtt_port), timeout=5) as sock:
+        sock.sendall(codec.encode_subscribe(1, [("a", 0)]))
+        assert read_until_closed(sock) == b""
+
+
+def test_unsupported_protocol_version_gets_connack_1(broker):
+    """MQTT 3.1.1 §3.1.2.2: an unsupported protocol level gets CONNACK return code 0x01, then close."""
+    raw = bytearray(codec.encode_connect("old"))
+    raw[8] = 3  # MQTT 3.1
+    with socket.create_connection(("127.0.0.1", broker.mqtt_port), timeout=5) as sock:
+        sock.sendall(bytes(raw))
+        assert read_until_closed(sock) == b"\x20\x02\x00\x01"
+
+
+def test_client_that_never_sends_connect_is_closed(make_broker):
+    """A stalled client (no CONNECT within the connect timeout) is closed."""
+    running = make_broker(limits=BrokerLimits(connect_timeout=0.3))
+    with socket.create_connection(("127.0.0.1", running.mqtt_port), timeout=5) as sock:
+        assert read_until_closed(sock) == b""
+
+
+def test_slow_consumer_is_bounded_and_does_not_block_publishers(make_broker, client):
+    """A subscriber that never reads: its QoS 0 queue is capped (excess dropped) and publishers are unaffected."""
+    limits = BrokerLimits.unlimited().replace(max_outbound_packets=50)
+    running = make_broker(limits=limits)
+    stuck = socket.create_connection(("127.0.0.1", running.mqtt_port), timeout=5)
+    stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    stuck.sendall(codec.encode_connect("stuck") + codec.encode_subscribe(1, [("flood", 0)]))
+    healthy = client(running.mqtt_port, "healthy").connect()
+    healthy.subscribe("flood", qos=0)
+    healthy.subscribe("done", qos=1)
+    pub = client(running.mqtt_port, "pub").connect()
+    payload = b"x" * 10_000
+    for _ in range(500):  # ~5 MB, far beyond the stuck socket's buffers
+        pub.publish("flood", payload, qos=0)
+    assert pub.publish("done", b"end", qos=1) == 0
+    assert healthy.expect(1, timeout=20)  # the publisher and others are not blocked
+
+    def stuck_queue() -> int:
+        session = running.broker.sessions["stuck"]
+        return len(session.connection._out) if session.connection else 0
+
+    assert running.call(stuck_queue) <= 50
+    stuck.close()
