@@ -23,6 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
+
 from streaming.llm.base import GenerationParams, TextChunk
 from streaming.llm.scripted import ScriptedProvider
 from streaming.publisher import CoalescingPublisher, PublisherConfig
