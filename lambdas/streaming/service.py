@@ -173,7 +173,10 @@ class StreamingService:
         rid = exc.rid or INVALID_RID
         event = Error(rid=rid, seq=0, code=exc.code, message=exc.message)
         self.logger.info("invalid prompt", extra={"identity_id": identity_id, "rid": rid, "code": exc.code})
-        self.iot.publish(topic=response_topic(identity_id, rid), qos=1, payload=encode_event(event))
+        try:
+            self.iot.publish(topic=response_topic(identity_id, rid), qos=1, payload=encode_event(event))
+        except (ClientError, BotoCoreError):
+            self.logger.exception("could not publish the error for an invalid prompt", extra={"rid": rid})
         return PromptOutcome("rejected", exc.rid, f"error:{exc.code}")
 
     def _messages(self, identity_id: str, prompt: Prompt) -> list[Message]:
@@ -201,10 +204,9 @@ class StreamingService:
                 self._pump(identity_id, prompt.rid, reader, publisher, run, remaining_ms)
             finally:
                 reader.stop()
-        except (StreamingError, ClientError, BotoCoreError) as exc:
+        except (StreamingError, ClientError, BotoCoreError):
             self.logger.exception("stream failed", extra={"rid": prompt.rid})
             run.error = (E_INTERNAL, _SAFE_INTERNAL_MESSAGE)
-            del exc
         except Exception:  # request boundary: the stream must still end with an error event
             self.logger.exception("unexpected failure while streaming", extra={"rid": prompt.rid})
             run.error = (E_INTERNAL, _SAFE_INTERNAL_MESSAGE)

@@ -14,6 +14,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import boto3
+from botocore.config import Config
+
 from streaming.assembler import StreamAssembler
 from streaming.llm.base import Chunk, GenerationParams, Message
 from streaming.llm.scripted import ScriptedProvider, split_tokens
@@ -293,3 +296,29 @@ def test_max_tokens_is_capped_and_reported(iot_sink: IotDataSink, store: StateSt
     outcome = service.handle_prompt(prompt_event(rid=rid, params={"max_tokens": 100}), always())
     assert outcome.outcome == "max_tokens"
     assert reassemble(iot_sink, rid).text == "".join(split_tokens(TEXT)[:3])
+
+
+def test_publish_outage_stops_reading_the_model(iot_sink: IotDataSink, store: StateStore) -> None:
+    """When iot-data Publish keeps failing (HTTP 500 InternalFailureException), the service stops the
+    stream, records an internal error and returns instead of generating into the void."""
+    client = boto3.client(
+        "iot-data",
+        endpoint_url=iot_sink.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
+    )
+    iot_sink.fail_next = 10_000
+    config = ServiceConfig(publisher=PublisherConfig(publish_attempts=2, retry_backoff_s=0.001))
+    release = threading.Event()
+    provider = StallingProvider(TEXT, stall_at=3, release=release)
+    service = StreamingService(client, store, provider, config)
+    rid = str(uuid.uuid4())
+    try:
+        outcome = service.handle_prompt(prompt_event(rid=rid), always())
+    finally:
+        release.set()
+    assert outcome.outcome == "error:internal_error"
+    assert store.request_status(IDENTITY, rid) == "error:internal_error"
+    assert iot_sink.on(response_topic(IDENTITY, rid)) == []
