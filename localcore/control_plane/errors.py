@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-from localcore.errors import LocalcoreError
+from localcore.http.errors import AwsServiceError
 
 
-class ControlPlaneError(LocalcoreError):
+class ControlPlaneError(AwsServiceError):
     """An error the IoT API returns: `code` is AWS's exception name, `status` its HTTP status."""
-
-    def __init__(self, code: str, message: str, status: int = 400) -> None:
-        super().__init__(f"{code}: {message}")
-        self.code = code
-        self.message = message
-        self.status = status
 
 
 def not_found(what: str) -> ControlPlaneError:

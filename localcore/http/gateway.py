@@ -95,9 +95,8 @@ class Gateway:
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
-        server = site._server
-        sockets = getattr(server, "sockets", None) or []
-        self.port = int(sockets[0].getsockname()[1]) if sockets else port
+        addresses = self._runner.addresses
+        self.port = int(addresses[0][1]) if addresses else port
         log.info("gateway listening on http://%s:%s", host, self.port)
         return self.port
 
@@ -123,9 +122,17 @@ class Gateway:
             raise AwsServiceError("SerializationException", f"request body is not JSON: {exc}") from exc
         if not isinstance(params, dict):
             raise AwsServiceError("SerializationException", "request body must be a JSON object")
-        result = operation(params, request)
-        if inspect.isawaitable(result):
-            result = await result
+        try:
+            result = operation(params, request)
+            if inspect.isawaitable(result):
+                result = await result
+        except (TypeError, AttributeError, KeyError, ValueError) as exc:
+            # A member of the wrong JSON type (boto3 validates, raw clients may not): AWS answers this
+            # at the protocol layer with SerializationException. Logged in full in case it is our bug.
+            log.warning("malformed %s request: %r", target, exc, exc_info=True)
+            raise AwsServiceError(
+                "SerializationException", f"malformed request for {target}: {exc!r}"
+            ) from exc
         return web.Response(body=json.dumps(result).encode(), content_type=JSON_CONTENT_TYPE)
 
     @web.middleware

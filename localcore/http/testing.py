@@ -36,16 +36,26 @@ class GatewayThread:
 
     def start(self) -> GatewayThread:
         self._thread.start()
-        self.port = self.run(self.gateway.start(self.host, 0))
+        try:
+            self.port = self.run(self.gateway.start(self.host, 0))
+        except BaseException:
+            self._stop_loop()
+            raise
         return self
 
     def stop(self) -> None:
         if not self._thread.is_alive():
             return
-        self.run(self.gateway.stop())
+        try:
+            self.run(self.gateway.stop())
+        finally:
+            self._stop_loop()
+
+    def _stop_loop(self) -> None:
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(self.timeout)
-        self.loop.close()
+        if not self._thread.is_alive():
+            self.loop.close()
 
     def __enter__(self) -> GatewayThread:
         return self.start()

@@ -135,12 +135,21 @@ class CredentialStore:
         self._prune()
         return cred
 
-    def mint_iam(self, role: Role, principal_name: str, ttl_seconds: int | None = None) -> IssuedCredential:
-        """Long-lived `AKIA…` keys for an internal principal (e.g. a Lambda execution role)."""
-        akid = _new_key_id("AKIA")
+    def mint_iam(
+        self,
+        role: Role,
+        principal_name: str,
+        ttl_seconds: int | None = None,
+        keys: tuple[str, str] | None = None,
+    ) -> IssuedCredential:
+        """Long-lived `AKIA…` keys for an internal principal (e.g. a Lambda execution role).
+
+        `keys` fixes the (access key id, secret) pair, for well-known local credentials such as the admin's.
+        """
+        akid, secret = keys or (_new_key_id("AKIA"), _new_secret())
         caller = Caller("iam", akid, role, principal_name=principal_name, authenticated=True)
         expires = None if ttl_seconds is None else self.clock() + ttl_seconds
-        cred = IssuedCredential(akid, _new_secret(), None, expires, caller)
+        cred = IssuedCredential(akid, secret, None, expires, caller)
         self._keys[akid] = cred
         return cred
 

@@ -1,1 +1,1 @@
-"""The AWS IoT rules engine: SQL, topic rules, actions."""
+"""The local AWS IoT rules engine: SQL parsing and evaluation (`sql`), rules and actions."""

@@ -7,6 +7,7 @@ Identity pools (enhanced flow): https://docs.aws.amazon.com/cognito/latest/devel
 from __future__ import annotations
 
 import json
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -339,3 +340,34 @@ def test_function_url_authorizer_context_matches_what_attach_policy_reads(stack:
         DEFAULT_IDENTITY_POOL_ID,
         DASHBOARD.name,
     )
+
+
+def test_boto3_finds_localcore_through_the_endpoint_environment_variables(
+    stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """boto3's service-specific `AWS_ENDPOINT_URL_<SERVICE>` variables point unchanged code at localcore."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER", stack.gw.url)
+    monkeypatch.setenv("AWS_ENDPOINT_URL_COGNITO_IDENTITY", stack.gw.url)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "local")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "local")
+    stack.idp = boto3.client("cognito-idp")
+    stack.cid = boto3.client("cognito-identity")
+    sign_up_and_confirm(stack, "nia")
+    identity_id, creds = credentials_for(stack, sign_in(stack, "nia")["IdToken"])
+    assert identity_id.startswith("us-east-1:") and creds["AccessKeyId"].startswith("ASIA")
+
+
+def test_malformed_json_members_get_a_clear_400(stack: Stack) -> None:
+    """A member of the wrong JSON type is a 400 SerializationException, not a server failure."""
+    request = urllib.request.Request(
+        stack.gw.url + "/",
+        data=json.dumps(
+            {"AuthFlow": "USER_PASSWORD_AUTH", "ClientId": DEFAULT_CLIENT_ID, "AuthParameters": 7}
+        ).encode(),
+        headers={"X-Amz-Target": "AWSCognitoIdentityProviderService.InitiateAuth"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(request)
+    assert err.value.code == 400 and json.load(err.value)["__type"] == "SerializationException"

@@ -60,7 +60,10 @@ def gw(store: CredentialStore, published: list[dict[str, Any]]) -> Iterator[Gate
         published.append(record)
         return web.json_response({"message": "OK", "traceId": "t"})
 
-    gateway.add_json_target("TestService", {"Echo": echo, "Crash": crash, "Refuse": refuse})
+    def typed(params: dict[str, Any], _request: web.Request) -> dict[str, Any]:
+        return {"Upper": params["Name"].upper()}
+
+    gateway.add_json_target("TestService", {"Echo": echo, "Crash": crash, "Refuse": refuse, "Typed": typed})
     gateway.add_route("POST", "/topics/{topic:.+}", publish, service="iot-data")
     with GatewayThread(gateway) as running:
         yield running
@@ -98,6 +101,8 @@ def test_json_target_dispatch_and_errors(gw: GatewayThread) -> None:
         ("TestService.Echo", b"{not json", "SerializationException"),
         ("TestService.Echo", b"[1, 2]", "SerializationException"),
         ("TestService.Echo", b"\xff\xfe", "SerializationException"),
+        ("TestService.Typed", b'{"Name": 5}', "SerializationException"),
+        ("TestService.Typed", b"{}", "SerializationException"),
     ]:
         status, _, body = json11(gw, target, raw)
         assert (status, body["__type"]) == (400, code), target

@@ -1,0 +1,79 @@
+"""The deployment's outputs, as `cdk deploy --outputs-file cdk-outputs.json` writes them, for the clients.
+
+The file maps stack name to `{OutputKey: value}`. This module does not import aws_cdk, so clients can read
+the file with it: `Deployment.from_outputs_file(Path("cdk-outputs.json"))`.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from cdk.errors import DeploySourceError
+
+DEFAULT_STACK_NAME = "IotStream"
+
+# CfnOutput keys: one name per value, shared by the stack (writer) and the clients (reader).
+OUTPUT_KEYS = {
+    "region": "Region",
+    "user_pool_id": "UserPoolId",
+    "user_pool_client_id": "UserPoolClientId",
+    "identity_pool_id": "IdentityPoolId",
+    "iot_data_endpoint": "IotDataEndpoint",
+    "attach_policy_url": "AttachPolicyUrl",
+    "topics": "Topics",
+}
+
+# Topic templates, `{identityId}` being the caller's Cognito identity id (see DESIGN.md, "Topics").
+TOPICS = {
+    "prompt": "chat/{identityId}/prompt",
+    "cancel": "chat/{identityId}/cancel",
+    "response": "chat/{identityId}/response/{requestId}",
+    "responseFilter": "chat/{identityId}/response/+",
+    "dashboardResponses": "chat/+/response/+",
+    "dashboard": "dashboard/#",
+}
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """Where a deployed iotstream lives: what the Python and browser clients need to connect."""
+
+    region: str
+    user_pool_id: str
+    user_pool_client_id: str
+    identity_pool_id: str
+    iot_data_endpoint: str  # host name, e.g. xxxx-ats.iot.eu-west-1.amazonaws.com
+    attach_policy_url: str
+    topics: dict[str, str]
+
+    @classmethod
+    def from_outputs(cls, outputs: dict[str, Any], source: str = "<outputs>") -> Deployment:
+        missing = [key for key in OUTPUT_KEYS.values() if not isinstance(outputs.get(key), str)]
+        if missing:
+            raise DeploySourceError(source, f"missing outputs {missing}")
+        try:
+            topics = json.loads(outputs[OUTPUT_KEYS["topics"]])
+        except json.JSONDecodeError as error:
+            raise DeploySourceError(source, f"output Topics is not JSON ({error})") from None
+        values = {field: outputs[key] for field, key in OUTPUT_KEYS.items() if field != "topics"}
+        return cls(topics=topics, **values)
+
+    @classmethod
+    def from_outputs_file(cls, path: Path, stack_name: str | None = None) -> Deployment:
+        """Read `cdk-outputs.json`; `stack_name` may be omitted when the file holds one stack."""
+        try:
+            document = json.loads(path.read_text())
+        except (FileNotFoundError, json.JSONDecodeError) as error:
+            raise DeploySourceError(str(path), f"cannot read outputs ({error})") from None
+        if not isinstance(document, dict) or not document:
+            raise DeploySourceError(str(path), "expected {stackName: {OutputKey: value}}")
+        if stack_name is None:
+            if len(document) != 1:
+                raise DeploySourceError(str(path), f"several stacks {sorted(document)}; name one")
+            stack_name = next(iter(document))
+        if not isinstance(document.get(stack_name), dict):
+            raise DeploySourceError(str(path), f"no stack {stack_name!r}")
+        return cls.from_outputs(document[stack_name], f"{path}:{stack_name}")

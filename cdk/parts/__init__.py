@@ -1,0 +1,1 @@
+"""Constructs, one per concept; `cdk.stack` composes them."""

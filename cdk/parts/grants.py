@@ -1,0 +1,61 @@
+"""Least-privilege permissions of each function's execution role."""
+
+from __future__ import annotations
+
+from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_iam as iam
+from aws_cdk import aws_lambda as lambda_
+
+RESPONSE_TOPICS = "chat/*/response/*"
+INFERENCE_PROFILE_PREFIXES = ("us.", "us-gov.", "eu.", "apac.", "jp.", "au.", "ca.", "global.")
+
+
+def bedrock_model_arns(stack: Stack, model_id: str) -> list[str]:
+    """The resources `bedrock:InvokeModelWithResponseStream` (ConverseStream) needs for `model_id`.
+
+    A plain model id is a foundation model in the stack's region. A cross-region inference profile id
+    (`us.anthropic...`) needs the profile and the foundation model in every region the profile routes to.
+    A full ARN is taken as is.
+    """
+    if model_id.startswith("arn:"):
+        return [model_id]
+    if model_id.startswith(INFERENCE_PROFILE_PREFIXES):
+        base = model_id.split(".", 1)[1]
+        return [
+            stack.format_arn(service="bedrock", resource="inference-profile", resource_name=model_id),
+            stack.format_arn(
+                service="bedrock", region="*", account="", resource="foundation-model", resource_name=base
+            ),
+        ]
+    return [
+        stack.format_arn(service="bedrock", account="", resource="foundation-model", resource_name=model_id)
+    ]
+
+
+def grant_publish_responses(function: lambda_.Function) -> None:
+    """The prompt function publishes only to response topics (`chat/{id}/response/{rid}`)."""
+    stack = Stack.of(function)
+    topics = stack.format_arn(
+        service="iot",
+        resource="topic",
+        resource_name=RESPONSE_TOPICS,
+        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+    )
+    function.add_to_role_policy(iam.PolicyStatement(actions=["iot:Publish"], resources=[topics]))
+
+
+def grant_stream_model(function: lambda_.Function, model_id: str) -> None:
+    """ConverseStream is authorised as `bedrock:InvokeModelWithResponseStream`."""
+    function.add_to_role_policy(
+        iam.PolicyStatement(
+            actions=["bedrock:InvokeModelWithResponseStream"],
+            resources=bedrock_model_arns(Stack.of(function), model_id),
+        )
+    )
+
+
+def grant_attach_iot_policies(function: lambda_.Function) -> None:
+    """`iot:AttachPolicy` to a Cognito identity target; IAM offers no resource type for that target, so `*`."""
+    function.add_to_role_policy(
+        iam.PolicyStatement(actions=["iot:AttachPolicy", "iot:ListAttachedPolicies"], resources=["*"])
+    )

@@ -1,0 +1,105 @@
+"""The iotstream stack: Cognito, IoT policies and rules, DynamoDB, Lambda, and the outputs clients read."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_cdk import CfnOutput, Stack
+from constructs import Construct
+
+from cdk.config import DeployConfig
+from cdk.deployment import OUTPUT_KEYS, TOPICS
+from cdk.errors import DeploySourceError
+from cdk.parts.endpoint import IotDataEndpoint
+from cdk.parts.function_url import IamFunctionUrl
+from cdk.parts.functions import Functions
+from cdk.parts.grants import grant_attach_iot_policies, grant_publish_responses, grant_stream_model
+from cdk.parts.identity import Identity
+from cdk.parts.iot_access import IotPolicies
+from cdk.parts.rules import TopicRules
+from cdk.parts.state import StateTable
+from cdk.sources import PolicySources, load_functions
+from iot_rules.definitions import load_rules
+
+REQUIRED_FUNCTIONS = ("prompt", "cancel", "attach_policy")
+
+
+class IotStreamStack(Stack):
+    """Everything iotstream needs in one account and region."""
+
+    def __init__(self, scope: Construct, construct_id: str, *, config: DeployConfig, **kwargs: Any) -> None:
+        super().__init__(scope, construct_id, **kwargs)
+        policies = PolicySources.load(config.policies_dir)
+        specs = load_functions(config.functions_manifest)
+        missing = [name for name in REQUIRED_FUNCTIONS if name not in specs]
+        if missing:
+            raise DeploySourceError(str(config.functions_manifest), f"missing functions {missing}")
+
+        identity = Identity(
+            self,
+            "Identity",
+            authenticated_policy=policies.roles["authenticated"],
+            dashboard_policy=policies.roles["dashboard"],
+            dashboard_group=config.dashboard_group,
+            retain=config.retain_data,
+        )
+        state = StateTable(self, "State", retain=config.retain_data)
+        endpoint = IotDataEndpoint(self, "IotDataEndpoint")
+        iot_policies = IotPolicies(
+            self,
+            "IotPolicies",
+            documents=policies.iot,
+            names={kind: config.iot_policy_name(kind) for kind in policies.iot},
+        )
+        functions = Functions(
+            self,
+            "Functions",
+            specs=specs,
+            asset_dir=config.lambdas_dir,
+            layer_arn=config.powertools_arn(self.region),
+            common_environment={"STATE_TABLE": state.table.table_name, "IOT_DATA_ENDPOINT": endpoint.address},
+        )
+
+        prompt = functions["prompt"]
+        prompt.add_environment("LLM_PROVIDER", "bedrock")
+        prompt.add_environment("BEDROCK_MODEL_ID", config.bedrock_model_id)
+        state.table.grant_read_write_data(prompt)
+        grant_publish_responses(prompt)
+        grant_stream_model(prompt, config.bedrock_model_id)
+
+        state.table.grant_write_data(functions["cancel"])
+
+        attach = functions["attach_policy"]
+        attach.add_environment("IOT_USER_POLICY", iot_policies.name("user"))
+        attach.add_environment("IOT_DASHBOARD_POLICY", iot_policies.name("dashboard"))
+        attach.add_environment("DASHBOARD_ROLE_NAMES", identity.dashboard_role.role_name)
+        attach.add_environment("IDENTITY_POOL_ID", identity.identity_pool.ref)
+        grant_attach_iot_policies(attach)
+        attach_url = IamFunctionUrl(
+            self,
+            "AttachPolicyUrl",
+            function=attach,
+            callers=[identity.authenticated_role, identity.dashboard_role],
+            allowed_origins=config.web_origins,
+        )
+
+        TopicRules(self, "Rules", rules=load_rules(config.rules_dir), functions=functions.by_name)
+
+        self._outputs(
+            region=self.region,
+            user_pool_id=identity.user_pool.user_pool_id,
+            user_pool_client_id=identity.client.user_pool_client_id,
+            identity_pool_id=identity.identity_pool.ref,
+            iot_data_endpoint=endpoint.address,
+            attach_policy_url=attach_url.url.url,
+            topics=json.dumps(TOPICS, sort_keys=True),
+        )
+
+    def _outputs(self, **values: str) -> None:
+        """One `CfnOutput` per `OUTPUT_KEYS` entry, named as `cdk.deployment` reads them."""
+        for field, key in OUTPUT_KEYS.items():
+            output = CfnOutput(
+                self, f"{key}Output", value=values[field], description=f"iotstream {field.replace('_', ' ')}"
+            )
+            output.override_logical_id(key)

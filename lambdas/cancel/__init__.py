@@ -1,0 +1,1 @@
+"""The cancel Lambda: `cancel.handler.handler`."""

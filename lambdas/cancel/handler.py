@@ -1,0 +1,33 @@
+"""Cancel Lambda, invoked by the IoT rule `iotstream_cancel`
+(`SELECT *, topic(2) AS identity_id FROM 'chat/+/cancel'`, body `{"rid": "<uuid>"}`).
+Writes the cancel flag the streaming loop polls. Environment: STATE_TABLE.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger
+from streaming.cancel import cancel_request
+from streaming.errors import StreamingError
+from streaming.state import StateStore
+
+logger = Logger(service="iotstream-cancel")
+
+
+@cache
+def store() -> StateStore:
+    """The state store for this execution environment."""
+    table = os.environ.get("STATE_TABLE")
+    if not table:
+        raise StreamingError("bad_config", "environment variable STATE_TABLE is required")
+    return StateStore(boto3.client("dynamodb"), table)
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    """Flag the stream named by `event["rid"]` of `event["identity_id"]` as cancelled."""
+    return {"cancelled": cancel_request(store(), event, logger)}

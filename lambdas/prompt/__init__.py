@@ -1,0 +1,1 @@
+"""The prompt Lambda: `prompt.handler.handler`."""

@@ -1,0 +1,36 @@
+"""Prompt Lambda, invoked asynchronously by the IoT rule `iotstream_prompt`
+(`SELECT *, topic(2) AS identity_id FROM 'chat/+/prompt'`). Thin: all logic is in `streaming.service`.
+
+Environment: see `streaming.config` (STATE_TABLE, LLM_PROVIDER, ...). Clients are built once per
+execution environment (cold start) and reused.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from streaming.config import service_from_env
+from streaming.service import StreamingService
+
+logger = Logger(service="iotstream-prompt")
+
+
+@cache
+def service() -> StreamingService:
+    """The service for this execution environment."""
+    built = service_from_env()
+    built.logger = logger
+    return built
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: Any, context: Any) -> dict[str, Any]:
+    """Stream the answer to one prompt; never raises for a bad prompt (it is answered with an error event)."""
+    outcome = service().handle_prompt(event, context.get_remaining_time_in_millis)
+    result = asdict(outcome)
+    result.pop("text")
+    result["metrics"] = dict(outcome.metrics)
+    return result

@@ -1,0 +1,1 @@
+"""Streaming LLM answers over AWS IoT Core: wire protocol, providers, coalescing publisher, service."""

@@ -1,0 +1,65 @@
+"""Build the service from environment variables (used by the Lambda handlers and by localcore)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+import boto3
+
+from streaming.llm import provider_from_env
+from streaming.publisher import PublisherConfig
+from streaming.service import ServiceConfig, StreamingService
+from streaming.state import StateStore
+from streaming.wire import DEFAULT_MAX_TEXT_BYTES
+
+
+def _number(env: Mapping[str, str], key: str, default: float) -> float:
+    value = env.get(key)
+    return default if value in (None, "") else float(value)
+
+
+def service_config_from_env(env: Mapping[str, str]) -> ServiceConfig:
+    """Limits and timings; every variable is optional."""
+    defaults = ServiceConfig()
+    publisher_defaults = PublisherConfig()
+    return ServiceConfig(
+        max_text_bytes=int(_number(env, "MAX_PROMPT_BYTES", DEFAULT_MAX_TEXT_BYTES)),
+        default_max_tokens=int(_number(env, "DEFAULT_MAX_TOKENS", defaults.default_max_tokens)),
+        max_tokens_cap=int(_number(env, "MAX_TOKENS_CAP", defaults.max_tokens_cap)),
+        history_turns=int(_number(env, "HISTORY_TURNS", defaults.history_turns)),
+        history_max_chars=int(_number(env, "HISTORY_MAX_CHARS", defaults.history_max_chars)),
+        system_prompt=env.get("SYSTEM_PROMPT", defaults.system_prompt),
+        cancel_poll_s=_number(env, "CANCEL_POLL_MS", defaults.cancel_poll_s * 1000) / 1000,
+        timeout_margin_ms=int(_number(env, "TIMEOUT_MARGIN_MS", defaults.timeout_margin_ms)),
+        publisher=PublisherConfig(
+            max_messages_per_second=_number(
+                env, "PUBLISH_MAX_PER_SECOND", publisher_defaults.max_messages_per_second
+            ),
+            max_message_bytes=int(_number(env, "PUBLISH_MAX_BYTES", publisher_defaults.max_message_bytes)),
+            linger_s=_number(env, "PUBLISH_LINGER_MS", publisher_defaults.linger_s * 1000) / 1000,
+        ),
+    )
+
+
+def service_from_env(env: Mapping[str, str] | None = None, **clients: Any) -> StreamingService:
+    """The service with boto3 clients built from the environment (endpoints from `AWS_ENDPOINT_URL_*`).
+
+    `STATE_TABLE` is required. Optional `IOT_DATA_ENDPOINT` overrides the iot-data endpoint
+    (in AWS: the account's `iot:Data-ATS` endpoint as `https://...`). Clients may be passed in
+    as `iot=`, `dynamodb=`, `bedrock=`.
+    """
+    env = os.environ if env is None else env
+    table = env.get("STATE_TABLE")
+    if not table:
+        from streaming.errors import StreamingError
+
+        raise StreamingError("bad_config", "environment variable STATE_TABLE is required")
+    iot = clients.get("iot")
+    if iot is None:
+        endpoint = env.get("IOT_DATA_ENDPOINT") or None
+        iot = boto3.client("iot-data", endpoint_url=endpoint)
+    dynamodb = clients.get("dynamodb") or boto3.client("dynamodb")
+    provider = provider_from_env(env, bedrock_client=clients.get("bedrock"))
+    return StreamingService(iot, StateStore(dynamodb, table), provider, service_config_from_env(env))

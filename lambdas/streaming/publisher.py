@@ -1,0 +1,297 @@
+"""Adaptive coalescing publisher: one stream's events to AWS IoT through iot-data Publish.
+
+The model is never blocked by publishing: `add_text` only appends to a buffer, and a publisher
+thread sends. Text that arrives while a publish is in flight (or while the rate cap holds the next
+one back) joins the next message, so a fast model yields few large messages and a slow model
+yields small, immediate ones. Caps keep each stream far below AWS IoT's per-connection limits
+(100 publishes/s, 512 KiB/s, 128 KB payload; AWS IoT Core quotas, "Message broker").
+
+Order: `start` (seq 0), deltas, then exactly one terminal event (`end` or `error`), seq strictly
+increasing by one.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from streaming.errors import PublishError
+from streaming.wire import Delta, End, Error, Event, Start, StopReason, Usage, encode_event, response_topic
+
+_SENTENCE_END = re.compile(r"""(?:[.!?。！？][\"')\]]*\s*|\n)$""")
+
+
+class PublishClient(Protocol):
+    """The part of a boto3 `iot-data` client the publisher uses."""
+
+    def publish(self, *, topic: str, qos: int, payload: bytes) -> Any:
+        """Publish one message (iot-data `Publish`)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class PublisherConfig:
+    """Coalescing knobs. `max_messages_per_second <= 0` disables the rate cap."""
+
+    max_messages_per_second: float = 20.0
+    max_message_bytes: int = 4096
+    coalesce: bool = True
+    """False publishes every chunk as its own message (the per-token baseline for benchmarks)."""
+    linger_s: float = 0.0
+    """Hold a delta up to this long for more text; 0 = publish as soon as the rate cap allows."""
+    flush_on_sentence: bool = True
+    """While lingering, a buffer ending a sentence (or line) is published at once."""
+    qos: int = 1
+    publish_attempts: int = 3
+    retry_backoff_s: float = 0.05
+
+
+@dataclass
+class PublisherMetrics:
+    """What one stream cost and how long text waited in the publisher."""
+
+    messages: int = 0
+    deltas: int = 0
+    bytes: int = 0
+    chunks: int = 0
+    text_bytes: int = 0
+    publish_times: list[float] = field(default_factory=list)
+    added_latency_s: list[float] = field(default_factory=list)
+    """Per chunk: from `add_text` until the publish that carried it returned."""
+
+    def summary(self) -> dict[str, float | int]:
+        """Flat numbers for the `end` event's `metrics`."""
+        out: dict[str, float | int] = {
+            "messages": self.messages,
+            "deltas": self.deltas,
+            "bytes": self.bytes,
+            "chunks": self.chunks,
+        }
+        if self.added_latency_s:
+            ordered = sorted(self.added_latency_s)
+            out["added_latency_p50_ms"] = round(ordered[len(ordered) // 2] * 1000, 2)
+            out["added_latency_p99_ms"] = round(
+                ordered[min(len(ordered) - 1, int(len(ordered) * 0.99))] * 1000, 2
+            )
+            out["added_latency_max_ms"] = round(ordered[-1] * 1000, 2)
+        return out
+
+
+@dataclass
+class _Segment:
+    text: str
+    added_at: float
+
+
+def _escaped_size(text: str) -> int:
+    return len(json.dumps(text, ensure_ascii=False).encode("utf-8")) - 2
+
+
+def _split_to_fit(text: str, budget: int) -> int:
+    """The longest prefix length (in characters) of `text` whose JSON-escaped size fits `budget`."""
+    low, high = 0, len(text)
+    while low < high:
+        mid = (low + high + 1) // 2
+        if _escaped_size(text[:mid]) <= budget:
+            low = mid
+        else:
+            high = mid - 1
+    return low
+
+
+class CoalescingPublisher:
+    """Publishes the events of one request on `chat/{identity_id}/response/{rid}`."""
+
+    def __init__(
+        self,
+        client: PublishClient,
+        identity_id: str,
+        rid: str,
+        config: PublisherConfig | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.config = config or PublisherConfig()
+        self.topic = response_topic(identity_id, rid)
+        self.rid = rid
+        self.metrics = PublisherMetrics()
+        self._client = client
+        self._clock = clock
+        self._wall_clock = wall_clock
+        self._cond = threading.Condition()
+        self._pending: deque[_Segment] = deque()
+        self._start: Start | None = None
+        self._terminal: Callable[[int], Event] | None = None
+        self._terminal_requested = False
+        self._done = threading.Event()
+        self._failed: PublishError | None = None
+        self._seq = 0
+        self._next_allowed = 0.0
+        self._thread: threading.Thread | None = None
+        overhead = len(encode_event(Delta(rid=rid, seq=10**9, text="")))
+        self._text_budget = max(16, self.config.max_message_bytes - overhead)
+
+    # ------------------------------------------------------------------ producer side (never blocks)
+
+    def start(self, model: str) -> None:
+        """Queue the `start` event and start the publisher thread."""
+        with self._cond:
+            if self._thread is not None:
+                raise PublishError("already_started", "the publisher was already started")
+            self._start = Start(rid=self.rid, seq=0, model=model, ts=int(self._wall_clock() * 1000))
+            self._thread = threading.Thread(target=self._run, name=f"publish-{self.rid[:8]}", daemon=True)
+            self._thread.start()
+
+    def add_text(self, text: str) -> None:
+        """Queue answer text; it joins whatever is not yet published."""
+        if not text:
+            return
+        with self._cond:
+            if self._terminal_requested:
+                raise PublishError("closed", "text added after the terminal event")
+            self._pending.append(_Segment(text, self._clock()))
+            self.metrics.chunks += 1
+            self.metrics.text_bytes += len(text.encode("utf-8"))
+            self._cond.notify()
+
+    def end(self, stop: StopReason, usage: Usage, metrics: Mapping[str, float | int] | None = None) -> None:
+        """Queue the `end` event; it is published after every delta. Later terminal calls are ignored."""
+        extra = dict(metrics or {})
+
+        def build(seq: int) -> Event:
+            return End(
+                rid=self.rid, seq=seq, stop=stop, usage=usage, metrics={**extra, **self.metrics.summary()}
+            )
+
+        self._request_terminal(build)
+
+    def fail(self, code: str, message: str) -> None:
+        """Queue an `error` event (after every delta already queued). Later terminal calls are ignored."""
+        self._request_terminal(lambda seq: Error(rid=self.rid, seq=seq, code=code, message=message))
+
+    def _request_terminal(self, build: Callable[[int], Event]) -> None:
+        with self._cond:
+            if self._terminal_requested:
+                return
+            self._terminal_requested = True
+            self._terminal = build
+            self._cond.notify()
+
+    def close(self, timeout: float | None = None) -> bool:
+        """Wait until the terminal event is published (or publishing failed). True when it was published."""
+        finished = self._done.wait(timeout)
+        return finished and self._failed is None
+
+    @property
+    def failed(self) -> PublishError | None:
+        """The publish failure that stopped this stream, if any."""
+        return self._failed
+
+    @property
+    def finished(self) -> bool:
+        """True once the publisher thread has stopped (terminal published or failure)."""
+        return self._done.is_set()
+
+    # ------------------------------------------------------------------ publisher thread
+
+    def _run(self) -> None:
+        try:
+            while True:
+                event, segments = self._next_message()
+                self._publish(event, segments)
+                if isinstance(event, End | Error):
+                    return
+        except PublishError as exc:
+            self._failed = exc
+        finally:
+            self._done.set()
+
+    def _next_message(self) -> tuple[Event, list[_Segment]]:
+        with self._cond:
+            while True:
+                if self._start is not None or self._pending or self._terminal_requested:
+                    wait = self._hold_back()
+                    if wait <= 0:
+                        return self._take()
+                    self._cond.wait(wait)
+                else:
+                    self._cond.wait()
+
+    def _hold_back(self) -> float:
+        """Seconds to wait before the next message may go (rate cap, then linger)."""
+        now = self._clock()
+        if self._next_allowed > now:
+            return self._next_allowed - now
+        if self._start is not None or self._terminal_requested or not self._pending:
+            return 0.0
+        if self.config.coalesce and self.config.linger_s > 0:
+            if self.config.flush_on_sentence and _SENTENCE_END.search(self._pending[-1].text):
+                return 0.0
+            if sum(_escaped_size(s.text) for s in self._pending) >= self._text_budget:
+                return 0.0
+            return self._pending[0].added_at + self.config.linger_s - now
+        return 0.0
+
+    def _take(self) -> tuple[Event, list[_Segment]]:
+        seq = self._seq
+        self._seq += 1
+        if self._start is not None:
+            start, self._start = self._start, None
+            return start, []
+        if self._pending:
+            return self._take_delta(seq)
+        assert self._terminal is not None  # guaranteed by _next_message's loop condition
+        return self._terminal(seq), []
+
+    def _take_delta(self, seq: int) -> tuple[Event, list[_Segment]]:
+        taken: list[_Segment] = []
+        used = 0
+        while self._pending:
+            head = self._pending[0]
+            size = _escaped_size(head.text)
+            if used + size <= self._text_budget:
+                taken.append(self._pending.popleft())
+                used += size
+            elif not taken:
+                cut = max(1, _split_to_fit(head.text, self._text_budget))
+                taken.append(_Segment(head.text[:cut], head.added_at))
+                head.text = head.text[cut:]
+            else:
+                break
+            if not self.config.coalesce:
+                break
+        return Delta(rid=self.rid, seq=seq, text="".join(s.text for s in taken)), taken
+
+    def _publish(self, event: Event, segments: list[_Segment]) -> None:
+        payload = encode_event(event)
+        started = self._clock()
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                self._client.publish(topic=self.topic, qos=self.config.qos, payload=payload)
+                break
+            except (ClientError, BotoCoreError) as exc:
+                if attempt >= self.config.publish_attempts:
+                    raise PublishError("publish_failed", f"publishing to {self.topic} failed: {exc}") from exc
+                time.sleep(self.config.retry_backoff_s * attempt)  # back off before retrying AWS
+        done = self._clock()
+        rate = self.config.max_messages_per_second
+        with self._cond:
+            self._next_allowed = started + (1.0 / rate if rate > 0 else 0.0)
+            metrics = self.metrics
+            metrics.messages += 1
+            metrics.bytes += len(payload)
+            metrics.publish_times.append(started)
+            if isinstance(event, Delta):
+                metrics.deltas += 1
+                metrics.added_latency_s.extend(done - s.added_at for s in segments)

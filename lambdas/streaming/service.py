@@ -1,0 +1,311 @@
+"""The prompt service: one prompt in, one ordered, coalesced, always-terminated stream out.
+
+Pure logic with injected clients (iot-data publisher client, DynamoDB-backed `StateStore`,
+`Provider`). The identity is taken ONLY from the event's `identity_id`, which the IoT rule sets from
+`topic(2)` of `chat/{id}/prompt`; the topic policy guarantees a user can publish only on their own
+id, so a body can never speak for someone else.
+
+Three threads cooperate per stream: a reader thread pulls the model, this (controller) thread moves
+text to the publisher and checks cancel flags and the Lambda deadline, and the publisher thread
+sends. Neither the model nor the checks ever wait for a publish.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import queue
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from aws_lambda_powertools import Logger
+from botocore.exceptions import BotoCoreError, ClientError
+
+from streaming.cancel import cancel_request, trusted_identity
+from streaming.errors import ProtocolError, ProviderError, StreamingError
+from streaming.llm.base import (
+    DEFAULT_MAX_TOKENS,
+    DEFAULT_SYSTEM_PROMPT,
+    Chunk,
+    Finish,
+    GenerationParams,
+    Message,
+    Provider,
+    TextChunk,
+)
+from streaming.publisher import CoalescingPublisher, PublishClient, PublisherConfig
+from streaming.state import StateStore, Turn, history_messages
+from streaming.wire import (
+    DEFAULT_MAX_TEXT_BYTES,
+    E_INTERNAL,
+    E_INVALID_FIELD,
+    E_PROVIDER,
+    INVALID_RID,
+    Error,
+    Prompt,
+    StopReason,
+    Usage,
+    encode_event,
+    parse_prompt,
+    response_topic,
+)
+
+RAW_PAYLOAD_KEY = "payload_base64"
+"""Alternative event shape: the raw MQTT payload, base64 (rule `SELECT encode(*, 'base64') AS payload_base64`)."""
+_SAFE_INTERNAL_MESSAGE = "The service failed while answering; please try again."
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceConfig:
+    """Limits and timings of the prompt service."""
+
+    max_text_bytes: int = DEFAULT_MAX_TEXT_BYTES
+    default_max_tokens: int = DEFAULT_MAX_TOKENS
+    max_tokens_cap: int = 2048
+    history_turns: int = 10
+    history_max_chars: int = 12_000
+    system_prompt: str = DEFAULT_SYSTEM_PROMPT
+    cancel_poll_s: float = 0.25
+    """Check the cancel flag at most this often (0 = at every chunk)."""
+    timeout_margin_ms: int = 5_000
+    """End with `stop: timeout` once the Lambda has less than this left."""
+    idle_poll_s: float = 0.05
+    """How often the controller wakes while the model is silent (to check cancel and the deadline)."""
+    close_timeout_s: float = 10.0
+    publisher: PublisherConfig = field(default_factory=PublisherConfig)
+
+
+@dataclass(frozen=True, slots=True)
+class PromptOutcome:
+    """What handling one prompt event did (returned by the handler; logged)."""
+
+    status: Literal["streamed", "duplicate", "rejected"]
+    rid: str | None
+    outcome: str
+    """Stop reason (`end_turn`, `max_tokens`, `cancelled`, `timeout`) or `error:<code>` or a rejection reason."""
+    text: str = ""
+    metrics: Mapping[str, float | int] = field(default_factory=dict)
+
+
+_Item = Chunk | ProviderError | BaseException
+
+
+class _Reader:
+    """Pulls the model in its own thread so the controller can react to cancel and the deadline."""
+
+    def __init__(self, chunks: Iterator[Chunk], logger: Logger) -> None:
+        self.items: queue.Queue[_Item] = queue.Queue()
+        self._chunks = chunks
+        self._stop = threading.Event()
+        self._logger = logger
+        self._thread = threading.Thread(target=self._run, name="model-reader", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            for chunk in self._chunks:
+                if self._stop.is_set():
+                    return
+                self.items.put(chunk)
+        except ProviderError as exc:
+            self._logger.warning(
+                "provider error", extra={"code": exc.code, "error": str(exc.__cause__ or exc)}
+            )
+            self.items.put(exc)
+        except Exception as exc:  # thread boundary: report it to the controller, never crash
+            self._logger.exception("unexpected provider failure")
+            self.items.put(exc)
+        finally:
+            close = getattr(self._chunks, "close", None)
+            if close is not None:
+                close()
+
+    def stop(self) -> None:
+        """Ask the reader to stop at its next chunk (a blocked model call cannot be interrupted)."""
+        self._stop.set()
+
+
+class StreamingService:
+    """Answers prompt and cancel events."""
+
+    def __init__(
+        self,
+        iot: PublishClient,
+        store: StateStore,
+        provider: Provider,
+        config: ServiceConfig | None = None,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        logger: Logger | None = None,
+    ) -> None:
+        self.iot = iot
+        self.store = store
+        self.provider = provider
+        self.config = config or ServiceConfig()
+        self.clock = clock
+        self.logger = logger or Logger(service="iotstream-prompt")
+
+    def handle_cancel(self, event: Any) -> bool:
+        """Flag a stream as cancelled (see `streaming.cancel.cancel_request`)."""
+        return cancel_request(self.store, event, self.logger)
+
+    # ------------------------------------------------------------------ prompt
+
+    def handle_prompt(self, event: Any, remaining_ms: Callable[[], int]) -> PromptOutcome:
+        """Validate, claim (idempotency per rid) and stream the answer to one prompt event."""
+        identity_id = trusted_identity(event)
+        if identity_id is None:
+            self.logger.warning("prompt without a usable identity_id; nowhere to answer, ignored")
+            return PromptOutcome("rejected", None, "no_identity")
+        try:
+            prompt = parse_prompt(_prompt_body(event), max_text_bytes=self.config.max_text_bytes)
+        except ProtocolError as exc:
+            return self._reject(identity_id, exc)
+        if not self.store.claim_request(identity_id, prompt.rid):
+            self.logger.info("duplicate delivery; already answered", extra={"rid": prompt.rid})
+            return PromptOutcome("duplicate", prompt.rid, "duplicate")
+        return self._stream(identity_id, prompt, remaining_ms)
+
+    def _reject(self, identity_id: str, exc: ProtocolError) -> PromptOutcome:
+        rid = exc.rid or INVALID_RID
+        event = Error(rid=rid, seq=0, code=exc.code, message=exc.message)
+        self.logger.info("invalid prompt", extra={"identity_id": identity_id, "rid": rid, "code": exc.code})
+        self.iot.publish(topic=response_topic(identity_id, rid), qos=1, payload=encode_event(event))
+        return PromptOutcome("rejected", exc.rid, f"error:{exc.code}")
+
+    def _messages(self, identity_id: str, prompt: Prompt) -> list[Message]:
+        messages = [Message("system", self.config.system_prompt)] if self.config.system_prompt else []
+        if prompt.conversation is not None:
+            turns = self.store.load_history(identity_id, prompt.conversation, self.config.history_turns)
+            messages.extend(history_messages(turns, self.config.history_max_chars))
+        messages.append(Message("user", prompt.text))
+        return messages
+
+    def _params(self, prompt: Prompt) -> GenerationParams:
+        wanted = prompt.params.max_tokens or self.config.default_max_tokens
+        return GenerationParams(min(wanted, self.config.max_tokens_cap), prompt.params.temperature)
+
+    def _stream(self, identity_id: str, prompt: Prompt, remaining_ms: Callable[[], int]) -> PromptOutcome:
+        started = self.clock()
+        publisher = CoalescingPublisher(self.iot, identity_id, prompt.rid, self.config.publisher)
+        publisher.start(self.provider.model)
+        run = _Run(started=started)
+        try:
+            reader = _Reader(
+                self.provider.stream(self._messages(identity_id, prompt), self._params(prompt)), self.logger
+            )
+            try:
+                self._pump(identity_id, prompt.rid, reader, publisher, run, remaining_ms)
+            finally:
+                reader.stop()
+        except (StreamingError, ClientError, BotoCoreError) as exc:
+            self.logger.exception("stream failed", extra={"rid": prompt.rid})
+            run.error = (E_INTERNAL, _SAFE_INTERNAL_MESSAGE)
+            del exc
+        except Exception:  # request boundary: the stream must still end with an error event
+            self.logger.exception("unexpected failure while streaming", extra={"rid": prompt.rid})
+            run.error = (E_INTERNAL, _SAFE_INTERNAL_MESSAGE)
+        metrics = run.metrics(self.clock())
+        if run.error is not None:
+            publisher.fail(*run.error)
+            outcome = f"error:{run.error[0]}"
+        else:
+            stop = run.stop or "end_turn"
+            publisher.end(stop, run.usage or Usage(0, run.chunks), metrics)
+            outcome = stop
+        budget = max(0.5, min(self.config.close_timeout_s, (remaining_ms() - 500) / 1000))
+        if not publisher.close(timeout=budget):
+            self.logger.error(
+                "terminal event not published", extra={"rid": prompt.rid, "error": str(publisher.failed)}
+            )
+        text = "".join(run.text)
+        self._record(identity_id, prompt, outcome, text)
+        summary = {**metrics, **publisher.metrics.summary()}
+        self.logger.info("stream finished", extra={"rid": prompt.rid, "outcome": outcome, "metrics": summary})
+        return PromptOutcome("streamed", prompt.rid, outcome, text, summary)
+
+    def _pump(
+        self,
+        identity_id: str,
+        rid: str,
+        reader: _Reader,
+        publisher: CoalescingPublisher,
+        run: _Run,
+        remaining_ms: Callable[[], int],
+    ) -> None:
+        """Move model output to the publisher until the model finishes, fails, is cancelled or time runs out."""
+        next_cancel_check = self.clock()
+        while True:
+            if remaining_ms() < self.config.timeout_margin_ms:
+                run.stop = "timeout"
+                return
+            if self.clock() >= next_cancel_check:
+                if self.store.is_cancelled(identity_id, rid):
+                    run.stop = "cancelled"
+                    return
+                next_cancel_check = self.clock() + self.config.cancel_poll_s
+            if publisher.failed is not None:
+                raise publisher.failed
+            try:
+                item = reader.items.get(timeout=self.config.idle_poll_s)
+            except queue.Empty:
+                continue
+            if isinstance(item, TextChunk):
+                if run.first_token_at is None:
+                    run.first_token_at = self.clock()
+                run.chunks += 1
+                run.text.append(item.text)
+                publisher.add_text(item.text)
+            elif isinstance(item, Finish):
+                run.stop, run.usage = item.stop_reason, item.usage
+                return
+            elif isinstance(item, ProviderError):
+                run.error = (E_PROVIDER, item.message)
+                return
+            else:
+                run.error = (E_PROVIDER, "The model failed while answering; please try again.")
+                return
+
+    def _record(self, identity_id: str, prompt: Prompt, outcome: str, text: str) -> None:
+        try:
+            if prompt.conversation is not None and text and not outcome.startswith("error:"):
+                self.store.append_turn(identity_id, prompt.conversation, prompt.rid, Turn(prompt.text, text))
+            self.store.finish_request(identity_id, prompt.rid, outcome)
+        except (ClientError, BotoCoreError):
+            self.logger.exception("could not record the finished stream", extra={"rid": prompt.rid})
+
+
+@dataclass
+class _Run:
+    """Mutable facts about one stream, owned by the controller thread."""
+
+    started: float
+    first_token_at: float | None = None
+    chunks: int = 0
+    text: list[str] = field(default_factory=list)
+    stop: StopReason | None = None
+    usage: Usage | None = None
+    error: tuple[str, str] | None = None
+
+    def metrics(self, now: float) -> dict[str, float | int]:
+        out: dict[str, float | int] = {
+            "duration_ms": round((now - self.started) * 1000, 1),
+            "tokens": self.chunks,
+        }
+        if self.first_token_at is not None:
+            out["ttft_ms"] = round((self.first_token_at - self.started) * 1000, 1)
+        return out
+
+
+def _prompt_body(event: Mapping[str, Any]) -> bytes | Mapping[str, Any]:
+    """The prompt: the event itself, or the raw payload when the rule passed it base64-encoded."""
+    raw = event.get(RAW_PAYLOAD_KEY)
+    if raw is None:
+        return event
+    try:
+        return base64.b64decode(str(raw), validate=True)
+    except (binascii.Error, ValueError):
+        raise ProtocolError(E_INVALID_FIELD, f"{RAW_PAYLOAD_KEY} is not base64") from None

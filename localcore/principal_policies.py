@@ -1,0 +1,65 @@
+"""One place that decides what a signed-in principal may do, for every localcore endpoint.
+
+IAM principals (the Lambda execution role, the local admin) and unauthenticated Cognito identities are
+decided by their role's IAM policy alone. Authenticated Cognito identities doing IoT data-plane actions
+need both: the role policy AND the IoT policies attached to the identity (cog-iot-policies.html).
+Attachments are read from the policy store on every decision, so changes apply to live connections.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+from iot_policies.arns import CONNECT, PUBLISH, RECEIVE, RETAIN_PUBLISH, SUBSCRIBE, resource_arn
+from iot_policies.document import PolicyDocument, parse_policy
+from iot_policies.evaluator import Decision, RequestContext, evaluate, evaluate_authenticated
+from localcore.control_plane.policy_store import PolicyStore
+from localcore.identity.credentials import Caller, Role
+
+# Actions for which IoT intersects the role policy with the identity's attached IoT policies.
+IOT_POLICY_ACTIONS = frozenset({CONNECT, PUBLISH, SUBSCRIBE, RECEIVE, RETAIN_PUBLISH})
+
+
+class PrincipalPolicies:
+    """Decisions for Callers (who signed the request) against role and IoT policies."""
+
+    def __init__(self, policy_store: PolicyStore) -> None:
+        self.policy_store = policy_store
+        self._lock = threading.Lock()
+        self._role_documents: dict[tuple[str, str], PolicyDocument] = {}
+
+    def role_document(self, role: Role) -> PolicyDocument:
+        """The role's IAM policy, parsed once per distinct document."""
+        text = json.dumps(role.policy, sort_keys=True)
+        key = (role.name, text)
+        with self._lock:
+            document = self._role_documents.get(key)
+            if document is None:
+                document = parse_policy(role.policy or _deny_all(), f"role {role.name}")
+                self._role_documents[key] = document
+            return document
+
+    def context(
+        self, caller: Caller, client_id: str | None = None, source_ip: str | None = None
+    ) -> RequestContext:
+        """The policy variables this caller resolves: its identity id, the MQTT client id, its address."""
+        return RequestContext.for_identity(caller.identity_id, client_id, source_ip)
+
+    def decide_arn(self, caller: Caller, action: str, arn: str, context: RequestContext) -> Decision:
+        """Decide `action` on a full resource ARN."""
+        roles = [self.role_document(caller.role)]
+        if caller.kind == "cognito" and caller.authenticated and action in IOT_POLICY_ACTIONS:
+            attached = self.policy_store.documents_for(caller.identity_id or "")
+            return evaluate_authenticated(attached, roles, action, arn, context)
+        return evaluate(roles, action, arn, context)
+
+    def decide(self, caller: Caller, action: str, resource: str, context: RequestContext) -> Decision:
+        """Decide an IoT data-plane action on a client id, topic or topic filter."""
+        arn = resource_arn(action, resource, self.policy_store.region, self.policy_store.account)
+        return self.decide_arn(caller, action, arn, context)
+
+
+def _deny_all() -> dict[str, Any]:
+    return {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "*", "Resource": "*"}]}

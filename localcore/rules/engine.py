@@ -1,0 +1,147 @@
+"""The rules engine: every message the broker accepts goes through the enabled rules whose FROM matches.
+
+Basic Ingest (`$aws/rules/{ruleName}/...`) goes straight to that one rule, with the prefix removed from the
+topic the SQL sees. A rule runs its actions when WHERE is exactly true; if any action fails, the rule's
+errorAction gets one AWS-shaped error message for that rule and message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from localcore.broker.message import Message
+from localcore.rules.actions import (
+    ActionFailed,
+    AsyncInvoker,
+    MessagePublisher,
+    error_action_payload,
+    run_lambda,
+    run_republish,
+)
+from localcore.rules.sql import CompiledQuery, SqlContext, render_template
+from localcore.rules.store import RuleStore, StoredRule
+
+log = logging.getLogger("localcore.rules")
+BASIC_INGEST_PREFIX = "$aws/rules/"
+
+
+@dataclass
+class RuleRun:
+    """What one rule did with one message (for tests, `rules test` and logs)."""
+
+    rule: str
+    topic: str
+    matched: bool
+    output: Any = None
+    actions: list[str] = field(default_factory=list)
+    failures: list[ActionFailed] = field(default_factory=list)
+    error_action_ran: bool = False
+
+
+def basic_ingest_target(topic: str) -> tuple[str, str] | None:
+    """`$aws/rules/name/rest/of/topic` -> ("name", "rest/of/topic"), else None."""
+    if not topic.startswith(BASIC_INGEST_PREFIX):
+        return None
+    name, _, rest = topic[len(BASIC_INGEST_PREFIX) :].partition("/")
+    return (name, rest) if name else None
+
+
+class RulesEngine:
+    """Runs topic rules for broker messages; plug `on_message` into `Broker.add_listener`."""
+
+    def __init__(
+        self,
+        store: RuleStore[CompiledQuery],
+        invoker: AsyncInvoker,
+        publisher: MessagePublisher,
+        account_id: str = "000000000000",
+    ) -> None:
+        self.store = store
+        self.invoker = invoker
+        self.publisher = publisher
+        self.account_id = account_id
+        self._tasks: set[asyncio.Task[list[RuleRun]]] = set()
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def on_message(self, message: Message) -> None:
+        """Broker listener: process the message in the background on the running loop."""
+        task = asyncio.get_running_loop().create_task(self.process(message))
+        self._tasks.add(task)
+        self._idle.clear()
+        task.add_done_callback(self._finished)
+
+    def _finished(self, task: asyncio.Task[list[RuleRun]]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("rules engine failed on a message", exc_info=task.exception())
+        if not self._tasks:
+            self._idle.set()
+
+    async def wait_idle(self) -> None:
+        """Until every message handed to the engine so far has been processed (for tests)."""
+        await self._idle.wait()
+
+    def rules_for(self, message: Message) -> tuple[list[StoredRule[CompiledQuery]], str]:
+        """The enabled rules a message triggers, and the topic their SQL sees."""
+        target = basic_ingest_target(message.topic)
+        if target is not None:
+            rule = self.store.find(target[0])
+            return ([rule] if rule is not None and not rule.disabled else []), target[1]
+        rules = [r for r in self.store.all() if not r.disabled and r.query.matches_topic(message.topic)]
+        return rules, message.topic
+
+    async def process(self, message: Message) -> list[RuleRun]:
+        rules, topic = self.rules_for(message)
+        if not rules:
+            return []
+        context = SqlContext.from_message(message, account_id=self.account_id)
+        if topic != message.topic:
+            context = dataclasses.replace(context, topic=topic)
+        return [await self.run_rule(rule, message, context) for rule in rules]
+
+    async def run_rule(
+        self, rule: StoredRule[CompiledQuery], message: Message, context: SqlContext
+    ) -> RuleRun:
+        """Evaluate one rule and run its actions (and errorAction on failures)."""
+        result = rule.query.evaluate(context)
+        run = RuleRun(rule.name, context.topic, result.matched)
+        if not result.matched:
+            return run
+        run.output = result.payload if result.is_binary else result.output
+
+        def render(template: str) -> str:
+            return render_template(template, context, rule.sql_version, result.variables)
+
+        for action in rule.payload.get("actions", []):
+            try:
+                run.actions.append(await self._run_action(action, run.output, render))
+            except ActionFailed as failure:
+                log.warning("rule %s: %s", rule.name, failure)
+                run.failures.append(failure)
+        error_action = rule.payload.get("errorAction")
+        if run.failures and error_action:
+            trace_id = message.publisher.trace_id or str(uuid.uuid4())
+            payload = error_action_payload(rule.name, message, trace_id, run.failures)
+            try:
+                await self._run_action(error_action, payload, render)
+                run.error_action_ran = True
+            except ActionFailed as failure:
+                log.error("rule %s: errorAction failed too: %s", rule.name, failure)
+        return run
+
+    async def _run_action(self, action: Mapping[str, Any], output: Any, render: Any) -> str:
+        kind, params = next(iter(action.items()))
+        if kind == "lambda":
+            await run_lambda(params, output, render, self.invoker)
+            return f"lambda:{params['functionArn']}"
+        if kind == "republish":
+            target = await run_republish(params, output, render, self.publisher)
+            return f"republish:{target.topic}"
+        raise ActionFailed(kind, "", f"action type {kind!r} is not supported by localcore")

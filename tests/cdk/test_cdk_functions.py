@@ -1,0 +1,176 @@
+"""Lambda functions, their environment, the attach-policy function URL and least-privilege roles."""
+
+from __future__ import annotations
+
+import json
+
+from aws_cdk.assertions import Match
+
+from cdk.config import DEFAULT_MODEL_ID
+from cdk.sources import load_functions
+
+ACCOUNT_REGION = "eu-west-1:123456789012"
+
+
+def _function(synth, name: str) -> tuple[str, dict]:
+    spec = load_functions(synth.config.functions_manifest)[name]
+    return synth.one("AWS::Lambda::Function", Handler=spec.handler)
+
+
+def _role_statements(synth, function_name: str) -> list[dict]:
+    _, function = _function(synth, function_name)
+    role_id = function["Properties"]["Role"]["Fn::GetAtt"][0]
+    return [
+        statement
+        for policy in synth.resources("AWS::IAM::Policy").values()
+        if {"Ref": role_id} in policy["Properties"]["Roles"]
+        for statement in policy["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
+def _actions(statements: list[dict]) -> set[str]:
+    return {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
+
+
+def test_every_manifest_function_is_deployed_as_written(synth):
+    """Handler, timeout, memory and environment from lambdas/functions.json; Python 3.12; the shared
+    STATE_TABLE and IOT_DATA_ENDPOINT (the account's iot:Data-ATS endpoint) added."""
+    table_id, _ = synth.one("AWS::DynamoDB::Table")
+    (endpoint_id,) = synth.resources("Custom::AWS")
+    for spec in load_functions(synth.config.functions_manifest).values():
+        synth.template.has_resource_properties(
+            "AWS::Lambda::Function",
+            {
+                "Handler": spec.handler,
+                "Runtime": "python3.12",
+                "Timeout": spec.timeout_seconds,
+                "MemorySize": spec.memory_mb,
+                "Layers": [Match.string_like_regexp(r"AWSLambdaPowertoolsPythonV3-python312-x86_64:\d+$")],
+                "Environment": {
+                    "Variables": Match.object_like(
+                        {
+                            **{k: Match.any_value() for k in spec.environment},
+                            "STATE_TABLE": {"Ref": table_id},
+                            "IOT_DATA_ENDPOINT": {"Fn::GetAtt": [endpoint_id, "endpointAddress"]},
+                        }
+                    )
+                },
+            },
+        )
+
+
+def test_prompt_function_streams_from_bedrock(synth):
+    """The prompt function runs with LLM_PROVIDER=bedrock and the configured model id."""
+    _, prompt = _function(synth, "prompt")
+    variables = prompt["Properties"]["Environment"]["Variables"]
+    assert variables["LLM_PROVIDER"] == "bedrock"
+    assert variables["BEDROCK_MODEL_ID"] == DEFAULT_MODEL_ID
+
+
+def test_iot_data_endpoint_is_looked_up_with_describe_endpoint_ats(synth):
+    """IOT_DATA_ENDPOINT comes from iot:DescribeEndpoint with endpointType iot:Data-ATS
+    (https://docs.aws.amazon.com/iot/latest/apireference/API_DescribeEndpoint.html)."""
+    (resource,) = synth.resources("Custom::AWS").values()
+    create = json.loads(resource["Properties"]["Create"])
+    assert create["action"] == "describeEndpoint"
+    assert create["parameters"] == {"endpointType": "iot:Data-ATS"}
+
+
+def test_attach_policy_url_uses_iam_auth(synth):
+    """The function URL's AuthType is AWS_IAM: only SigV4-signed callers with permission get through
+    (https://docs.aws.amazon.com/lambda/latest/dg/urls-auth.html)."""
+    attach_id, _ = _function(synth, "attach_policy")
+    synth.template.has_resource_properties(
+        "AWS::Lambda::Url", {"AuthType": "AWS_IAM", "TargetFunctionArn": {"Fn::GetAtt": [attach_id, "Arn"]}}
+    )
+    assert len(synth.resources("AWS::Lambda::Url")) == 1
+
+
+def test_identity_roles_may_invoke_the_url_and_only_through_the_url(synth):
+    """Both identity roles get lambda:InvokeFunctionUrl and, since October 2025 also required,
+    lambda:InvokeFunction limited by lambda:InvokedViaFunctionUrl (urls-auth.html)."""
+    attach_id, _ = _function(synth, "attach_policy")
+    arn = {"Fn::GetAtt": [attach_id, "Arn"]}
+    (policy,) = [
+        p
+        for p in synth.resources("AWS::IAM::Policy").values()
+        if any(
+            "lambda:InvokeFunctionUrl" in json.dumps(s)
+            for s in p["Properties"]["PolicyDocument"]["Statement"]
+        )
+    ]
+    assert policy["Properties"]["PolicyDocument"]["Statement"] == [
+        {
+            "Action": "lambda:InvokeFunctionUrl",
+            "Effect": "Allow",
+            "Resource": arn,
+            "Condition": {"StringEquals": {"lambda:FunctionUrlAuthType": "AWS_IAM"}},
+        },
+        {
+            "Action": "lambda:InvokeFunction",
+            "Effect": "Allow",
+            "Resource": arn,
+            "Condition": {"Bool": {"lambda:InvokedViaFunctionUrl": "true"}},
+        },
+    ]
+    identity_roles = {
+        logical_id
+        for logical_id, role in synth.resources("AWS::IAM::Role").items()
+        if "cognito-identity.amazonaws.com" in json.dumps(role["Properties"]["AssumeRolePolicyDocument"])
+    }
+    assert {ref["Ref"] for ref in policy["Properties"]["Roles"]} == identity_roles
+
+
+def test_attach_function_knows_the_policies_and_the_dashboard_role(synth):
+    """The attach function picks the dashboard policy for callers in the dashboard role; names come from
+    the deployed resources, not from guesses."""
+    _, attach = _function(synth, "attach_policy")
+    variables = attach["Properties"]["Environment"]["Variables"]
+    user_id, _ = synth.one("AWS::IoT::Policy", PolicyName="iotstream-user")
+    dashboard_id, _ = synth.one("AWS::IoT::Policy", PolicyName="iotstream-dashboard")
+    group_role = synth.one("AWS::Cognito::UserPoolGroup")[1]["Properties"]["RoleArn"]["Fn::GetAtt"][0]
+    assert variables["IOT_USER_POLICY"] == {"Ref": user_id}
+    assert variables["IOT_DASHBOARD_POLICY"] == {"Ref": dashboard_id}
+    assert variables["DASHBOARD_ROLE_NAMES"] == {"Ref": group_role}
+
+
+def test_prompt_may_publish_only_to_response_topics(synth):
+    """Least privilege: iot:Publish only on topic/chat/*/response/* (never a user's prompt topic), and
+    ConverseStream (bedrock:InvokeModelWithResponseStream) only on the configured model."""
+    statements = synth.text(_role_statements(synth, "prompt"))
+    publish = [s for s in statements if s["Action"] == "iot:Publish"]
+    assert publish == [
+        {
+            "Action": "iot:Publish",
+            "Effect": "Allow",
+            "Resource": f"arn:aws:iot:{ACCOUNT_REGION}:topic/chat/*/response/*",
+        }
+    ]
+    bedrock = [s for s in statements if "bedrock" in json.dumps(s["Action"])]
+    assert bedrock == [
+        {
+            "Action": "bedrock:InvokeModelWithResponseStream",
+            "Effect": "Allow",
+            "Resource": f"arn:aws:bedrock:eu-west-1::foundation-model/{DEFAULT_MODEL_ID}",
+        }
+    ]
+    assert {a.split(":")[0] for a in _actions(statements)} == {"iot", "bedrock", "dynamodb"}
+    resources = [
+        r for s in statements for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+    ]
+    assert "*" not in resources
+
+
+def test_cancel_may_only_write_state(synth):
+    """The cancel function writes the cancel flag and nothing else: no IoT, no Bedrock, no reads."""
+    actions = _actions(_role_statements(synth, "cancel"))
+    assert actions and all(a.startswith("dynamodb:") for a in actions)
+    assert not {"dynamodb:GetItem", "dynamodb:Query", "dynamodb:Scan"} & actions
+
+
+def test_attach_policy_may_only_attach_iot_policies(synth):
+    """The attach function calls iot:AttachPolicy (and may list attachments), nothing else."""
+    assert _actions(_role_statements(synth, "attach_policy")) == {
+        "iot:AttachPolicy",
+        "iot:ListAttachedPolicies",
+    }

@@ -1,0 +1,148 @@
+"""boto3's `iot` client manages policies and attachments on localcore exactly as on AWS."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from iot_policies.library import shipped_path
+from localcore.control_plane.api import ControlPlaneApi
+from localcore.control_plane.policy_store import PolicyStore
+from localcore.http.gateway import Gateway
+from localcore.http.testing import GatewayThread
+from localcore.identity.credentials import Role
+from localcore.identity.service import IdentityService
+from localcore.principal_policies import PrincipalPolicies
+from localcore.rules.store import RuleStore
+from localcore.sigv4 import SigV4Verifier
+
+ADMIN_KEYS = ("AKIALOCALADMINTEST1", "admin-secret")
+ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+ATTACH_ONLY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": ["iot:AttachPolicy"], "Resource": "*"}],
+}
+IDENTITY = "us-east-1:11111111-2222-3333-4444-555555555555"
+
+
+@pytest.fixture(scope="module")
+def control_plane() -> Iterator[dict[str, Any]]:
+    identity = IdentityService()
+    store = PolicyStore()
+    store.create_policy("iotstream-user", shipped_path("user").read_text())
+    rules: RuleStore[str] = RuleStore(lambda sql, version: sql, lambda query: query)
+    identity.store.mint_iam(Role("localcore-admin", ALLOW_ALL), "admin", keys=ADMIN_KEYS)
+    attacher = identity.store.mint_iam(Role("attach-role", ATTACH_ONLY), "attach_policy")
+    api = ControlPlaneApi(
+        store, rules, PrincipalPolicies(store), SigV4Verifier(identity.store), lambda: "localhost"
+    )
+    gateway = Gateway()
+    api.mount(gateway)
+    with GatewayThread(gateway) as running:
+        yield {"url": running.url, "store": store, "attacher": attacher}
+
+
+def iot_client(url: str, keys: tuple[str, str] = ADMIN_KEYS) -> Any:
+    return boto3.client(
+        "iot",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id=keys[0],
+        aws_secret_access_key=keys[1],
+    )
+
+
+def test_policy_lifecycle_through_boto3(control_plane: dict[str, Any]) -> None:
+    """CreatePolicy, GetPolicy, ListPolicies, AttachPolicy, ListAttachedPolicies, ListTargetsForPolicy,
+    DetachPolicy, DeletePolicy behave as the IoT API reference describes."""
+    iot = iot_client(control_plane["url"])
+    document = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Action": "iot:Connect", "Resource": "*"}],
+        }
+    )
+    created = iot.create_policy(policyName="lifecycle", policyDocument=document)
+    assert created["policyArn"] == "arn:aws:iot:us-east-1:000000000000:policy/lifecycle"
+    assert created["policyVersionId"] == "1"
+    assert iot.get_policy(policyName="lifecycle")["policyDocument"] == document
+    assert "lifecycle" in [p["policyName"] for p in iot.list_policies()["policies"]]
+    iot.attach_policy(policyName="lifecycle", target=IDENTITY)
+    iot.attach_policy(policyName="lifecycle", target=IDENTITY)  # idempotent
+    attached = iot.list_attached_policies(target=IDENTITY)["policies"]
+    assert [p["policyName"] for p in attached] == ["lifecycle"]
+    assert iot.list_targets_for_policy(policyName="lifecycle")["targets"] == [IDENTITY]
+    with pytest.raises(ClientError) as conflict:
+        iot.delete_policy(policyName="lifecycle")
+    assert conflict.value.response["Error"]["Code"] == "DeleteConflictException"
+    iot.detach_policy(policyName="lifecycle", target=IDENTITY)
+    iot.delete_policy(policyName="lifecycle")
+    with pytest.raises(ClientError) as missing:
+        iot.get_policy(policyName="lifecycle")
+    assert missing.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_malformed_and_duplicate_policies_get_aws_errors(control_plane: dict[str, Any]) -> None:
+    """MalformedPolicyException for a bad document, ResourceAlreadyExistsException for a taken name."""
+    iot = iot_client(control_plane["url"])
+    with pytest.raises(ClientError) as malformed:
+        iot.create_policy(policyName="bad", policyDocument='{"Statement": "nope"}')
+    assert malformed.value.response["Error"]["Code"] == "MalformedPolicyException"
+    with pytest.raises(ClientError) as duplicate:
+        iot.create_policy(policyName="iotstream-user", policyDocument=shipped_path("user").read_text())
+    assert duplicate.value.response["Error"]["Code"] == "ResourceAlreadyExistsException"
+
+
+def test_policy_versions_switch_the_default(control_plane: dict[str, Any]) -> None:
+    """CreatePolicyVersion with setAsDefault, ListPolicyVersions, SetDefaultPolicyVersion."""
+    iot = iot_client(control_plane["url"])
+    v1 = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "iot:*", "Resource": "*"}]}
+    )
+    v2 = json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:*", "Resource": "*"}]}
+    )
+    iot.create_policy(policyName="versioned", policyDocument=v1)
+    made = iot.create_policy_version(policyName="versioned", policyDocument=v2, setAsDefault=True)
+    assert made["policyVersionId"] == "2" and made["isDefaultVersion"] is True
+    versions = iot.list_policy_versions(policyName="versioned")["policyVersions"]
+    assert [(v["versionId"], v["isDefaultVersion"]) for v in versions] == [("2", True), ("1", False)]
+    iot.set_default_policy_version(policyName="versioned", policyVersionId="1")
+    assert iot.get_policy(policyName="versioned")["defaultVersionId"] == "1"
+
+
+def test_callers_are_limited_by_their_iam_role(control_plane: dict[str, Any]) -> None:
+    """IAM decides control-plane calls: a role allowed only iot:AttachPolicy cannot create policies."""
+    attacher = control_plane["attacher"]
+    iot = iot_client(control_plane["url"], (attacher.access_key_id, attacher.secret_key))
+    iot.attach_policy(policyName="iotstream-user", target=IDENTITY)
+    with pytest.raises(ClientError) as denied:
+        iot.create_policy(policyName="sneaky", policyDocument=shipped_path("user").read_text())
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert denied.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
+def test_unsigned_or_forged_requests_are_refused(control_plane: dict[str, Any]) -> None:
+    """Every IoT API call must carry a valid SigV4 signature from known credentials."""
+    iot = iot_client(control_plane["url"], ("AKIAUNKNOWNKEY00000", "whatever"))
+    with pytest.raises(ClientError) as unknown:
+        iot.list_policies()
+    assert unknown.value.response["Error"]["Code"] == "UnrecognizedClientException"
+    forged = iot_client(control_plane["url"], (ADMIN_KEYS[0], "wrong-secret"))
+    with pytest.raises(ClientError) as bad:
+        forged.list_policies()
+    assert bad.value.response["Error"]["Code"] == "InvalidSignatureException"
+
+
+def test_describe_endpoint(control_plane: dict[str, Any]) -> None:
+    """DescribeEndpoint answers the data endpoint for iot:Data-ATS and refuses unknown types."""
+    iot = iot_client(control_plane["url"])
+    assert iot.describe_endpoint(endpointType="iot:Data-ATS")["endpointAddress"] == "localhost"
+    with pytest.raises(ClientError) as bad:
+        iot.describe_endpoint(endpointType="iot:Nope")
+    assert bad.value.response["Error"]["Code"] == "InvalidRequestException"

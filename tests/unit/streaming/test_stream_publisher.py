@@ -1,0 +1,166 @@
+"""Coalescing publisher against a real iot-data Publish endpoint (`POST /topics/{topic}`, AWS IoT API
+`API_iotdata_Publish`), reached through a real boto3 client. Caps keep a stream under AWS IoT's
+per-connection quotas (100 publishes/s, 128 KB payload; AWS IoT Core endpoints and quotas)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import uuid
+from typing import TYPE_CHECKING
+
+import boto3
+import pytest
+from botocore.config import Config
+from streaming.errors import PublishError
+from streaming.llm.base import GenerationParams, TextChunk
+from streaming.llm.scripted import ScriptedProvider
+from streaming.publisher import CoalescingPublisher, PublisherConfig
+from streaming.wire import Delta, End, Error, Start, Usage, is_terminal, response_topic
+
+if TYPE_CHECKING:
+    from tests.unit.streaming.conftest import IotDataSink
+
+IDENTITY = "us-east-1:0000-user"
+
+
+def run_stream(
+    sink: IotDataSink, config: PublisherConfig, tokens: list[str], tokens_per_s: float = 0
+) -> CoalescingPublisher:
+    """Feed `tokens` from a scripted model (optionally timed) through a publisher and wait for the end."""
+    rid = str(uuid.uuid4())
+    publisher = CoalescingPublisher(sink.client(), IDENTITY, rid, config)
+    publisher.start("scripted")
+    model = ScriptedProvider(text="".join(tokens), tokens_per_s=tokens_per_s)
+    for chunk in model.stream([], GenerationParams(max_tokens=10_000)):
+        if isinstance(chunk, TextChunk):
+            publisher.add_text(chunk.text)
+    publisher.end("end_turn", Usage(1, len(tokens)))
+    assert publisher.close(timeout=20)
+    return publisher
+
+
+def assert_well_formed(sink: IotDataSink, publisher: CoalescingPublisher, expected_text: str) -> list[Delta]:
+    """start first (seq 0), seq +1 each, deltas in order, exactly one terminal and it is last."""
+    events = sink.events(publisher.topic)
+    assert [e.seq for e in events] == list(range(len(events)))
+    assert isinstance(events[0], Start)
+    assert sum(is_terminal(e) for e in events) == 1 and is_terminal(events[-1])
+    deltas = [e for e in events if isinstance(e, Delta)]
+    assert "".join(d.text for d in deltas) == expected_text
+    assert all(m.qos == 1 for m in sink.on(publisher.topic))
+    return deltas
+
+
+def test_coalescing_sends_at_least_5x_fewer_messages_than_per_token(iot_sink: IotDataSink) -> None:
+    """A model at 400 tokens/s: per-token publishing sends one message per token; coalescing under a
+    20 messages/s cap sends a few, each carrying everything that arrived while the last was in flight."""
+    tokens = [f" word{i}" for i in range(200)]
+    per_token = run_stream(iot_sink, PublisherConfig(coalesce=False, max_messages_per_second=0), tokens)
+    coalesced = run_stream(iot_sink, PublisherConfig(max_messages_per_second=20), tokens, tokens_per_s=400)
+    per_token_deltas = assert_well_formed(iot_sink, per_token, "".join(tokens))
+    coalesced_deltas = assert_well_formed(iot_sink, coalesced, "".join(tokens))
+    assert len(per_token_deltas) == 200
+    times = coalesced.metrics.publish_times
+    assert len(coalesced_deltas) <= (times[-1] - times[0]) * 20 + 1
+    assert len(per_token_deltas) >= 5 * len(coalesced_deltas)
+    assert coalesced.metrics.chunks == 200 and len(coalesced.metrics.added_latency_s) == 200
+
+
+def test_rate_cap_spaces_publishes(iot_sink: IotDataSink) -> None:
+    """No two messages of one stream start closer than 1/rate seconds (here 50/s → 20 ms)."""
+    tokens = [f" t{i}" for i in range(100)]
+    publisher = run_stream(iot_sink, PublisherConfig(max_messages_per_second=50), tokens, tokens_per_s=1000)
+    assert_well_formed(iot_sink, publisher, "".join(tokens))
+    times = publisher.metrics.publish_times
+    assert len(times) >= 3
+    assert min(b - a for a, b in itertools.pairwise(times)) >= 1 / 50 - 1e-9
+
+
+def test_byte_cap_splits_large_text_on_character_boundaries(iot_sink: IotDataSink) -> None:
+    """Every payload stays within max_message_bytes (AWS IoT rejects payloads over 128 KB), escaping
+    and multi-byte UTF-8 included, and the pieces join back to the exact text."""
+    text = ('quote " backslash \\ newline \n ✓ é 日本 ' * 400)[:12_000]
+    publisher = run_stream(
+        iot_sink, PublisherConfig(max_message_bytes=1024, max_messages_per_second=0), [text]
+    )
+    deltas = assert_well_formed(iot_sink, publisher, text)
+    assert len(deltas) >= 12
+    assert max(len(m.payload) for m in iot_sink.on(publisher.topic)) <= 1024
+
+
+def test_linger_flushes_at_sentence_end(iot_sink: IotDataSink) -> None:
+    """With a long linger, text waits for more, but a finished sentence is published at once."""
+    rid = str(uuid.uuid4())
+    publisher = CoalescingPublisher(
+        iot_sink.client(), IDENTITY, rid, PublisherConfig(linger_s=30, flush_on_sentence=True)
+    )
+    publisher.start("m")
+    publisher.add_text("Hello")
+    publisher.add_text(" world.")
+    topic = response_topic(IDENTITY, rid)
+    iot_sink.wait_until(lambda msgs: sum(m.topic == topic for m in msgs) >= 2)
+    assert [getattr(e, "text", None) for e in iot_sink.events(topic)] == [None, "Hello world."]
+    publisher.add_text(" And")
+    publisher.end("end_turn", Usage())
+    assert publisher.close(timeout=10)  # the terminal flushes the lingering text without waiting 30 s
+    events = iot_sink.events(topic)
+    assert isinstance(events[2], Delta) and events[2].text == " And" and isinstance(events[3], End)
+
+
+def test_exactly_one_terminal_and_no_text_after_it(iot_sink: IotDataSink) -> None:
+    """The first terminal wins; later end/fail calls are ignored and text after it is refused."""
+    publisher = CoalescingPublisher(iot_sink.client(), IDENTITY, str(uuid.uuid4()))
+    publisher.start("m")
+    publisher.add_text("partial")
+    publisher.fail("provider_error", "The model failed.")
+    publisher.end("end_turn", Usage())
+    with pytest.raises(PublishError):
+        publisher.add_text("late")
+    assert publisher.close(timeout=10)
+    events = iot_sink.events(publisher.topic)
+    assert [type(e) for e in events] == [Start, Delta, Error]
+
+
+def test_end_event_carries_publisher_metrics(iot_sink: IotDataSink) -> None:
+    """The end event reports messages, bytes, chunks and added latency for dashboards."""
+    publisher = run_stream(iot_sink, PublisherConfig(), ["a", " b", " c"])
+    end = iot_sink.events(publisher.topic)[-1]
+    assert isinstance(end, End)
+    assert end.metrics["chunks"] == 3 and end.metrics["messages"] >= 2
+    assert "added_latency_p99_ms" in end.metrics
+    assert json.loads(iot_sink.on(publisher.topic)[-1].payload)["type"] == "end"
+
+
+def no_retry_client(sink: IotDataSink) -> object:
+    return boto3.client(
+        "iot-data",
+        endpoint_url=sink.url,
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
+    )
+
+
+def test_transient_publish_failure_is_retried(iot_sink: IotDataSink) -> None:
+    """An InternalFailureException (HTTP 500, a modelled Publish error) is retried; nothing is lost."""
+    iot_sink.fail_next = 1
+    config = PublisherConfig(publish_attempts=3, retry_backoff_s=0.001)
+    publisher = CoalescingPublisher(no_retry_client(iot_sink), IDENTITY, str(uuid.uuid4()), config)  # type: ignore[arg-type]
+    publisher.start("m")
+    publisher.add_text("kept")
+    publisher.end("end_turn", Usage())
+    assert publisher.close(timeout=10)
+    assert_well_formed(iot_sink, publisher, "kept")
+
+
+def test_persistent_publish_failure_stops_the_stream(iot_sink: IotDataSink) -> None:
+    """When AWS keeps failing, the publisher stops and reports a PublishError instead of hanging."""
+    iot_sink.fail_next = 1000
+    config = PublisherConfig(publish_attempts=2, retry_backoff_s=0.001)
+    publisher = CoalescingPublisher(no_retry_client(iot_sink), IDENTITY, str(uuid.uuid4()), config)  # type: ignore[arg-type]
+    publisher.start("m")
+    publisher.end("end_turn", Usage())
+    assert publisher.close(timeout=10) is False
+    assert publisher.failed is not None and publisher.failed.code == "publish_failed"
