@@ -67,7 +67,7 @@ def _resolve_action(action: Mapping[str, Any], function_arn: Callable[[str], str
     return {kind: dict(params) for kind, params in action.items()}
 
 
-def _check_action(source: str, place: str, action: Any) -> Mapping[str, Any]:
+def _check_action(source: str, place: str, action: Any, lambda_field: str = "function") -> Mapping[str, Any]:
     if not isinstance(action, dict) or len(action) != 1:
         raise RuleDefinitionError(source, place, "an action is an object with exactly one action type")
     kind, params = next(iter(action.items()))
@@ -77,7 +77,7 @@ def _check_action(source: str, place: str, action: Any) -> Mapping[str, Any]:
         )
     if not isinstance(params, dict):
         raise RuleDefinitionError(source, f"{place}.{kind}", "action parameters must be an object")
-    required = "function" if kind == "lambda" else "topic"
+    required = lambda_field if kind == "lambda" else "topic"
     if not isinstance(params.get(required), str) or not params[required]:
         raise RuleDefinitionError(source, f"{place}.{kind}.{required}", "required, a non-empty string")
     if kind == "republish" and params.get("qos", 0) not in (0, 1):
@@ -85,8 +85,13 @@ def _check_action(source: str, place: str, action: Any) -> Mapping[str, Any]:
     return action
 
 
-def parse_rule(document: Mapping[str, Any], source: str = "<rule>") -> RuleDefinition:
-    """Validate one rule definition (AWS's naming, version and action-count rules)."""
+def parse_rule(
+    document: Mapping[str, Any], source: str = "<rule>", lambda_field: str = "function"
+) -> RuleDefinition:
+    """Validate one rule definition (AWS's naming, version and action-count rules).
+
+    Definitions name Lambda functions (`function`); AWS's TopicRulePayload uses `functionArn`.
+    """
     name = document.get("ruleName")
     if not isinstance(name, str) or not RULE_NAME.match(name):
         raise RuleDefinitionError(source, "ruleName", "must match ^[a-zA-Z0-9_]+$ and be 1-128 characters")
@@ -99,10 +104,10 @@ def parse_rule(document: Mapping[str, Any], source: str = "<rule>") -> RuleDefin
     actions = document.get("actions", [])
     if not isinstance(actions, list) or len(actions) > MAX_ACTIONS:
         raise RuleDefinitionError(source, "actions", f"a list of at most {MAX_ACTIONS} actions")
-    checked = tuple(_check_action(source, f"actions[{i}]", a) for i, a in enumerate(actions))
+    checked = tuple(_check_action(source, f"actions[{i}]", a, lambda_field) for i, a in enumerate(actions))
     error_action = document.get("errorAction")
     if error_action is not None:
-        error_action = _check_action(source, "errorAction", error_action)
+        error_action = _check_action(source, "errorAction", error_action, lambda_field)
     return RuleDefinition(
         name=name,
         sql=sql,

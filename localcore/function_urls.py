@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -86,7 +87,7 @@ class FunctionUrls:
 
     def __init__(
         self,
-        runtime: LambdaRuntime,
+        runtime: Callable[[], LambdaRuntime],
         verifier: SigV4Verifier[IssuedCredential],
         functions: tuple[str, ...],
         account: str = "000000000000",
@@ -107,7 +108,7 @@ class FunctionUrls:
             event = url_event(
                 request, function, await request.read(), verified.credential.caller, self.account
             )
-            result = await self.runtime.invoke(function, event)
+            result = await self.runtime().invoke(function, event)
             if not result.ok:
                 return web.json_response({"Message": "Internal Server Error"}, status=502)
             return url_response(result.payload)

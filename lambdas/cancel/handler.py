@@ -11,6 +11,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
+
 from streaming.cancel import cancel_request
 from streaming.errors import StreamingError
 from streaming.state import StateStore

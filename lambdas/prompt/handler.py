@@ -12,6 +12,7 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger
+
 from streaming.config import service_from_env
 from streaming.service import StreamingService
 

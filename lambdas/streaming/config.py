@@ -59,6 +59,8 @@ def service_from_env(env: Mapping[str, str] | None = None, **clients: Any) -> St
     iot = clients.get("iot")
     if iot is None:
         endpoint = env.get("IOT_DATA_ENDPOINT") or None
+        if endpoint and "://" not in endpoint:  # CDK passes the bare iot:Data-ATS host name
+            endpoint = f"https://{endpoint}"
         iot = boto3.client("iot-data", endpoint_url=endpoint)
     dynamodb = clients.get("dynamodb") or boto3.client("dynamodb")
     provider = provider_from_env(env, bedrock_client=clients.get("bedrock"))

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -58,6 +58,16 @@ class PolicyStore:
         self._policies: dict[str, StoredPolicy] = {}
         self._attachments: dict[str, list[str]] = {}  # target -> policy names, in attach order
         self.generation = 0  # bumped on every change; caches key on it
+        self._listeners: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """Call `listener()` after every change (the broker drops its cached decisions)."""
+        self._listeners.append(listener)
+
+    def _changed(self) -> None:
+        self.generation += 1
+        for listener in self._listeners:
+            listener()
 
     def policy_arn(self, name: str) -> str:
         return f"arn:aws:iot:{self.region}:{self.account}:policy/{name}"
@@ -74,7 +84,7 @@ class PolicyStore:
             policy = StoredPolicy(name=name, arn=self.policy_arn(name))
             self._add_version(policy, text, document, set_as_default=True)
             self._policies[name] = policy
-            self.generation += 1
+            self._changed()
             return policy
 
     def get_policy(self, name: str) -> StoredPolicy:
@@ -103,7 +113,7 @@ class PolicyStore:
                     409,
                 )
             del self._policies[name]
-            self.generation += 1
+            self._changed()
 
     # versions -----------------------------------------------------------------------------------
     def create_policy_version(self, name: str, text: str, set_as_default: bool) -> PolicyVersion:
@@ -117,7 +127,7 @@ class PolicyStore:
                     409,
                 )
             version = self._add_version(policy, text, document, set_as_default)
-            self.generation += 1
+            self._changed()
             return version
 
     def set_default_version(self, name: str, version_id: str) -> None:
@@ -126,7 +136,7 @@ class PolicyStore:
             if version_id not in policy.versions:
                 raise not_found(f"Policy {name} version {version_id}")
             policy.default_version = version_id
-            self.generation += 1
+            self._changed()
 
     def delete_policy_version(self, name: str, version_id: str) -> None:
         with self._lock:
@@ -136,7 +146,7 @@ class PolicyStore:
             if version_id == policy.default_version:
                 raise ControlPlaneError("DeleteConflictException", "Cannot delete the default version", 409)
             del policy.versions[version_id]
-            self.generation += 1
+            self._changed()
 
     def _add_version(
         self, policy: StoredPolicy, text: str, document: PolicyDocument, set_as_default: bool
@@ -163,7 +173,7 @@ class PolicyStore:
                     410,
                 )
             attached.append(name)
-            self.generation += 1
+            self._changed()
 
     def detach(self, name: str, target: str) -> None:
         with self._lock:
@@ -171,7 +181,7 @@ class PolicyStore:
             attached = self._attachments.get(target, [])
             if name in attached:
                 attached.remove(name)
-                self.generation += 1
+                self._changed()
 
     def attached_to(self, target: str) -> list[StoredPolicy]:
         with self._lock:

@@ -14,6 +14,7 @@ from typing import Any, Generic, TypeVar
 
 from iot_rules.definitions import RuleDefinitionError, parse_rule
 from localcore.control_plane.errors import ControlPlaneError, already_exists, not_found
+from localcore.rules.sql import CompiledQuery, SqlParseError, compile_sql
 
 Q = TypeVar("Q")
 
@@ -67,7 +68,7 @@ class RuleStore(Generic[Q]):
 
     def _validated(self, name: str, payload: Mapping[str, Any]) -> tuple[dict[str, Any], Q]:
         try:
-            parse_rule({"ruleName": name, **payload}, source=f"rule {name}")
+            parse_rule({"ruleName": name, **payload}, source=f"rule {name}", lambda_field="functionArn")
         except RuleDefinitionError as error:
             raise ControlPlaneError("InvalidRequestException", str(error)) from error
         version = str(payload.get("awsIotSqlVersion") or "2015-10-08")
@@ -142,3 +143,16 @@ class RuleStore(Generic[Q]):
                 }
             )
         return items
+
+
+def compile_rule_sql(sql: str, version: str) -> CompiledQuery:
+    """Compile a rule's SQL; a parse error is the control plane's `SqlParseException` (HTTP 400)."""
+    try:
+        return compile_sql(sql, version)
+    except SqlParseError as error:
+        raise ControlPlaneError("SqlParseException", str(error), 400) from error
+
+
+def compiled_topic_filter(query: CompiledQuery) -> str:
+    """ListTopicRules' `topicPattern` (empty for a Basic-Ingest-only rule without FROM)."""
+    return query.topic_filter or ""

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import boto3
 import pytest
 from moto.server import ThreadedMotoServer
+
 from streaming.state import StateStore, create_state_table
 from streaming.wire import Event, decode_event
 

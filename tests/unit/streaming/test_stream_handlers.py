@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import pytest
+
 from cancel import handler as cancel_handler
 from prompt import handler as prompt_handler
 from streaming.assembler import StreamAssembler

@@ -6,6 +6,7 @@ import uuid
 from typing import TYPE_CHECKING
 
 import pytest
+
 from streaming.assembler import StreamAssembler
 from streaming.llm.base import Finish, GenerationParams, Message, TextChunk
 from streaming.llm.local import LocalLlamaProvider, find_model_file

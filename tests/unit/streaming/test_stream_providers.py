@@ -10,6 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
+
 from streaming.errors import ProviderError, StreamingError
 from streaming.llm import provider_from_env
 from streaming.llm.base import Chunk, Finish, GenerationParams, Message, TextChunk

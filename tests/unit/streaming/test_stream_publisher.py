@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import boto3
 import pytest
 from botocore.config import Config
+
 from streaming.errors import PublishError
 from streaming.llm.base import GenerationParams, TextChunk
 from streaming.llm.scripted import ScriptedProvider

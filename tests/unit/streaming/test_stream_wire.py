@@ -6,6 +6,7 @@ import json
 import uuid
 
 import pytest
+
 from streaming.errors import ProtocolError
 from streaming.wire import (
     INVALID_RID,

@@ -1,0 +1,209 @@
+"""localcore as one object: broker, gateway (Cognito, IoT control plane, iot-data, function URLs), rules
+engine, Lambda runtime and DynamoDB, wired the way AWS wires them for iotstream.
+
+    core = Localcore(LocalcoreConfig(mqtt_port=0, ...))
+    await core.start()
+    core.endpoints   # everything a client or boto3 needs, also written to --ready-file
+    await core.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from iot_policies.library import policy_dir
+from iot_rules.definitions import load_rules, rules_dir
+from localcore.broker.limits import BrokerLimits
+from localcore.broker.local_auth import LocalModeAuthenticator
+from localcore.broker.server import BrokerServer, ServerConfig
+from localcore.connect_auth import StackAuthenticator
+from localcore.control_plane.api import ControlPlaneApi
+from localcore.control_plane.policy_store import PolicyStore
+from localcore.dynamodb import LocalDynamoDB
+from localcore.function_urls import FunctionUrls, function_url
+from localcore.functions import FunctionSettings, function_configs
+from localcore.http.gateway import Gateway
+from localcore.identity.credentials import Role
+from localcore.identity.service import IdentityConfig, IdentityService, load_role
+from localcore.iot_data.api import IotDataApi
+from localcore.lambda_runtime import LambdaRuntime
+from localcore.principal_policies import PrincipalPolicies
+from localcore.rules.engine import RulesEngine
+from localcore.rules.sql import CompiledQuery
+from localcore.rules.store import RuleStore, compile_rule_sql, compiled_topic_filter
+from localcore.sigv4 import SigV4Verifier
+
+log = logging.getLogger("localcore")
+
+# Well-known local admin credentials (allowed everything), for boto3 calls from tests and tools.
+ADMIN_ACCESS_KEY_ID = "AKIALOCALCOREADMIN00"
+ADMIN_SECRET_ACCESS_KEY = "localcore-admin-secret"
+ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+STATE_TABLE = "iotstream-state"
+
+
+@dataclass
+class LocalcoreConfig:
+    """Ports (0 = any free port, None = off), sources of policies/rules/functions, behaviour switches."""
+
+    host: str = "127.0.0.1"
+    mqtt_port: int | None = 1883
+    mqtts_port: int | None = 8883
+    ws_port: int | None = 8080
+    http_port: int = 4566
+    dynamodb_port: int = 0
+    state_dir: Path = field(default_factory=lambda: Path(".localcore"))
+    region: str = "us-east-1"
+    account: str = "000000000000"
+    policies_dir: Path = field(default_factory=policy_dir)
+    rules_dir: Path = field(default_factory=rules_dir)
+    policy_prefix: str = "iotstream-"
+    functions: FunctionSettings = field(default_factory=FunctionSettings)
+    local_mode: bool = True  # plain MQTT: username = identity id, the user policy applies
+    auto_confirm: bool = True
+    limits: BrokerLimits = field(default_factory=BrokerLimits)
+
+
+def _iot_policies(config: LocalcoreConfig) -> list[tuple[str, str]]:
+    """(name, document) for every IoT policy file; role-*.json are IAM role policies, not IoT ones."""
+    return [
+        (config.policy_prefix + path.stem, path.read_text())
+        for path in sorted(config.policies_dir.glob("*.json"))
+        if not path.stem.startswith("role-")
+    ]
+
+
+def _role(config: LocalcoreConfig, name: str, file: str) -> Role:
+    path = config.policies_dir / file
+    return (
+        load_role(f"{config.policy_prefix}{name}", str(path))
+        if path.exists()
+        else Role(config.policy_prefix + name)
+    )
+
+
+class Localcore:
+    """The whole local stack on one asyncio loop (moto runs in its own thread)."""
+
+    def __init__(self, config: LocalcoreConfig | None = None) -> None:
+        self.config = config = config or LocalcoreConfig()
+        self.identity = IdentityService(
+            IdentityConfig(
+                region=config.region,
+                auto_confirm=config.auto_confirm,
+                authenticated_role=_role(config, "authenticated", "role-authenticated.json"),
+                group_roles={"dashboard": _role(config, "dashboard", "role-dashboard.json")},
+            )
+        )
+        self.identity.store.mint_iam(
+            Role("localcore-admin", ALLOW_ALL, config.account),
+            "admin",
+            keys=(ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY),
+        )
+        self.policies = PolicyStore(config.region, config.account)
+        self.policies.load(_iot_policies(config))
+        self.principals = PrincipalPolicies(self.policies)
+        self.verifier = SigV4Verifier(self.identity.store)
+        local_mode = LocalModeAuthenticator() if config.local_mode else None
+        self.broker_server = BrokerServer(
+            ServerConfig(
+                host=config.host,
+                mqtt_port=config.mqtt_port,
+                mqtts_port=config.mqtts_port,
+                ws_port=config.ws_port,
+                state_dir=config.state_dir,
+                limits=config.limits,
+            ),
+            StackAuthenticator(self.principals, local_mode),
+            self.identity.handshake_verifier(),
+        )
+        self.broker = self.broker_server.broker
+        self.policies.on_change(self.broker.refresh_authorization)
+        self.rules: RuleStore[CompiledQuery] = RuleStore(
+            compile_rule_sql, compiled_topic_filter, config.region, config.account
+        )
+        self.gateway = Gateway()
+        self.dynamodb = LocalDynamoDB(config.host, config.dynamodb_port)
+        self.runtime: LambdaRuntime | None = None
+        self.engine: RulesEngine | None = None
+        self.endpoints: dict[str, Any] = {}
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.config.host}:{self.gateway.port}"
+
+    def function_arn(self, name: str) -> str:
+        return f"arn:aws:lambda:{self.config.region}:{self.config.account}:function:{name}"
+
+    def boto3_environment(self) -> dict[str, str]:
+        """The variables that point boto3 at localcore (for the Lambdas and for users' shells)."""
+        return {
+            "AWS_REGION": self.config.region,
+            "AWS_DEFAULT_REGION": self.config.region,
+            "AWS_ENDPOINT_URL_IOT": self.gateway_url,
+            "AWS_ENDPOINT_URL_IOT_DATA_PLANE": self.gateway_url,
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": self.gateway_url,
+            "AWS_ENDPOINT_URL_COGNITO_IDENTITY": self.gateway_url,
+            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb.url,
+        }
+
+    async def start(self) -> None:
+        config = self.config
+        ControlPlaneApi(self.policies, self.rules, self.principals, self.verifier, self._data_endpoint).mount(
+            self.gateway
+        )
+        IotDataApi(self.principals, self.verifier, self.broker.publish).mount(self.gateway)
+        FunctionUrls(self._runtime, self.verifier, ("attach_policy",), config.account).mount(self.gateway)
+        self.identity.mount(self.gateway)
+        await asyncio.to_thread(self.dynamodb.start, STATE_TABLE, config.region)
+        await self.gateway.start(config.host, config.http_port)
+        self.identity.set_public_url(self.gateway_url)
+        await self.broker_server.start()
+        lambda_env = {**self.boto3_environment(), "STATE_TABLE": STATE_TABLE}
+        functions = function_configs(config.functions, self.identity.store, lambda_env, config.account)
+        self.runtime = LambdaRuntime(functions, {}, region=config.region, account_id=config.account)
+        await self.runtime.start()
+        self.engine = RulesEngine(self.rules, self.runtime, self.broker, config.account)
+        for rule in load_rules(config.rules_dir):
+            self.rules.create(rule.name, rule.to_topic_rule_payload(self.function_arn))
+        self.broker.add_listener(self.engine.on_message)
+        self.endpoints = self._describe()
+        log.info("localcore ready: %s", json.dumps(self.endpoints))
+
+    def _runtime(self) -> LambdaRuntime:
+        if self.runtime is None:
+            raise RuntimeError("the Lambda runtime is not started yet")
+        return self.runtime
+
+    def _data_endpoint(self) -> str:
+        return self.broker_server.endpoints.get("mqtts", self.broker_server.endpoints.get("mqtt", ""))
+
+    def _describe(self) -> dict[str, Any]:
+        identity = self.identity.config
+        return {
+            **self.broker_server.endpoints,
+            "http": self.gateway_url,
+            "dynamodb": self.dynamodb.url,
+            "region": self.config.region,
+            "user_pool_id": identity.user_pool_id,
+            "user_pool_client_id": identity.client_id,
+            "identity_pool_id": identity.identity_pool_id,
+            "attach_policy_url": function_url(self.gateway_url, "attach_policy"),
+            "admin_access_key_id": ADMIN_ACCESS_KEY_ID,
+            "admin_secret_access_key": ADMIN_SECRET_ACCESS_KEY,
+            "environment": self.boto3_environment(),
+        }
+
+    async def stop(self) -> None:
+        await self.broker_server.stop()
+        if self.engine is not None:
+            await self.engine.wait_idle()
+        if self.runtime is not None:
+            await self.runtime.close()
+        await self.gateway.stop()
+        await asyncio.to_thread(self.dynamodb.stop)

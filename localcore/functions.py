@@ -1,0 +1,85 @@
+"""The project's Lambda functions (`lambdas/functions.json`) as localcore runs them.
+
+Each function gets its own IAM-style credentials, minted by localcore for an execution role whose policy
+mirrors the CDK grants, and `AWS_ENDPOINT_URL_*` variables, so boto3 inside the handler talks to localcore.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from localcore.identity.credentials import CredentialStore, Role
+from localcore.lambda_runtime import FunctionConfig
+
+LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
+
+# What each function's execution role may do in IoT (the CDK grants the same; DynamoDB is not checked locally).
+EXECUTION_ROLE_STATEMENTS: dict[str, list[dict[str, Any]]] = {
+    "prompt": [
+        {"Effect": "Allow", "Action": "iot:Publish", "Resource": "arn:aws:iot:*:*:topic/chat/*/response/*"},
+    ],
+    "attach_policy": [
+        {"Effect": "Allow", "Action": ["iot:AttachPolicy", "iot:ListAttachedPolicies"], "Resource": "*"},
+    ],
+}
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    """How localcore runs the functions: where the code is, extra environment, timeouts and retries."""
+
+    code_root: Path = LAMBDAS_DIR
+    manifest: Path = LAMBDAS_DIR / "functions.json"
+    environment: Mapping[str, str] = field(
+        default_factory=dict
+    )  # added to every function (e.g. LLM_PROVIDER)
+    retry_delays_seconds: tuple[float, ...] = (60.0, 120.0)
+    timeout_overrides: Mapping[str, float] = field(default_factory=dict)
+
+
+def load_manifest(path: Path) -> dict[str, dict[str, Any]]:
+    manifest = json.loads(path.read_text())
+    if not isinstance(manifest, dict):
+        raise ValueError(f"{path}: the functions manifest must be a JSON object")
+    return manifest
+
+
+def execution_role(name: str, account: str) -> Role:
+    statements = EXECUTION_ROLE_STATEMENTS.get(name, [])
+    policy = {"Version": "2012-10-17", "Statement": statements} if statements else {}
+    return Role(f"iotstream-{name}-execution", policy, account)
+
+
+def function_configs(
+    settings: FunctionSettings,
+    credentials: CredentialStore,
+    endpoints: Mapping[str, str],
+    account: str,
+) -> list[FunctionConfig]:
+    """One FunctionConfig per manifest entry, with credentials and local endpoints in its environment."""
+    configs = []
+    for name, spec in load_manifest(settings.manifest).items():
+        issued = credentials.mint_iam(execution_role(name, account), name)
+        environment = {
+            **spec.get("environment", {}),
+            **endpoints,
+            **settings.environment,
+            "AWS_ACCESS_KEY_ID": issued.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": issued.secret_key,
+        }
+        configs.append(
+            FunctionConfig(
+                name=name,
+                handler=spec["handler"],
+                code_root=settings.code_root,
+                timeout_seconds=settings.timeout_overrides.get(name, float(spec.get("timeoutSeconds", 3))),
+                memory_mb=int(spec.get("memoryMB", 128)),
+                environment=environment,
+                retry_delays_seconds=settings.retry_delays_seconds,
+            )
+        )
+    return configs
