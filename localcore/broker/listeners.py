@@ -165,7 +165,8 @@ class WebSocketListener:
             process_request=self._process_request,
             select_subprotocol=_select_mqtt,
             compression=None,
-            max_size=self.broker.limits.max_packet_size + 16,
+            # a frame may carry several MQTT packets; each packet is still checked against max_packet_size
+            max_size=max(1 << 20, 2 * self.broker.limits.max_packet_size),
             ping_interval=None,
         )
         self.port = next(iter(self._server.sockets)).getsockname()[1]
