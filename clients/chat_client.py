@@ -17,7 +17,17 @@ from typing import Any
 import paho.mqtt.client as paho
 
 from streaming.assembler import StreamAssembler
-from streaming.wire import Event, Params, Prompt, encode_prompt, prompt_topic, response_filter
+from streaming.errors import ProtocolError
+from streaming.wire import (
+    AWS_IOT_MAX_PAYLOAD_BYTES,
+    E_PAYLOAD_TOO_LARGE,
+    Event,
+    Params,
+    Prompt,
+    encode_prompt,
+    prompt_topic,
+    response_filter,
+)
 
 DEFAULT_IDLE_TIMEOUT_S = 60.0
 
@@ -33,6 +43,8 @@ class ChatClient:
         self.idle_timeout = idle_timeout
         self._inbox: queue.Queue[bytes] = queue.Queue()
         self._subscribed = threading.Event()
+        self.last_stream: StreamAssembler | None = None
+        self.skipped = 0
         client.message_callback_add(response_filter(identity_id), self._on_response)
 
     def _on_response(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
@@ -58,13 +70,36 @@ class ChatClient:
     def ask(
         self, text: str, conversation: str | None = None, params: Params | None = None, rid: str | None = None
     ) -> Iterator[Event]:
-        """Publish a prompt and yield its events in `seq` order until the terminal one (or idle timeout)."""
-        if not self._subscribed.is_set():
-            self.subscribe()
+        """Publish a prompt and return its events in `seq` order until the terminal one (or idle timeout).
+
+        Raises `ProtocolError` (`payload_too_large`) before publishing anything when the encoded prompt
+        exceeds AWS IoT's 128 KB payload limit: the broker would drop the connection instead of answering.
+        """
         rid = rid or str(uuid.uuid4())
         prompt = Prompt(rid=rid, text=text, conversation=conversation, params=params or Params())
-        self.client.publish(prompt_topic(self.identity_id), encode_prompt(prompt), qos=1)
+        payload = encode_prompt(prompt)
+        if len(payload) > AWS_IOT_MAX_PAYLOAD_BYTES:
+            raise ProtocolError(
+                E_PAYLOAD_TOO_LARGE,
+                f"the prompt is {len(payload)} bytes as JSON; AWS IoT accepts at most "
+                f"{AWS_IOT_MAX_PAYLOAD_BYTES} bytes per message",
+                rid=rid,
+            )
+        if not self._subscribed.is_set():
+            self.subscribe()
+        self.client.publish(prompt_topic(self.identity_id), payload, qos=1)
+        return self.follow(rid)
+
+    def follow(self, rid: str) -> Iterator[Event]:
+        """Yield the events of request `rid` in `seq` order until its terminal event (or idle timeout).
+
+        Events of other requests and payloads that are not v1 events are skipped (counted in the
+        assembler's `stats.foreign` / `self.skipped`). `self.last_stream` is the assembler in use.
+        """
+        if not self._subscribed.is_set():
+            self.subscribe()
         assembler = StreamAssembler(rid=rid, idle_timeout=self.idle_timeout, now=time.monotonic())
+        self.last_stream = assembler
         while not assembler.done:
             try:
                 payload = self._inbox.get(timeout=0.2)
@@ -73,4 +108,9 @@ class ChatClient:
                 if timed_out is not None:
                     raise timed_out from None
                 continue
-            yield from assembler.feed_payload(payload, time.monotonic())
+            try:
+                released = assembler.feed_payload(payload, time.monotonic())
+            except ProtocolError:
+                self.skipped += 1
+                continue
+            yield from released

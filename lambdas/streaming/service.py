@@ -71,7 +71,8 @@ class ServiceConfig:
     cancel_poll_s: float = 0.25
     """Check the cancel flag at most this often (0 = at every chunk)."""
     timeout_margin_ms: int = 5_000
-    """End with `stop: timeout` once the Lambda has less than this left."""
+    """End with `stop: timeout` once the Lambda has less than this left (at most a quarter of the time the
+    invocation had when the stream began, so a short function timeout still streams and still ends)."""
     idle_poll_s: float = 0.05
     """How often the controller wakes while the model is silent (to check cancel and the deadline)."""
     close_timeout_s: float = 10.0
@@ -196,12 +197,13 @@ class StreamingService:
         publisher = CoalescingPublisher(self.iot, identity_id, prompt.rid, self.config.publisher)
         publisher.start(self.provider.model)
         run = _Run(started=started)
+        margin_ms = min(self.config.timeout_margin_ms, remaining_ms() // 4)
         try:
             reader = _Reader(
                 self.provider.stream(self._messages(identity_id, prompt), self._params(prompt)), self.logger
             )
             try:
-                self._pump(identity_id, prompt.rid, reader, publisher, run, remaining_ms)
+                self._pump(identity_id, prompt.rid, reader, publisher, run, remaining_ms, margin_ms)
             finally:
                 reader.stop()
         except (StreamingError, ClientError, BotoCoreError):
@@ -237,11 +239,13 @@ class StreamingService:
         publisher: CoalescingPublisher,
         run: _Run,
         remaining_ms: Callable[[], int],
+        margin_ms: int,
     ) -> None:
-        """Move model output to the publisher until the model finishes, fails, is cancelled or time runs out."""
+        """Move model output to the publisher until the model finishes, fails, is cancelled or time runs out
+        (less than `margin_ms` left in the invocation)."""
         next_cancel_check = self.clock()
         while True:
-            if remaining_ms() < self.config.timeout_margin_ms:
+            if remaining_ms() < margin_ms:
                 run.stop = "timeout"
                 return
             if self.clock() >= next_cancel_check:

