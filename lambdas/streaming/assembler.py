@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from streaming.errors import StreamingError
-from streaming.wire import Delta, End, Error, Event, TerminalEvent, decode_event, is_terminal
+from streaming.wire import End, Error, Event, TerminalEvent, decode_event, is_terminal
 
 DEFAULT_IDLE_TIMEOUT_S = 30.0
 
@@ -102,7 +102,7 @@ class StreamAssembler:
             event = self._pending.pop(self._next_seq)
             self._next_seq += 1
             out.append(event)
-            if isinstance(event, Delta):
+            if not isinstance(event, Error) and event.text:
                 self._text.append(event.text)
             if isinstance(event, End | Error):
                 self._terminal = event

@@ -38,7 +38,14 @@ def service_config_from_env(env: Mapping[str, str]) -> ServiceConfig:
                 env, "PUBLISH_MAX_PER_SECOND", publisher_defaults.max_messages_per_second
             ),
             max_message_bytes=int(_number(env, "PUBLISH_MAX_BYTES", publisher_defaults.max_message_bytes)),
-            linger_s=_number(env, "PUBLISH_LINGER_MS", publisher_defaults.linger_s * 1000) / 1000,
+            latency_budget_s=_number(
+                env, "PUBLISH_LATENCY_BUDGET_MS", publisher_defaults.latency_budget_s * 1000
+            )
+            / 1000,
+            max_batch_tokens=int(
+                _number(env, "PUBLISH_MAX_BATCH_TOKENS", publisher_defaults.max_batch_tokens)
+            ),
+            start_hold_s=_number(env, "PUBLISH_START_HOLD_MS", publisher_defaults.start_hold_s * 1000) / 1000,
         ),
     )
 

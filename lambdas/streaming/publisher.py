@@ -1,10 +1,20 @@
 """Adaptive coalescing publisher: one stream's events to AWS IoT through iot-data Publish.
 
 The model is never blocked by publishing: `add_text` only appends to a buffer, and a publisher
-thread sends. Text that arrives while a publish is in flight (or while the rate cap holds the next
-one back) joins the next message, so a fast model yields few large messages and a slow model
-yields small, immediate ones. Caps keep each stream far below AWS IoT's per-connection limits
-(100 publishes/s, 512 KiB/s, 128 KB payload; AWS IoT Core quotas, "Message broker").
+thread sends. The publisher thread sends the waiting text as one message as soon as ANY of these holds
+(never faster than the per-stream rate cap):
+
+- the oldest waiting text has waited `latency_budget_s` (a timer, so a stalled model still flushes);
+- the next token, at the model's observed pace, would arrive after that budget (waiting gains nothing);
+- `max_batch_tokens` chunks are waiting (fast models: low latency, the rate cap bounds the count);
+- the text ends a sentence or line and at least `sentence_min_tokens` chunks are waiting;
+- the message would reach `max_message_bytes`, or the stream is ending.
+
+`start` waits up to `start_hold_s` for the first text and carries it; `end` carries the text that is
+still waiting when the model finishes. So a 50 tokens/s model sends five tokens per message with at most
+~80 ms added, and a 500 tokens/s model sends one message per rate-cap interval. Caps keep each stream far
+below AWS IoT's per-connection limits (100 publishes/s, 512 KiB/s, 128 KB payload; AWS IoT Core quotas,
+"Message broker").
 
 Order: `start` (seq 0), deltas, then exactly one terminal event (`end` or `error`), seq strictly
 increasing by one.
@@ -44,11 +54,16 @@ class PublisherConfig:
     max_messages_per_second: float = 20.0
     max_message_bytes: int = 4096
     coalesce: bool = True
-    """False publishes every chunk as its own message (the per-token baseline for benchmarks)."""
-    linger_s: float = 0.0
-    """Hold a delta up to this long for more text; 0 = publish as soon as the rate cap allows."""
+    """False publishes every chunk as its own message, start and end without text (the per-token baseline)."""
+    latency_budget_s: float = 0.09
+    """The longest the oldest waiting text is held for more (0 = publish as soon as the rate cap allows)."""
+    max_batch_tokens: int = 8
+    """Publish as soon as this many chunks wait (0 = no count trigger)."""
     flush_on_sentence: bool = True
-    """While lingering, a buffer ending a sentence (or line) is published at once."""
+    """Publish at a sentence (or line) end once `sentence_min_tokens` chunks wait."""
+    sentence_min_tokens: int = 5
+    start_hold_s: float = 0.25
+    """`start` waits this long for the first text to carry (0 = `start` goes at once, without text)."""
     qos: int = 1
     publish_attempts: int = 3
     retry_backoff_s: float = 0.05
@@ -60,6 +75,8 @@ class PublisherMetrics:
 
     messages: int = 0
     deltas: int = 0
+    text_messages: int = 0
+    """Messages that carried text (deltas, and `start`/`end` carrying the first/last text)."""
     bytes: int = 0
     chunks: int = 0
     text_bytes: int = 0
@@ -72,6 +89,7 @@ class PublisherMetrics:
         out: dict[str, float | int] = {
             "messages": self.messages,
             "deltas": self.deltas,
+            "text_messages": self.text_messages,
             "bytes": self.bytes,
             "chunks": self.chunks,
         }
@@ -130,7 +148,12 @@ class CoalescingPublisher:
         self._cond = threading.Condition()
         self._pending: deque[_Segment] = deque()
         self._start: Start | None = None
-        self._terminal: Callable[[int], Event] | None = None
+        self._terminal: Callable[[int, str], Event] | None = None
+        self._terminal_is_end = False
+        self._start_at = 0.0
+        self._gap: float | None = None
+        self._last_added: float | None = None
+        self._pending_size = 0
         self._terminal_requested = False
         self._done = threading.Event()
         self._failed: PublishError | None = None
@@ -148,6 +171,7 @@ class CoalescingPublisher:
             if self._thread is not None:
                 raise PublishError("already_started", "the publisher was already started")
             self._start = Start(rid=self.rid, seq=0, model=model, ts=int(self._wall_clock() * 1000))
+            self._start_at = self._clock()
             self._thread = threading.Thread(target=self._run, name=f"publish-{self.rid[:8]}", daemon=True)
             self._thread.start()
 
@@ -158,7 +182,13 @@ class CoalescingPublisher:
         with self._cond:
             if self._terminal_requested:
                 raise PublishError("closed", "text added after the terminal event")
-            self._pending.append(_Segment(text, self._clock()))
+            now = self._clock()
+            if self._last_added is not None:  # the model's pace: moving average of the gaps between chunks
+                gap = now - self._last_added
+                self._gap = gap if self._gap is None else 0.7 * self._gap + 0.3 * gap
+            self._last_added = now
+            self._pending.append(_Segment(text, now))
+            self._pending_size += _escaped_size(text)
             self.metrics.chunks += 1
             self.metrics.text_bytes += len(text.encode("utf-8"))
             self._cond.notify()
@@ -167,23 +197,31 @@ class CoalescingPublisher:
         """Queue the `end` event; it is published after every delta. Later terminal calls are ignored."""
         extra = dict(metrics or {})
 
-        def build(seq: int) -> Event:
+        def build(seq: int, text: str) -> Event:
+            summary = self.metrics.summary()
+            summary["messages"] += 1  # this `end` itself
             return End(
-                rid=self.rid, seq=seq, stop=stop, usage=usage, metrics={**extra, **self.metrics.summary()}
+                rid=self.rid,
+                seq=seq,
+                stop=stop,
+                usage=usage,
+                metrics={**extra, **summary},
+                text=text,
             )
 
-        self._request_terminal(build)
+        self._request_terminal(build, is_end=True)
 
     def fail(self, code: str, message: str) -> None:
         """Queue an `error` event (after every delta already queued). Later terminal calls are ignored."""
-        self._request_terminal(lambda seq: Error(rid=self.rid, seq=seq, code=code, message=message))
+        self._request_terminal(lambda seq, _text: Error(rid=self.rid, seq=seq, code=code, message=message))
 
-    def _request_terminal(self, build: Callable[[int], Event]) -> None:
+    def _request_terminal(self, build: Callable[[int, str], Event], *, is_end: bool = False) -> None:
         with self._cond:
             if self._terminal_requested:
                 return
             self._terminal_requested = True
             self._terminal = build
+            self._terminal_is_end = is_end
             self._cond.notify()
 
     def close(self, timeout: float | None = None) -> bool:
@@ -218,58 +256,99 @@ class CoalescingPublisher:
     def _next_message(self) -> tuple[Event, list[_Segment]]:
         with self._cond:
             while True:
-                if self._start is not None or self._pending or self._terminal_requested:
-                    wait = self._hold_back()
-                    if wait <= 0:
-                        return self._take()
-                    self._cond.wait(wait)
-                else:
-                    self._cond.wait()
+                wait = self._hold_back()
+                if wait is not None and wait <= 0:
+                    return self._take()
+                self._cond.wait(wait)
 
-    def _hold_back(self) -> float:
-        """Seconds to wait before the next message may go (rate cap, then linger)."""
+    def _hold_back(self) -> float | None:
+        """Seconds to wait before the next message may go (None: until something is added)."""
         now = self._clock()
+        if self._start is None and not self._pending and not self._terminal_requested:
+            return None
         if self._next_allowed > now:
             return self._next_allowed - now
-        if self._start is not None or self._terminal_requested or not self._pending:
+        if self._terminal_requested:
             return 0.0
-        if self.config.coalesce and self.config.linger_s > 0:
-            if self.config.flush_on_sentence and _SENTENCE_END.search(self._pending[-1].text):
-                return 0.0
-            if sum(_escaped_size(s.text) for s in self._pending) >= self._text_budget:
-                return 0.0
-            return self._pending[0].added_at + self.config.linger_s - now
-        return 0.0
+        if not self._pending:  # only `start` waits, for text to carry
+            return self._start_at + self._start_hold() - now
+        return self._batch_hold(now)
+
+    def _start_hold(self) -> float:
+        return self.config.start_hold_s if self.config.coalesce else 0.0
+
+    def _batch_hold(self, now: float) -> float:
+        """The coalescing policy (module docstring): 0 = publish the waiting text now."""
+        config = self.config
+        if not config.coalesce or config.latency_budget_s <= 0:
+            return 0.0
+        count = len(self._pending)
+        age = now - self._pending[0].added_at
+        if (
+            age >= config.latency_budget_s
+            or (0 < config.max_batch_tokens <= count)
+            or (self._gap is not None and age + self._gap > config.latency_budget_s)
+            or (
+                config.flush_on_sentence
+                and count >= config.sentence_min_tokens
+                and _SENTENCE_END.search(self._pending[-1].text) is not None
+            )
+            or self._pending_size >= self._text_budget
+        ):
+            return 0.0
+        return config.latency_budget_s - age
 
     def _take(self) -> tuple[Event, list[_Segment]]:
         seq = self._seq
         self._seq += 1
+        carry = self.config.coalesce and self._start_hold() > 0
         if self._start is not None:
             start, self._start = self._start, None
-            return start, []
+            if not carry or not self._pending:
+                return start, []
+            overhead = len(
+                encode_event(Start(rid=self.rid, seq=seq, model=start.model, ts=start.ts, text="x"))
+            )
+            text, taken = self._take_text(self.config.max_message_bytes - overhead + 1)
+            return Start(rid=start.rid, seq=seq, model=start.model, ts=start.ts, text=text), taken
         if self._pending:
-            return self._take_delta(seq)
-        assert self._terminal is not None  # guaranteed by _next_message's loop condition
-        return self._terminal(seq), []
+            last = self._terminal_requested and self._terminal_is_end and self._fits_in_one()
+            text, taken = self._take_text(self._text_budget)
+            if last and self.config.coalesce and self._terminal is not None:
+                end = self._terminal(seq, text)
+                if len(encode_event(end)) <= self.config.max_message_bytes:
+                    return end, taken
+            return Delta(rid=self.rid, seq=seq, text=text), taken
+        assert self._terminal is not None  # guaranteed by _hold_back: terminal requested, nothing pending
+        return self._terminal(seq, ""), []
 
-    def _take_delta(self, seq: int) -> tuple[Event, list[_Segment]]:
+    def _fits_in_one(self) -> bool:
+        return self._pending_size <= self._text_budget
+
+    def _take_text(self, budget: int) -> tuple[str, list[_Segment]]:
+        """Take waiting text whose JSON-escaped size fits `budget` (at least one character)."""
+        budget = max(16, budget)
         taken: list[_Segment] = []
         used = 0
         while self._pending:
             head = self._pending[0]
             size = _escaped_size(head.text)
-            if used + size <= self._text_budget:
+            if used + size <= budget:
                 taken.append(self._pending.popleft())
                 used += size
             elif not taken:
-                cut = max(1, _split_to_fit(head.text, self._text_budget))
+                cut = max(1, _split_to_fit(head.text, budget))
                 taken.append(_Segment(head.text[:cut], head.added_at))
                 head.text = head.text[cut:]
+                used += _escaped_size(taken[-1].text)
             else:
                 break
             if not self.config.coalesce:
                 break
-        return Delta(rid=self.rid, seq=seq, text="".join(s.text for s in taken)), taken
+        self._pending_size = max(0, self._pending_size - used)
+        if not self._pending:
+            self._pending_size = 0
+        return "".join(s.text for s in taken), taken
 
     def _publish(self, event: Event, segments: list[_Segment]) -> None:
         payload = encode_event(event)
@@ -294,4 +373,6 @@ class CoalescingPublisher:
             metrics.publish_times.append(started)
             if isinstance(event, Delta):
                 metrics.deltas += 1
+            if segments:
+                metrics.text_messages += 1
                 metrics.added_latency_s.extend(done - s.added_at for s in segments)

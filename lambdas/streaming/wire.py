@@ -213,6 +213,8 @@ class Start:
     model: str
     ts: int
     """Server time in epoch milliseconds."""
+    text: str = ""
+    """The first answer text, when it was ready in time (coalescing saves a message); usually empty."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,6 +235,8 @@ class End:
     stop: StopReason
     usage: Usage = field(default_factory=Usage)
     metrics: Mapping[str, float | int] = field(default_factory=dict)
+    text: str = ""
+    """The last answer text, when it was still waiting as the model finished; concatenate like a delta."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -246,6 +250,13 @@ class Error:
 
 
 Event = Start | Delta | End | Error
+
+
+def event_text(event: Event) -> str:
+    """The answer text an event carries (`delta`, and `start`/`end` when coalescing folded text into them)."""
+    return "" if isinstance(event, Error) else event.text
+
+
 TerminalEvent = End | Error
 
 
@@ -258,12 +269,14 @@ def event_to_json(event: Event) -> dict[str, Any]:
     """The JSON object of an event (`type` names the event)."""
     base: dict[str, Any] = {"v": PROTOCOL_VERSION, "rid": event.rid, "seq": event.seq}
     if isinstance(event, Start):
-        return {**base, "type": "start", "model": event.model, "ts": event.ts}
+        start = {**base, "type": "start", "model": event.model, "ts": event.ts}
+        return {**start, "text": event.text} if event.text else start
     if isinstance(event, Delta):
         return {**base, "type": "delta", "text": event.text}
     if isinstance(event, End):
         usage = {"input_tokens": event.usage.input_tokens, "output_tokens": event.usage.output_tokens}
-        return {**base, "type": "end", "stop": event.stop, "usage": usage, "metrics": dict(event.metrics)}
+        end = {**base, "type": "end", "stop": event.stop, "usage": usage, "metrics": dict(event.metrics)}
+        return {**end, "text": event.text} if event.text else end
     return {**base, "type": "error", "code": event.code, "message": event.message}
 
 
@@ -281,6 +294,14 @@ def _field(body: Mapping[str, Any], name: str, kind: type | tuple[type, ...]) ->
     return value
 
 
+def _text(body: Mapping[str, Any]) -> str:
+    """The optional `text` of `start` and `end` (absent = empty)."""
+    text = body.get("text", "")
+    if not isinstance(text, str):
+        raise ProtocolError(E_INVALID_FIELD, "event field 'text' must be a string")
+    return text
+
+
 def decode_event(raw: bytes | str | Mapping[str, Any]) -> Event:
     """Parse a response event (clients). Raises `ProtocolError` for anything that is not a v1 event."""
     body = _load_object(raw)
@@ -292,7 +313,9 @@ def decode_event(raw: bytes | str | Mapping[str, Any]) -> Event:
         raise ProtocolError(E_INVALID_FIELD, "event field 'seq' must be >= 0")
     kind = body.get("type")
     if kind == "start":
-        return Start(rid=rid, seq=seq, model=_field(body, "model", str), ts=_field(body, "ts", int))
+        return Start(
+            rid=rid, seq=seq, model=_field(body, "model", str), ts=_field(body, "ts", int), text=_text(body)
+        )
     if kind == "delta":
         return Delta(rid=rid, seq=seq, text=_field(body, "text", str))
     if kind == "end":
@@ -309,6 +332,7 @@ def decode_event(raw: bytes | str | Mapping[str, Any]) -> Event:
             stop=stop,  # checked against STOP_REASONS above
             usage=Usage(int(usage.get("input_tokens", 0)), int(usage.get("output_tokens", 0))),
             metrics=metrics,
+            text=_text(body),
         )
     if kind == "error":
         return Error(rid=rid, seq=seq, code=_field(body, "code", str), message=_field(body, "message", str))

@@ -12,7 +12,7 @@ from streamkit import connected_user, running_stack
 
 from localcore.testing import RunningLocalcore
 from streaming.llm.scripted import split_tokens
-from streaming.wire import Delta, End, Start, cancel_topic
+from streaming.wire import Delta, End, Start, cancel_topic, event_text
 
 SCRIPT = " ".join(f"word{i}" for i in range(60)) + "."
 TOKENS_PER_S = 5
@@ -44,14 +44,15 @@ def test_cancel_mid_stream_ends_with_stop_cancelled_within_about_a_chunk(stack: 
         cancel_sent = False
         for event in user.chat.ask("count slowly", rid=rid):
             events.append(event)
-            if not isinstance(event, Delta):
+            if not isinstance(event, Start | Delta):  # text rides on `start`, deltas (and `end`)
                 continue
-            (after if cancel_sent else before).append(event.text)
+            (after if cancel_sent else before).append(event_text(event))
             if not cancel_sent and len(split_tokens("".join(before))) >= 3:
                 user.mqtt.publish(cancel_topic(user.identity), json.dumps({"rid": rid}), qos=1)
                 cancel_sent = True
     assert isinstance(events[0], Start) and isinstance(events[-1], End) and events[-1].stop == "cancelled"
-    text = "".join(before + after)
+    text = "".join(before + after) + event_text(events[-1])
+    after.append(event_text(events[-1]))
     assert SCRIPT.startswith(text) and len(text) < len(SCRIPT)
     assert (
         len(split_tokens("".join(after))) <= 3

@@ -17,7 +17,7 @@ from streaming.errors import PublishError
 from streaming.llm.base import GenerationParams, TextChunk
 from streaming.llm.scripted import ScriptedProvider
 from streaming.publisher import CoalescingPublisher, PublisherConfig
-from streaming.wire import Delta, End, Error, Start, Usage, is_terminal, response_topic
+from streaming.wire import Delta, End, Error, Event, Start, Usage, event_text, is_terminal, response_topic
 
 if TYPE_CHECKING:
     from tests.unit.streaming.conftest import IotDataSink
@@ -41,31 +41,76 @@ def run_stream(
     return publisher
 
 
-def assert_well_formed(sink: IotDataSink, publisher: CoalescingPublisher, expected_text: str) -> list[Delta]:
-    """start first (seq 0), seq +1 each, deltas in order, exactly one terminal and it is last."""
+def assert_well_formed(sink: IotDataSink, publisher: CoalescingPublisher, expected_text: str) -> list[Event]:
+    """start first (seq 0), seq +1 each, text in order (deltas, plus start/end when they carry text),
+    exactly one terminal and it is last. Returns the events that carry text."""
     events = sink.events(publisher.topic)
     assert [e.seq for e in events] == list(range(len(events)))
     assert isinstance(events[0], Start)
     assert sum(is_terminal(e) for e in events) == 1 and is_terminal(events[-1])
-    deltas = [e for e in events if isinstance(e, Delta)]
-    assert "".join(d.text for d in deltas) == expected_text
+    assert "".join(event_text(e) for e in events) == expected_text
     assert all(m.qos == 1 for m in sink.on(publisher.topic))
-    return deltas
+    return [e for e in events if event_text(e)]
 
 
 def test_coalescing_sends_at_least_5x_fewer_messages_than_per_token(iot_sink: IotDataSink) -> None:
-    """A model at 400 tokens/s: per-token publishing sends one message per token; coalescing under a
-    20 messages/s cap sends a few, each carrying everything that arrived while the last was in flight."""
+    """A model at 400 tokens/s: per-token publishing sends one message per token (plus start and end);
+    coalescing with the default policy sends at least 5x fewer messages in all, never above the rate cap."""
     tokens = [f" word{i}" for i in range(200)]
     per_token = run_stream(iot_sink, PublisherConfig(coalesce=False, max_messages_per_second=0), tokens)
-    coalesced = run_stream(iot_sink, PublisherConfig(max_messages_per_second=20), tokens, tokens_per_s=400)
-    per_token_deltas = assert_well_formed(iot_sink, per_token, "".join(tokens))
-    coalesced_deltas = assert_well_formed(iot_sink, coalesced, "".join(tokens))
-    assert len(per_token_deltas) == 200
+    coalesced = run_stream(iot_sink, PublisherConfig(), tokens, tokens_per_s=400)
+    per_token_text = assert_well_formed(iot_sink, per_token, "".join(tokens))
+    assert_well_formed(iot_sink, coalesced, "".join(tokens))
+    assert len(per_token_text) == 200 and per_token.metrics.messages == 202
     times = coalesced.metrics.publish_times
-    assert len(coalesced_deltas) <= (times[-1] - times[0]) * 20 + 1
-    assert len(per_token_deltas) >= 5 * len(coalesced_deltas)
+    assert len(times) <= (times[-1] - times[0]) * 20 + 1
+    assert len(iot_sink.on(per_token.topic)) >= 5 * len(iot_sink.on(coalesced.topic))
     assert coalesced.metrics.chunks == 200 and len(coalesced.metrics.added_latency_s) == 200
+
+
+def started(sink: IotDataSink, config: PublisherConfig) -> CoalescingPublisher:
+    publisher = CoalescingPublisher(sink.client(), IDENTITY, str(uuid.uuid4()), config)
+    publisher.start("m")
+    return publisher
+
+
+def test_batch_goes_once_max_batch_tokens_wait(iot_sink: IotDataSink) -> None:
+    """Count trigger: with a long latency budget, the batch is published as soon as max_batch_tokens wait."""
+    publisher = started(iot_sink, PublisherConfig(latency_budget_s=30, max_batch_tokens=3, start_hold_s=0))
+    for word in ("a", " b", " c"):
+        publisher.add_text(word)
+    iot_sink.wait_until(lambda msgs: sum(m.topic == publisher.topic for m in msgs) >= 2)
+    assert [event_text(e) for e in iot_sink.events(publisher.topic)] == [
+        "",
+        "a b c",
+    ]  # start_hold_s=0: bare start
+    publisher.end("end_turn", Usage())
+    assert publisher.close(timeout=10)
+
+
+def test_latency_budget_flushes_when_the_model_stalls(iot_sink: IotDataSink) -> None:
+    """Timer trigger: one token and then silence is still published once it has waited the latency budget."""
+    publisher = started(iot_sink, PublisherConfig(latency_budget_s=0.05, start_hold_s=0))
+    publisher.add_text("lonely")
+    iot_sink.wait_until(lambda msgs: sum(m.topic == publisher.topic for m in msgs) >= 2)
+    assert [event_text(e) for e in iot_sink.events(publisher.topic)] == ["", "lonely"]
+    publisher.end("end_turn", Usage())
+    assert publisher.close(timeout=10)
+
+
+def test_start_carries_the_first_text_and_end_the_last(iot_sink: IotDataSink) -> None:
+    """Folding saves two messages per answer: text ready within start_hold_s rides on `start`, text still
+    waiting when the model finishes rides on `end` (wire protocol v1, optional `text` on start and end)."""
+    publisher = started(iot_sink, PublisherConfig(latency_budget_s=30, start_hold_s=30, max_batch_tokens=2))
+    publisher.add_text("Hello")
+    publisher.add_text(" there")
+    iot_sink.wait_until(lambda msgs: sum(m.topic == publisher.topic for m in msgs) >= 1)
+    publisher.add_text(" again")
+    publisher.end("end_turn", Usage())
+    assert publisher.close(timeout=10)
+    events = iot_sink.events(publisher.topic)
+    assert [type(e) for e in events] == [Start, End]
+    assert [event_text(e) for e in events] == ["Hello there", " again"]
 
 
 def test_rate_cap_spaces_publishes(iot_sink: IotDataSink) -> None:
@@ -90,23 +135,25 @@ def test_byte_cap_splits_large_text_on_character_boundaries(iot_sink: IotDataSin
     assert max(len(m.payload) for m in iot_sink.on(publisher.topic)) <= 1024
 
 
-def test_linger_flushes_at_sentence_end(iot_sink: IotDataSink) -> None:
-    """With a long linger, text waits for more, but a finished sentence is published at once."""
+def test_sentence_end_flushes_early(iot_sink: IotDataSink) -> None:
+    """With a long latency budget, text waits for more, but a finished sentence is published at once
+    (once sentence_min_tokens chunks wait, so short sentences cannot break the message ratio)."""
     rid = str(uuid.uuid4())
-    publisher = CoalescingPublisher(
-        iot_sink.client(), IDENTITY, rid, PublisherConfig(linger_s=30, flush_on_sentence=True)
+    config = PublisherConfig(
+        latency_budget_s=30, start_hold_s=0, flush_on_sentence=True, sentence_min_tokens=2
     )
+    publisher = CoalescingPublisher(iot_sink.client(), IDENTITY, rid, config)
     publisher.start("m")
     publisher.add_text("Hello")
     publisher.add_text(" world.")
     topic = response_topic(IDENTITY, rid)
     iot_sink.wait_until(lambda msgs: sum(m.topic == topic for m in msgs) >= 2)
-    assert [getattr(e, "text", None) for e in iot_sink.events(topic)] == [None, "Hello world."]
+    assert [event_text(e) for e in iot_sink.events(topic)] == ["", "Hello world."]
     publisher.add_text(" And")
     publisher.end("end_turn", Usage())
-    assert publisher.close(timeout=10)  # the terminal flushes the lingering text without waiting 30 s
+    assert publisher.close(timeout=10)  # the terminal takes the waiting text without waiting 30 s
     events = iot_sink.events(topic)
-    assert isinstance(events[2], Delta) and events[2].text == " And" and isinstance(events[3], End)
+    assert isinstance(events[2], End) and events[2].text == " And" and len(events) == 3
 
 
 def test_exactly_one_terminal_and_no_text_after_it(iot_sink: IotDataSink) -> None:
@@ -120,7 +167,8 @@ def test_exactly_one_terminal_and_no_text_after_it(iot_sink: IotDataSink) -> Non
         publisher.add_text("late")
     assert publisher.close(timeout=10)
     events = iot_sink.events(publisher.topic)
-    assert [type(e) for e in events] == [Start, Delta, Error]
+    assert [type(e) for e in events] in ([Start, Delta, Error], [Start, Error])
+    assert "".join(event_text(e) for e in events) == "partial"
 
 
 def test_end_event_carries_publisher_metrics(iot_sink: IotDataSink) -> None:

@@ -23,7 +23,7 @@ from streaming.llm.scripted import ScriptedProvider, split_tokens
 from streaming.publisher import PublisherConfig
 from streaming.service import ServiceConfig, StreamingService
 from streaming.state import StateStore
-from streaming.wire import INVALID_RID, Delta, End, Error, Start, response_topic
+from streaming.wire import INVALID_RID, End, Error, Start, event_text, response_topic
 
 if TYPE_CHECKING:
     from tests.unit.streaming.conftest import IotDataSink
@@ -179,9 +179,7 @@ def test_cancel_ends_the_stream_within_a_chunk(iot_sink: IotDataSink, store: Sta
 
     def cancel_after_five_tokens_were_delivered() -> None:
         iot_sink.wait_until(
-            lambda _: (
-                "".join(d.text for d in iot_sink.events(topic) if isinstance(d, Delta)) == "".join(tokens[:5])
-            )
+            lambda _: "".join(event_text(d) for d in iot_sink.events(topic)) == "".join(tokens[:5])
         )
         service.handle_cancel({"rid": rid, "identity_id": IDENTITY})
 
