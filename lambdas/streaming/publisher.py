@@ -57,7 +57,7 @@ class PublisherConfig:
     """False publishes every chunk as its own message, start and end without text (the per-token baseline)."""
     latency_budget_s: float = 0.09
     """The longest the oldest waiting text is held for more (0 = publish as soon as the rate cap allows)."""
-    max_batch_tokens: int = 8
+    max_batch_tokens: int = 6
     """Publish as soon as this many chunks wait (0 = no count trigger)."""
     flush_on_sentence: bool = True
     """Publish at a sentence (or line) end once `sentence_min_tokens` chunks wait."""
