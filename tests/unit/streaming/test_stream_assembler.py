@@ -92,3 +92,17 @@ def test_feed_payload_decodes_mqtt_bytes() -> None:
     for event in stream(["hi"]):
         assembler.feed_payload(encode_event(event), 0.0)
     assert assembler.done and assembler.text == "hi"
+
+
+def test_text_carried_by_start_and_end_is_part_of_the_answer() -> None:
+    """Coalescing folds the first text into `start` and the last into `end`; reassembly includes both,
+    in seq order, whatever the delivery order."""
+    events: list[Event] = [
+        Start(rid=RID, seq=0, model="m", ts=0, text="Hello"),
+        Delta(rid=RID, seq=1, text=" there"),
+        End(rid=RID, seq=2, stop="end_turn", text=", world."),
+    ]
+    assembler = StreamAssembler(rid=RID)
+    for event in reversed(events):
+        assembler.feed(event, now=0.0)
+    assert assembler.done and assembler.text == "Hello there, world."

@@ -230,6 +230,28 @@ def test_scripted_provider_is_deterministic_and_can_fail() -> None:
         )
 
 
+def test_scripted_provider_stalls_on_request() -> None:
+    """A stall after n tokens adds its delay once, before token n (a hung model for timeout tests)."""
+    delays: list[tuple[float, int]] = []
+    model = ScriptedProvider(
+        text="a b c", tokens_per_s=10, stall_after=2, stall_s=5, sleep=lambda d, i: delays.append((d, i))
+    )
+    assert collect(model.stream([], GenerationParams()))[0] == "a b c"
+    assert delays == [(0.0, 0), (0.1, 1), (5.1, 2)]
+
+
+def test_scripted_knobs_come_from_the_environment() -> None:
+    """SCRIPTED_FAIL_AFTER, SCRIPTED_STALL_AFTER and SCRIPTED_STALL_MS configure the scripted model, so
+    localcore tests can script failures through the functions' environment."""
+    model = provider_from_env(
+        {"SCRIPTED_FAIL_AFTER": "3", "SCRIPTED_STALL_AFTER": "2", "SCRIPTED_STALL_MS": "1500"}
+    )
+    assert isinstance(model, ScriptedProvider)
+    assert (model.fail_after, model.stall_after, model.stall_s) == (3, 2, 1.5)
+    plain = provider_from_env({})
+    assert isinstance(plain, ScriptedProvider) and plain.fail_after is None and plain.stall_after is None
+
+
 def test_provider_from_env_selects_by_llm_provider() -> None:
     """LLM_PROVIDER picks the provider; missing settings are a clear configuration error."""
     assert isinstance(provider_from_env({"LLM_PROVIDER": "scripted", "SCRIPTED_TEXT": "x"}), ScriptedProvider)

@@ -213,3 +213,51 @@ def test_persistent_publish_failure_stops_the_stream(iot_sink: IotDataSink) -> N
     publisher.end("end_turn", Usage())
     assert publisher.close(timeout=10) is False
     assert publisher.failed is not None and publisher.failed.code == "publish_failed"
+
+
+def test_coalescing_knobs_come_from_the_environment() -> None:
+    """docs/streaming.md: PUBLISH_* variables of the prompt function set the publisher; unset means default."""
+    from streaming.config import service_config_from_env
+
+    env = {
+        "PUBLISH_MAX_PER_SECOND": "10",
+        "PUBLISH_LATENCY_BUDGET_MS": "120",
+        "PUBLISH_MAX_BATCH_TOKENS": "12",
+        "PUBLISH_START_HOLD_MS": "0",
+        "PUBLISH_MAX_BYTES": "2048",
+    }
+    config = service_config_from_env(env).publisher
+    assert config == PublisherConfig(
+        max_messages_per_second=10,
+        latency_budget_s=0.12,
+        max_batch_tokens=12,
+        start_hold_s=0,
+        max_message_bytes=2048,
+    )
+    assert service_config_from_env({}).publisher == PublisherConfig()
+
+
+def test_batch_goes_when_the_next_token_would_miss_the_latency_budget(iot_sink: IotDataSink) -> None:
+    """Pace trigger, on an injected clock: tokens 20 ms apart with a 90 ms budget. After the 5th token (the
+    oldest has waited 80 ms) the 6th would come at 100 ms, past the budget, so the five go at once:
+    5 tokens per message, oldest held 80 ms (docs/streaming.md, the 50 tokens/s case)."""
+    now = [0.0]
+    config = PublisherConfig(
+        latency_budget_s=0.09, max_batch_tokens=0, start_hold_s=0, max_messages_per_second=0
+    )
+    publisher = CoalescingPublisher(
+        iot_sink.client(), IDENTITY, str(uuid.uuid4()), config, clock=lambda: now[0]
+    )
+    publisher.start("m")
+    words = [f" w{i}" for i in range(10)]
+    for index, word in enumerate(words[:5]):
+        now[0] = index * 0.02
+        publisher.add_text(word)
+    iot_sink.wait_until(lambda msgs: sum(m.topic == publisher.topic for m in msgs) >= 2)
+    for index, word in enumerate(words[5:], start=5):
+        now[0] = index * 0.02
+        publisher.add_text(word)
+    publisher.end("end_turn", Usage())
+    assert publisher.close(timeout=10)
+    texts = [event_text(e) for e in iot_sink.events(publisher.topic)]
+    assert texts[:2] == ["", "".join(words[:5])] and "".join(texts) == "".join(words)

@@ -22,6 +22,7 @@ from streaming.wire import (
     decode_event,
     encode_event,
     encode_prompt,
+    event_text,
     parse_cancel,
     parse_prompt,
     prompt_topic,
@@ -152,3 +153,24 @@ def test_cancel_request_parsing() -> None:
         with pytest.raises(ProtocolError) as caught:
             parse_cancel(raw)
         assert caught.value.code == code
+
+
+def test_start_and_end_may_carry_text() -> None:
+    """Protocol v1: `text` is optional on `start` and `end` (absent = empty, omitted when empty, so events
+    without text encode exactly as before); `event_text` gives every event's share of the answer."""
+    start = Start(rid=RID, seq=0, model="m", ts=1, text="Hello")
+    end = End(rid=RID, seq=2, stop="end_turn", text=" world.")
+    for event in (start, end):
+        assert json.loads(encode_event(event))["text"] == event.text
+        assert decode_event(encode_event(event)) == event
+    assert "text" not in json.loads(encode_event(Start(rid=RID, seq=0, model="m", ts=1)))
+    assert "text" not in json.loads(encode_event(End(rid=RID, seq=1, stop="end_turn")))
+    error = Error(rid=RID, seq=3, code="c", message="m")
+    assert [event_text(e) for e in (start, Delta(rid=RID, seq=1, text=","), end, error)] == [
+        "Hello",
+        ",",
+        " world.",
+        "",
+    ]
+    with pytest.raises(ProtocolError):
+        decode_event(b'{"v":1,"rid":"r","seq":0,"type":"start","model":"m","ts":1,"text":5}')
