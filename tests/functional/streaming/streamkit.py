@@ -15,6 +15,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from clients.chat_client import ChatClient
 from localcore.functions import FunctionSettings
+from localcore.lambda_runtime import LambdaRuntime
 from localcore.testing import RunningLocalcore, test_config
 from streaming.state import StateStore
 from streaming.wire import Event, decode_event
@@ -34,6 +35,12 @@ def running_stack(
     )
     with RunningLocalcore(test_config(functions=functions)) as running:
         yield running
+
+
+def runtime(stack: RunningLocalcore) -> LambdaRuntime:
+    """The stack's Lambda runtime (started with the stack)."""
+    assert stack.core.runtime is not None
+    return stack.core.runtime
 
 
 def new_identity() -> str:

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from streamkit import connected_user, running_stack
+from streamkit import connected_user, running_stack, runtime
 
 from localcore.testing import RunningLocalcore
 from streaming.llm.scripted import split_tokens
@@ -28,7 +28,7 @@ def stack() -> Iterator[RunningLocalcore]:
     }
     with running_stack(environment) as running:
         warm = {"rid": str(uuid.uuid4()), "identity_id": "us-east-1:warm-up"}
-        running.thread.run(running.core.runtime.invoke("cancel", warm))  # type: ignore[union-attr]
+        running.thread.run(runtime(running).invoke("cancel", warm))
         yield running
 
 

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from streamkit import connected_user, rule_event, running_stack, stored_answer
+from streamkit import connected_user, rule_event, running_stack, runtime, stored_answer
 
 from localcore.broker.message import Message
 from localcore.testing import RunningLocalcore
@@ -99,7 +99,7 @@ def test_retried_invocation_and_republished_prompt_give_exactly_one_stream(stack
         payload = json.dumps({"v": 1, "rid": rid, "text": "hi"}).encode()
         event = rule_event(user.identity, payload)
         for _ in range(2):
-            stack.thread.run(stack.core.runtime.invoke_async("prompt", event))  # type: ignore[union-attr]
+            stack.thread.run(runtime(stack).invoke_async("prompt", event))
         stack.wait_lambdas_idle()
         republished = str(uuid.uuid4())
         body = json.dumps({"v": 1, "rid": republished, "text": "hi"})
@@ -158,7 +158,7 @@ def test_prompt_over_128_kb_is_refused_locally_and_by_the_broker(stack: RunningL
     no Lambda runs for it, and another user keeps streaming."""
     huge = "y" * 200_000
     with connected_user(stack) as bob, connected_user(stack) as alice:
-        invocations = stack.core.runtime.stats("prompt").async_events  # type: ignore[union-attr]
+        invocations = runtime(stack).stats("prompt").async_events
         with pytest.raises(ProtocolError) as refused:
             alice.chat.ask(huge)
         assert (
@@ -171,7 +171,7 @@ def test_prompt_over_128_kb_is_refused_locally_and_by_the_broker(stack: RunningL
         assert alice.disconnects[0] == 0x95
         events = list(bob.chat.ask("still there?"))
         stack.wait_rules_idle()
-        assert stack.core.runtime.stats("prompt").async_events == invocations + 1  # type: ignore[union-attr]
+        assert runtime(stack).stats("prompt").async_events == invocations + 1
     assert isinstance(events[-1], End) and bob.chat.last_stream is not None
     assert bob.chat.last_stream.text == SCRIPT
     assert alice.recorder.raw == []
