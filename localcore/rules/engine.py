@@ -48,8 +48,8 @@ def basic_ingest_target(topic: str) -> tuple[str, str] | None:
     """`$aws/rules/name/rest/of/topic` -> ("name", "rest/of/topic"), else None."""
     if not topic.startswith(BASIC_INGEST_PREFIX):
         return None
-    name, _, rest = topic[len(BASIC_INGEST_PREFIX) :].partition("/")
-    return (name, rest) if name else None
+    name, slash, rest = topic[len(BASIC_INGEST_PREFIX) :].partition("/")
+    return (name, rest) if name and slash else None  # as the broker decides (`topics.basic_ingest_rule`)
 
 
 class RulesEngine:

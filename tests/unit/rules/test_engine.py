@@ -59,6 +59,7 @@ def test_basic_ingest_target() -> None:
     assert basic_ingest_target("$aws/rules/r1/a/b") == ("r1", "a/b")
     assert basic_ingest_target("$aws/events/presence/connected/c") is None
     assert basic_ingest_target("a/b") is None
+    assert basic_ingest_target("$aws/rules/r1") is None  # the broker delivers this one like any topic
 
 
 def test_two_failed_actions_give_one_error_message() -> None:
