@@ -54,13 +54,18 @@ class Broker:
         self.retained = RetainedStore()
         self.connections: set[ClientConnection] = set()
         self._listeners: list[MessageListener] = []
+        # callback(client_id) when a persistent session expires (tests, control plane)
+        self.session_expired_callbacks: list[Callable[[str], None]] = []
         self._versions: dict[str, int] = {}
         self.throttled = 0
 
     # ------------------------------------------------------------------ public API
 
     async def publish(self, message: Message) -> None:
-        """Publish an already-authorized message (iot-data endpoint, rules engine republish)."""
+        """Publish an already-authorized message (iot-data endpoint, rules engine republish).
+
+        Raises `InvalidTopic` for a topic AWS would refuse (wildcards, limits, retained `$` topics).
+        """
         self.validate_publish_topic(message.topic, message.retain)
         self.route(message, None)
 
@@ -178,6 +183,8 @@ class Broker:
         if session.connection is None:
             log.info("session of %s expired", session.client_id)
             self._discard(session)
+            for callback in self.session_expired_callbacks:
+                callback(session.client_id)
 
     def subscribe(self, session: Session, parsed: ParsedFilter, qos: int, no_local: bool) -> bool:
         subscription = Subscription(session, session.client_id, parsed, qos, no_local)

@@ -74,6 +74,31 @@ class RateWindow:
         return True
 
 
+class ByteThrottle:
+    """Inbound bytes per one-second window; returns how long to pause reading once the window is full."""
+
+    __slots__ = ("count", "limit", "start")
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.start = 0.0
+        self.count = 0
+
+    def delay_for(self, size: int, now: float) -> float:
+        if self.limit is None:
+            return 0.0
+        if now - self.start >= 1.0:
+            self.start = now
+            self.count = 0
+        self.count += size
+        if self.count <= self.limit:
+            return 0.0
+        delay = self.start + 1.0 - now
+        self.start += 1.0
+        self.count -= self.limit
+        return max(delay, 0.0)
+
+
 class ConnectionHandshakeFailed(Exception):
     """CONNECT refused or abandoned; the CONNACK (if any) is already queued."""
 
@@ -97,6 +122,7 @@ class ClientConnection(PacketHandlers):
         self.keep_alive = 0
         self.connected = False
         self.rate = RateWindow(self.limits.publishes_per_second)
+        self.throttled_reads = 0
         self.aliases: dict[int, str] = {}
         self._out: deque[bytes] = deque()
         self._wake = asyncio.Event()
@@ -135,11 +161,16 @@ class ClientConnection(PacketHandlers):
             level = self.protocol_level
             for first, body in pending:
                 self.handle(codec.decode(first, body, level))
+            throttle = ByteThrottle(self.limits.inbound_bytes_per_second)
             while not self._closing:
                 data = await self.stream.read()
                 if not data:
                     break
                 self._last_activity = loop.time()
+                delay = throttle.delay_for(len(data), self._last_activity)
+                if delay:
+                    self.throttled_reads += 1
+                    await asyncio.sleep(delay)  # AWS: throughput over 512 KiB/s is delayed, not dropped
                 for first, body in splitter.feed(data):
                     self.handle(codec.decode(first, body, level))
                     if self._closing:

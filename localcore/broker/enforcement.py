@@ -54,7 +54,11 @@ class Enforcer:
         key = (action, resource)
         decision = self._cache.get(key)
         if decision is None:
-            decision = self.authority.decide(action, resource)
+            try:
+                decision = self.authority.decide(action, resource)
+            except Exception as error:  # noqa: BLE001 - boundary: a failing authority denies, never breaks delivery
+                authz_log.exception("authority failed deciding %s on %s", action, resource)
+                decision = Decision(False, action, resource, f"authority error: {error!r}")
             if len(self._cache) >= _CACHE_LIMIT:
                 self._cache.clear()
             self._cache[key] = decision

@@ -23,6 +23,7 @@ class BrokerLimits:
     max_subscriptions_per_connection: int | None = 50
     max_filters_per_subscribe: int | None = 8
     publishes_per_second: int | None = 100  # per connection, inbound and outbound combined; excess dropped
+    inbound_bytes_per_second: int | None = 512 * 1024  # per connection; excess is delayed (reads pause)
     keep_alive_min: int = 30
     keep_alive_max: int = 1200
     keep_alive_default: int = 1200  # used for 0 and for values above the maximum
@@ -52,6 +53,7 @@ class BrokerLimits:
             max_subscriptions_per_connection=None,
             max_filters_per_subscribe=None,
             publishes_per_second=None,
+            inbound_bytes_per_second=None,
             keep_alive_min=1,
             max_queued_messages=100_000,
             max_outbound_packets=100_000,

@@ -119,6 +119,11 @@ class TcpListener:
         )
         self.port = self._server.sockets[0].getsockname()[1]
 
+    def close(self) -> None:
+        """Stop accepting new connections."""
+        if self._server is not None:
+            self._server.close()
+
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await self.broker.serve(TcpStream(reader, writer, "tls" if self.ssl_context else "tcp"))
 
@@ -160,7 +165,8 @@ class WebSocketListener:
             process_request=self._process_request,
             select_subprotocol=_select_mqtt,
             compression=None,
-            max_size=self.broker.limits.max_packet_size + 16,
+            # a frame may carry several MQTT packets; each packet is still checked against max_packet_size
+            max_size=max(1 << 20, 2 * self.broker.limits.max_packet_size),
             ping_interval=None,
         )
         self.port = next(iter(self._server.sockets)).getsockname()[1]
@@ -181,6 +187,11 @@ class WebSocketListener:
         if principal is not None:
             self._principals[connection] = principal
         return None
+
+    def close(self) -> None:
+        """Stop accepting new connections (open ones are ended by `Broker.shutdown`)."""
+        if self._server is not None:
+            self._server.close(close_connections=False)
 
     async def _serve(self, connection: ServerConnection) -> None:
         await self.broker.serve(WebSocketStream(connection, self._principals.get(connection)))

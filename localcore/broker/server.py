@@ -91,8 +91,8 @@ class BrokerServer:
         """Stop accepting, disconnect every client, close the listeners."""
         listeners = [self.mqtt, self.mqtts, self.ws, self.wss]
         for listener in listeners:
-            if listener is not None and listener._server is not None:
-                listener._server.close()
+            if listener is not None:
+                listener.close()
         await self.broker.shutdown()
         for listener in listeners:
             if listener is not None:

@@ -10,11 +10,9 @@ Everything waits on events with timeouts; nothing sleeps.
 
 from __future__ import annotations
 
-import asyncio
 import tempfile
 import threading
 from collections.abc import Callable, Coroutine, Iterable
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, TypeVar
@@ -37,6 +35,7 @@ from localcore.broker.broker import Broker
 from localcore.broker.limits import BrokerLimits
 from localcore.broker.message import Message
 from localcore.broker.server import BrokerServer, ServerConfig
+from localcore.loop_thread import LoopThread
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 5.0
@@ -98,9 +97,8 @@ class RunningBroker:
             limits=limits or BrokerLimits(),
         )
         self.server = BrokerServer(config, authenticator, handshake_verifier)
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._run_loop, name="localcore-broker", daemon=True)
-        self._recorders: list[MessageRecorder] = []
+        self._loop_thread = LoopThread("localcore-broker")
+        self.loop = self._loop_thread.loop
 
     @property
     def broker(self) -> Broker:
@@ -118,12 +116,8 @@ class RunningBroker:
     def mqtts_port(self) -> int:
         return self.server.mqtts_port
 
-    def _run_loop(self) -> None:
-        asyncio.set_event_loop(self.loop)
-        self.loop.run_forever()
-
     def start(self) -> RunningBroker:
-        self._thread.start()
+        self._loop_thread.start()
         self.run(self.server.start())
         return self
 
@@ -131,9 +125,7 @@ class RunningBroker:
         try:
             self.run(self.server.stop(), timeout=15)
         finally:
-            self.loop.call_soon_threadsafe(self.loop.stop)
-            self._thread.join(10)
-            self.loop.close()
+            self._loop_thread.stop()
             if self._tempdir is not None:
                 self._tempdir.cleanup()
 
@@ -145,20 +137,11 @@ class RunningBroker:
 
     def run(self, coroutine: Coroutine[Any, Any, T], timeout: float = DEFAULT_TIMEOUT) -> T:
         """Run a coroutine on the broker's loop and wait for its result."""
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout)
+        return self._loop_thread.run(coroutine, timeout)
 
     def call(self, function: Callable[[], T], timeout: float = DEFAULT_TIMEOUT) -> T:
         """Run a plain function on the broker's loop (broker state is not thread-safe)."""
-        future: Future[T] = Future()
-
-        def invoke() -> None:
-            try:
-                future.set_result(function())
-            except BaseException as error:  # noqa: BLE001 - handed to the caller's thread
-                future.set_exception(error)
-
-        self.loop.call_soon_threadsafe(invoke)
-        return future.result(timeout)
+        return self._loop_thread.call(function, timeout)
 
     def publish(self, message: Message) -> None:
         """The internal publish (`Broker.publish`), as the iot-data endpoint and rules engine use it."""

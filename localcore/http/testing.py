@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Coroutine
-from concurrent.futures import Future
 from types import TracebackType
 from typing import Any, TypeVar
 
 from localcore.http.gateway import Gateway
+from localcore.loop_thread import LoopThread
 
 T = TypeVar("T")
 
@@ -21,8 +19,8 @@ class GatewayThread:
         self.gateway = gateway
         self.host = host
         self.timeout = timeout
-        self.loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self.loop.run_forever, name="localcore-gateway", daemon=True)
+        self._loop_thread = LoopThread("localcore-gateway")
+        self.loop = self._loop_thread.loop
         self.port = 0
 
     @property
@@ -31,31 +29,18 @@ class GatewayThread:
 
     def run(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the gateway's loop and wait for its result."""
-        future: Future[T] = asyncio.run_coroutine_threadsafe(coro, self.loop)
-        return future.result(self.timeout)
+        return self._loop_thread.run(coro, self.timeout)
 
     def start(self) -> GatewayThread:
-        self._thread.start()
-        try:
-            self.port = self.run(self.gateway.start(self.host, 0))
-        except BaseException:
-            self._stop_loop()
-            raise
+        self._loop_thread.start()
+        self.port = self.run(self.gateway.start(self.host, 0))
         return self
 
     def stop(self) -> None:
-        if not self._thread.is_alive():
-            return
         try:
             self.run(self.gateway.stop())
         finally:
-            self._stop_loop()
-
-    def _stop_loop(self) -> None:
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self._thread.join(self.timeout)
-        if not self._thread.is_alive():
-            self.loop.close()
+            self._loop_thread.stop(self.timeout)
 
     def __enter__(self) -> GatewayThread:
         return self.start()

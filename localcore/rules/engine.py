@@ -20,6 +20,7 @@ from localcore.rules.actions import (
     ActionFailed,
     AsyncInvoker,
     MessagePublisher,
+    Render,
     error_action_payload,
     run_lambda,
     run_republish,
@@ -136,7 +137,7 @@ class RulesEngine:
                 log.error("rule %s: errorAction failed too: %s", rule.name, failure)
         return run
 
-    async def _run_action(self, action: Mapping[str, Any], output: Any, render: Any) -> str:
+    async def _run_action(self, action: Mapping[str, Any], output: Any, render: Render) -> str:
         kind, params = next(iter(action.items()))
         if kind == "lambda":
             await run_lambda(params, output, render, self.invoker)

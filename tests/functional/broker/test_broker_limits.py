@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 
+from localcore.broker import codec
 from localcore.broker.limits import BrokerLimits
 
 
@@ -70,3 +73,31 @@ def test_no_limits_mode_allows_large_payloads(make_broker, client):
     running = make_broker(limits=BrokerLimits.unlimited())
     c = client(running.mqtt_port, "big", protocol=5).connect()
     assert c.publish("big", b"x" * (512 * 1024), qos=1) == 0
+
+
+def test_inbound_throughput_over_512_kib_per_second_is_delayed_not_dropped(make_broker, client):
+    """AWS quotas: 512 KiB/s per connection; excess is delayed (every message still arrives)."""
+    running = make_broker(limits=BrokerLimits(inbound_bytes_per_second=256 * 1024))
+    sub = client(running.mqtt_port, "sub", protocol=5).connect()
+    sub.subscribe("bulk")
+    pub = client(running.mqtt_port, "pub", protocol=5).connect()
+    for _ in range(6):  # 6 × 100 KB over a 256 KiB/s allowance
+        pub.client.publish("bulk", b"x" * 100_000, qos=1)
+    assert len(sub.expect(6, timeout=15)) == 6
+
+    def delays() -> int:
+        return sum(connection.throttled_reads for connection in running.broker.connections)
+
+    assert running.call(delays) >= 1
+
+
+def test_oversized_packet_header_gets_disconnect_0x95(broker):
+    """MQTT 5 §3.2.2.3.6: a packet over the server's Maximum Packet Size → DISCONNECT 0x95, then close."""
+    with socket.create_connection(("127.0.0.1", broker.mqtt_port), timeout=5) as sock:
+        sock.sendall(codec.encode_connect("huge", codec.MQTT5))
+        sock.recv(1024)  # CONNACK
+        sock.sendall(b"\x30" + codec.encode_varint(200 * 1024) + b"\x00\x01t")
+        data = b""
+        while chunk := sock.recv(4096):
+            data += chunk
+        assert data[:1] == b"\xe0" and data[2] == 0x95

@@ -5,6 +5,8 @@ from __future__ import annotations
 import socket
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from localcore.broker import codec
 from localcore.broker.limits import BrokerLimits
@@ -102,3 +104,16 @@ def test_slow_consumer_is_bounded_and_does_not_block_publishers(make_broker, cli
 
     assert running.call(stuck_queue) <= 50
     stuck.close()
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(garbage=st.binary(min_size=1, max_size=200), level=st.sampled_from([codec.MQTT311, codec.MQTT5]))
+def test_random_bytes_after_connect_never_hurt_the_broker(broker, garbage, level):
+    """Robustness: whatever follows a valid CONNECT, the broker keeps serving other clients."""
+    sock = raw_connect(broker.mqtt_port, "fuzz", level)
+    sock.sendall(garbage)
+    sock.close()
+    with socket.create_connection(("127.0.0.1", broker.mqtt_port), timeout=5) as probe:
+        probe.sendall(codec.encode_connect("probe") + b"\xc0\x00")  # CONNECT + PINGREQ
+        assert probe.recv(4) == b"\x20\x02\x00\x00"
+        assert probe.recv(2) == b"\xd0\x00"  # PINGRESP

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from localcore.broker.limits import BrokerLimits
 
@@ -115,3 +118,28 @@ def test_keep_alive_clamp_reported_in_connack(broker, client, requested, granted
     """AWS mqtt.html: keep-alive 30–1200 s, 0 → 1200, returned in CONNACK Server Keep Alive (MQTT 5)."""
     c = client(broker.mqtt_port, f"ka{requested}", protocol=5, keepalive=requested).connect()
     assert c.connack.properties["ServerKeepAlive"] == granted
+
+
+def test_persistent_session_expires_after_its_interval(make_broker, client):
+    """AWS persistent sessions: the session (subscriptions and queue) is discarded when its expiry elapses
+    after disconnect; a later connect finds no session (sessionPresent=0)."""
+    running = make_broker(limits=BrokerLimits(session_expiry_seconds=1))
+    expired = threading.Event()
+    running.call(lambda: running.broker.session_expired_callbacks.append(lambda client_id: expired.set()))
+    first = client(running.mqtt_port, "short", protocol=5, clean=False, session_expiry=1).connect()
+    first.subscribe("s/#")
+    first.disconnect()
+    assert expired.wait(10)
+    again = client(running.mqtt_port, "short", protocol=5, clean=False, session_expiry=1).connect()
+    assert again.connack.session_present is False
+
+
+def test_session_expiry_cannot_grow_from_zero_on_disconnect(broker, client):
+    """MQTT 5 §3.14.2.2.2: DISCONNECT may not set a Session Expiry when CONNECT had 0 (protocol error 0x82)."""
+    recorder = broker.record(lambda m: m.topic == "$aws/events/presence/disconnected/z")
+    c = client(broker.mqtt_port, "z", protocol=5).connect()
+    props = Properties(PacketTypes.DISCONNECT)
+    props.SessionExpiryInterval = 60
+    c.client.disconnect(properties=props)
+    event = json.loads(recorder.wait_for(1)[0].payload)
+    assert event["disconnectReason"] == "CLIENT_ERROR"
