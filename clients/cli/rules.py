@@ -34,7 +34,7 @@ from iot_rules.definitions import RuleDefinition, RuleDefinitionError, load_rule
 from localcore.broker.message import Message, Publisher, PublishProperties
 from localcore.control_plane.errors import ControlPlaneError
 from localcore.errors import LocalcoreError
-from localcore.rules.actions import ActionFailed
+from localcore.rules.actions import ActionFailed, Render
 from localcore.rules.engine import RuleRun, RulesEngine
 from localcore.rules.sql import CompiledQuery, SqlContext
 from localcore.rules.store import RuleStore, StoredRule, compile_rule_sql, compiled_topic_filter
@@ -154,7 +154,7 @@ class RecordingEngine(RulesEngine):
         super().__init__(store, RecordingInvoker(deliveries, known), RecordingPublisher(deliveries), ACCOUNT)
         self.deliveries = deliveries
 
-    async def _run_action(self, action: Mapping[str, Any], output: Any, render: Any) -> str:
+    async def _run_action(self, action: Mapping[str, Any], output: Any, render: Render) -> str:
         try:
             return await super()._run_action(action, output, render)
         except ActionFailed as failure:
