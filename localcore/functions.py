@@ -18,6 +18,12 @@ from localcore.lambda_runtime import FunctionConfig
 LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
 
 
+# Per-function environment the CDK stack sets (cdk/stack.py), with localcore's names for the same resources.
+FUNCTION_ENVIRONMENT: dict[str, dict[str, str]] = {
+    "attach_policy": {"DASHBOARD_ROLE_NAMES": "iotstream-dashboard"},
+}
+
+
 @dataclass(frozen=True)
 class FunctionSettings:
     """How localcore runs the functions: where the code is, extra environment, timeouts and retries."""
@@ -64,6 +70,7 @@ def function_configs(
         issued = credentials.mint_iam(execution_role(name, spec, account), name)
         environment = {
             **spec.get("environment", {}),
+            **FUNCTION_ENVIRONMENT.get(name, {}),
             **endpoints,
             **settings.environment,
             "AWS_ACCESS_KEY_ID": issued.access_key_id,
