@@ -118,7 +118,7 @@ class Localcore:
         self.policies = PolicyStore(config.region, config.account)
         self.policies.load(_iot_policies(config))
         self.principals = PrincipalPolicies(self.policies)
-        self.verifier = SigV4Verifier(self.identity.store)
+        self.verifier = SigV4Verifier(self.identity.store, clock=self.identity.now)
         local_mode = LocalModeAuthenticator(_local_mode_policies(config)) if config.local_mode else None
         self.broker_server = BrokerServer(
             ServerConfig(
