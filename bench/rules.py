@@ -1,13 +1,24 @@
-"""Rules-engine SQL throughput: evaluations per second for the app's typical rule (one core).
+"""Rules engine: SQL evaluations per second (one core), and the latency a rule adds before a Lambda starts.
 
-Run: python -m bench.rules
+Run: python -m bench.rules [--messages 200] [--burst 100] [--skip-latency]
+
+Part 1 evaluates the app's typical rule in a loop against a hand-written json.loads/dumps reference.
+Part 2 runs the whole local stack (`RunningLocalcore`) with one rule `SELECT * FROM 'chat/+/prompt'` whose lambda
+action invokes an echo handler that records `time.time()` when it starts. Latency = handler start minus the time
+the broker accepted the MQTT PUBLISH (`Message.received_at`). The reference, in the same process, is Lambda's own
+asynchronous invoke called directly (`invoke_async` -> handler start): the difference is what the broker and the
+rules engine add. Sequential rows publish one message and wait for the invocation to end before the next; the burst
+row publishes `--burst` messages back to back (worker pool limits then dominate). No assertions.
 """
 
 from __future__ import annotations
 
+import argparse
 import json
+import tempfile
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from localcore.rules.sql import SqlContext, compile_sql, render_template
 
@@ -37,7 +48,7 @@ def _rate(fn: Callable[[], object], seconds: float = 1.0) -> float:
             return count / (now - start)
 
 
-def main() -> None:
+def sql_table() -> None:
     query = compile_sql(RULE, "2016-03-23")
     ctx = SqlContext(TOPIC, PAYLOAD, client_id="c1", timestamp_ms=1)
     identity = TOPIC.split("/")[1]
@@ -69,6 +80,134 @@ def main() -> None:
     full = rows[3][1]
     verdict = "meets" if full >= TARGET_PER_SECOND else "BELOW"
     print(f"\nevaluate + payload: {verdict} the {TARGET_PER_SECOND:,}/s target")
+
+
+HANDLER = """
+import os, time
+
+def handler(event, context):
+    started = time.time()
+    with open(os.environ["STAMP_FILE"], "a") as stamps:
+        stamps.write(f"{event['n']} {started}\\n")
+    return {"n": event["n"]}
+"""
+CONNECTIONS = 10
+BENCH_RULE = {
+    "ruleName": "bench_stamp",
+    "sql": "SELECT * FROM 'chat/+/prompt'",
+    "awsIotSqlVersion": "2016-03-23",
+    "actions": [{"lambda": {"function": "stamp"}}],
+}
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def _stamps(path: Path) -> dict[int, float]:
+    lines = path.read_text().split() if path.exists() else []
+    return {int(n): float(t) for n, t in zip(lines[::2], lines[1::2], strict=True)}
+
+
+def latency_table(messages: int, burst: int) -> None:
+    from localcore.broker.message import Message
+    from localcore.broker.testing import MqttTestClient
+    from localcore.pytest_plugin import build_config
+    from localcore.testing import RunningLocalcore
+
+    with tempfile.TemporaryDirectory(prefix="bench-rules-") as scratch:
+        root = Path(scratch)
+        (root / "bench_handlers").mkdir()
+        (root / "bench_handlers" / "__init__.py").write_text("")
+        (root / "bench_handlers" / "stamp.py").write_text(HANDLER)
+        (root / "functions.json").write_text(
+            json.dumps({"stamp": {"handler": "bench_handlers.stamp.handler"}})
+        )
+        (root / "rules").mkdir()
+        (root / "rules" / "bench_stamp.json").write_text(json.dumps(BENCH_RULE))
+        stamp_file = root / "stamps.txt"
+        config = build_config(
+            root,
+            rules_dir=root / "rules",
+            lambdas_dir=root,
+            lambda_environment={"STAMP_FILE": str(stamp_file)},
+        )
+        accepted: dict[int, float] = {}
+
+        def record(message: Message) -> None:
+            if message.topic.endswith("/prompt"):
+                accepted[json.loads(message.payload)["n"]] = message.received_at
+
+        with RunningLocalcore(config) as stack:
+            runtime = stack.core.runtime
+            assert runtime is not None
+            stack.core.broker.add_listener(record)
+            direct_start: dict[int, float] = {}
+
+            def direct(n: int) -> None:
+                direct_start[n] = time.time()
+                stack.thread.run(runtime.invoke_async("stamp", {"n": n}))
+                stack.wait_lambdas_idle()
+
+            # AWS allows 100 publishes/s per connection (localcore drops the excess): spread over connections.
+            users = [f"us-east-1:00000000-0000-4000-8000-{i:012d}" for i in range(CONNECTIONS)]
+            clients = [MqttTestClient(stack.mqtt_port, client_id=u, username=u).connect() for u in users]
+
+            def send(n: int) -> None:
+                user = users[n % CONNECTIONS]
+                clients[n % CONNECTIONS].publish(f"chat/{user}/prompt", json.dumps({"n": n}), qos=1)
+
+            def via_rule(n: int) -> None:
+                send(n)
+                stack.wait_rules_idle()
+                stack.wait_lambdas_idle()
+
+            try:
+                via_rule(0)  # cold start of the first worker
+                for n in range(1, messages + 1):
+                    direct(100_000 + n)
+                for n in range(1, messages + 1):
+                    via_rule(n)
+                for n in range(1, burst + 1):
+                    send(200_000 + n)
+                stack.wait_rules_idle()
+                stack.wait_lambdas_idle()
+            finally:
+                for client in clients:
+                    client.disconnect()
+            stamps = _stamps(stamp_file)
+
+    def ms(ns: range, start: dict[int, float]) -> list[float]:
+        return [(stamps[n] - start[n]) * 1000 for n in ns if n in stamps and n in start]
+
+    rows = [
+        ("reference: invoke_async -> handler start", ms(range(100_001, 100_001 + messages), direct_start)),
+        ("MQTT PUBLISH accepted -> rule -> handler start", ms(range(1, messages + 1), accepted)),
+        (f"same, burst of {burst} back to back", ms(range(200_001, 200_001 + burst), accepted)),
+    ]
+    cold = ms(range(0, 1), accepted)
+    print(f"\nrule -> Lambda latency (local, warm workers; cold first invoke {cold[0]:.1f} ms)")
+    print(f"{'path':<50}{'n':>6}{'p50 ms':>10}{'p99 ms':>10}")
+    for name, values in rows:
+        print(
+            f"{name:<50}{len(values):>6}{_percentile(values, 0.5):>10.2f}{_percentile(values, 0.99):>10.2f}"
+        )
+    added = _percentile(rows[1][1], 0.5) - _percentile(rows[0][1], 0.5)
+    print(f"added by broker + rules engine (p50 difference): {added:.2f} ms")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--messages", type=int, default=200, help="sequential messages per row")
+    parser.add_argument("--burst", type=int, default=100, help="messages in the burst row")
+    parser.add_argument("--skip-latency", action="store_true", help="only the SQL table")
+    args = parser.parse_args()
+    sql_table()
+    if not args.skip_latency:
+        latency_table(args.messages, args.burst)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,32 @@ class PolicySources:
 
 
 @dataclass(frozen=True)
+class IotPermission:
+    """IoT actions a function's execution role may take, on resources named after the IoT ARN prefix
+    (`topic/chat/*/response/*`) or `*`."""
+
+    actions: tuple[str, ...]
+    resources: tuple[str, ...]
+
+
+def _iot_permissions(source: str, name: str, entry: Any) -> tuple[IotPermission, ...]:
+    permissions = []
+    for index, raw in enumerate(entry.get("iotPermissions", [])):
+        place = f"{name}.iotPermissions[{index}]"
+        actions, resources = (
+            raw.get(key) if isinstance(raw, dict) else None for key in ("actions", "resources")
+        )
+        if not isinstance(actions, list) or not all(
+            isinstance(a, str) and a.startswith("iot:") for a in actions
+        ):
+            raise DeploySourceError(source, f"{place}.actions: must be a list of iot:* actions")
+        if not isinstance(resources, list) or not all(isinstance(r, str) and r for r in resources):
+            raise DeploySourceError(source, f"{place}.resources: must be a list of resource names")
+        permissions.append(IotPermission(tuple(actions), tuple(resources)))
+    return tuple(permissions)
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     """One entry of `lambdas/functions.json`."""
 
@@ -64,6 +90,7 @@ class FunctionSpec:
     timeout_seconds: int
     memory_mb: int
     environment: Mapping[str, str]
+    iot_permissions: tuple[IotPermission, ...] = ()
 
 
 def _positive_int(source: str, place: str, value: Any) -> int:
@@ -90,6 +117,7 @@ def _function_spec(source: str, name: str, entry: Any) -> FunctionSpec:
         timeout_seconds=_positive_int(source, f"{name}.timeoutSeconds", entry.get("timeoutSeconds")),
         memory_mb=_positive_int(source, f"{name}.memoryMB", entry.get("memoryMB")),
         environment=dict(environment),
+        iot_permissions=_iot_permissions(source, name, entry),
     )
 
 

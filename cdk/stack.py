@@ -14,7 +14,7 @@ from cdk.errors import DeploySourceError
 from cdk.parts.endpoint import IotDataEndpoint
 from cdk.parts.function_url import IamFunctionUrl
 from cdk.parts.functions import Functions
-from cdk.parts.grants import grant_attach_iot_policies, grant_publish_responses, grant_stream_model
+from cdk.parts.grants import grant_iot_permissions, grant_stream_model
 from cdk.parts.identity import Identity
 from cdk.parts.iot_access import IotPolicies
 from cdk.parts.rules import TopicRules
@@ -61,11 +61,13 @@ class IotStreamStack(Stack):
             common_environment={"STATE_TABLE": state.table.table_name, "IOT_DATA_ENDPOINT": endpoint.address},
         )
 
+        for name, spec in specs.items():
+            grant_iot_permissions(functions[name], spec.iot_permissions)
+
         prompt = functions["prompt"]
         prompt.add_environment("LLM_PROVIDER", "bedrock")
         prompt.add_environment("BEDROCK_MODEL_ID", config.bedrock_model_id)
         state.table.grant_read_write_data(prompt)
-        grant_publish_responses(prompt)
         grant_stream_model(prompt, config.bedrock_model_id)
 
         state.table.grant_write_data(functions["cancel"])
@@ -75,7 +77,6 @@ class IotStreamStack(Stack):
         attach.add_environment("IOT_DASHBOARD_POLICY", iot_policies.name("dashboard"))
         attach.add_environment("DASHBOARD_ROLE_NAMES", identity.dashboard_role.role_name)
         attach.add_environment("IDENTITY_POOL_ID", identity.identity_pool.ref)
-        grant_attach_iot_policies(attach)
         attach_url = IamFunctionUrl(
             self,
             "AttachPolicyUrl",

@@ -1,7 +1,7 @@
 """The project's Lambda functions (`lambdas/functions.json`) as localcore runs them.
 
 Each function gets its own IAM-style credentials, minted by localcore for an execution role whose policy
-mirrors the CDK grants, and `AWS_ENDPOINT_URL_*` variables, so boto3 inside the handler talks to localcore.
+is the manifest's `iotPermissions` (CDK grants the same), and `AWS_ENDPOINT_URL_*` variables, so boto3 inside the handler talks to localcore.
 """
 
 from __future__ import annotations
@@ -17,14 +17,10 @@ from localcore.lambda_runtime import FunctionConfig
 
 LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
 
-# What each function's execution role may do in IoT (the CDK grants the same; DynamoDB is not checked locally).
-EXECUTION_ROLE_STATEMENTS: dict[str, list[dict[str, Any]]] = {
-    "prompt": [
-        {"Effect": "Allow", "Action": "iot:Publish", "Resource": "arn:aws:iot:*:*:topic/chat/*/response/*"},
-    ],
-    "attach_policy": [
-        {"Effect": "Allow", "Action": ["iot:AttachPolicy", "iot:ListAttachedPolicies"], "Resource": "*"},
-    ],
+
+# Per-function environment the CDK stack sets (cdk/stack.py), with localcore's names for the same resources.
+FUNCTION_ENVIRONMENT: dict[str, dict[str, str]] = {
+    "attach_policy": {"DASHBOARD_ROLE_NAMES": "iotstream-dashboard"},
 }
 
 
@@ -48,8 +44,16 @@ def load_manifest(path: Path) -> dict[str, dict[str, Any]]:
     return manifest
 
 
-def execution_role(name: str, account: str) -> Role:
-    statements = EXECUTION_ROLE_STATEMENTS.get(name, [])
+def execution_role(name: str, spec: Mapping[str, Any], account: str) -> Role:
+    """The function's role: the manifest's `iotPermissions` as IAM statements (what CDK grants too)."""
+    statements = [
+        {
+            "Effect": "Allow",
+            "Action": permission["actions"],
+            "Resource": [r if r == "*" else f"arn:aws:iot:*:{account}:{r}" for r in permission["resources"]],
+        }
+        for permission in spec.get("iotPermissions", [])
+    ]
     policy = {"Version": "2012-10-17", "Statement": statements} if statements else {}
     return Role(f"iotstream-{name}-execution", policy, account)
 
@@ -63,9 +67,10 @@ def function_configs(
     """One FunctionConfig per manifest entry, with credentials and local endpoints in its environment."""
     configs = []
     for name, spec in load_manifest(settings.manifest).items():
-        issued = credentials.mint_iam(execution_role(name, account), name)
+        issued = credentials.mint_iam(execution_role(name, spec, account), name)
         environment = {
             **spec.get("environment", {}),
+            **FUNCTION_ENVIRONMENT.get(name, {}),
             **endpoints,
             **settings.environment,
             "AWS_ACCESS_KEY_ID": issued.access_key_id,

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 
-RESPONSE_TOPICS = "chat/*/response/*"
+from cdk.sources import IotPermission
+
 INFERENCE_PROFILE_PREFIXES = ("us.", "us-gov.", "eu.", "apac.", "jp.", "au.", "ca.", "global.")
 
 
@@ -32,16 +35,24 @@ def bedrock_model_arns(stack: Stack, model_id: str) -> list[str]:
     ]
 
 
-def grant_publish_responses(function: lambda_.Function) -> None:
-    """The prompt function publishes only to response topics (`chat/{id}/response/{rid}`)."""
+def grant_iot_permissions(function: lambda_.Function, permissions: Sequence[IotPermission]) -> None:
+    """The IoT permissions the functions manifest gives this function (e.g. prompt: publish to responses)."""
     stack = Stack.of(function)
-    topics = stack.format_arn(
-        service="iot",
-        resource="topic",
-        resource_name=RESPONSE_TOPICS,
-        arn_format=ArnFormat.SLASH_RESOURCE_NAME,
-    )
-    function.add_to_role_policy(iam.PolicyStatement(actions=["iot:Publish"], resources=[topics]))
+    for permission in permissions:
+        resources = [
+            resource
+            if resource == "*"
+            else stack.format_arn(
+                service="iot",
+                resource=resource.split("/", 1)[0],
+                resource_name=resource.split("/", 1)[1],
+                arn_format=ArnFormat.SLASH_RESOURCE_NAME,
+            )
+            for resource in permission.resources
+        ]
+        function.add_to_role_policy(
+            iam.PolicyStatement(actions=list(permission.actions), resources=resources)
+        )
 
 
 def grant_stream_model(function: lambda_.Function, model_id: str) -> None:
@@ -51,11 +62,4 @@ def grant_stream_model(function: lambda_.Function, model_id: str) -> None:
             actions=["bedrock:InvokeModelWithResponseStream"],
             resources=bedrock_model_arns(Stack.of(function), model_id),
         )
-    )
-
-
-def grant_attach_iot_policies(function: lambda_.Function) -> None:
-    """`iot:AttachPolicy` to a Cognito identity target; IAM offers no resource type for that target, so `*`."""
-    function.add_to_role_policy(
-        iam.PolicyStatement(actions=["iot:AttachPolicy", "iot:ListAttachedPolicies"], resources=["*"])
     )

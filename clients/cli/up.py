@@ -67,6 +67,8 @@ def print_endpoints(endpoints: dict[str, object]) -> None:
     if isinstance(environment, dict):
         for key, value in environment.items():
             print(f"  export {key}={value}")
+    print(f"  export AWS_ACCESS_KEY_ID={endpoints['admin_access_key_id']}", end="  ")
+    print(f"AWS_SECRET_ACCESS_KEY={endpoints['admin_secret_access_key']}  # local admin")
 
 
 async def serve(args: argparse.Namespace) -> None:

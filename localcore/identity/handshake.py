@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from localcore.broker.authorization import HandshakeRejected
+from localcore.broker.enforcement import log_denial
 from localcore.identity.credentials import Caller, IssuedCredential
 from localcore.sigv4 import CredentialResolver, SignatureError, SignedRequest, SigV4Verifier, parse_query
 
@@ -25,7 +26,13 @@ class SigV4HandshakeVerifier:
     def __init__(
         self, resolver: CredentialResolver[IssuedCredential], clock: Callable[[], float] = time.time
     ) -> None:
+        self._resolver = resolver
         self._verifier = SigV4Verifier(resolver, clock=clock)
+
+    def _principal(self, access_key_id: str | None) -> str | None:
+        """Whose key signed a refused upgrade (identity id, or the key id when localcore never issued it)."""
+        credential = self._resolver.resolve(access_key_id) if access_key_id else None
+        return credential.caller.principal_id if credential is not None else access_key_id
 
     def verify(self, path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> Caller:
         raw_path, sep, raw_query = path.partition("?")
@@ -35,5 +42,13 @@ class SigV4HandshakeVerifier:
             verified = self._verifier.verify(request, services=WEBSOCKET_SERVICES)
         except SignatureError as exc:
             log.info("websocket handshake refused: %s (key %s)", exc, exc.access_key_id)
+            log_denial(
+                "iot:Connect",
+                raw_path,
+                None,
+                self._principal(exc.access_key_id),
+                str(exc),
+                "handshake-refused",
+            )
             raise HandshakeRejected(403, exc.reason) from exc
         return verified.credential.caller

@@ -56,9 +56,9 @@ class IdentityService:
 
     def __init__(self, config: IdentityConfig | None = None, clock: Callable[[], float] = time.time) -> None:
         self.config = config = config or IdentityConfig()
-        self.clock = clock
-        self.store = CredentialStore(clock)
-        self.user_pools = UserPools(clock=clock)
+        self.clock = clock  # replaceable at run time (tests move time forward); every part reads it via now()
+        self.store = CredentialStore(self.now)
+        self.user_pools = UserPools(clock=self.now)
         pool = self.user_pools.create_pool(
             "localcore",
             pool_id=config.user_pool_id,
@@ -69,7 +69,7 @@ class IdentityService:
         self.user_pools.create_client(pool, "localcore", config.client_id)
         for group in config.groups:
             self.user_pools.create_group({"UserPoolId": pool.pool_id, "GroupName": group})
-        self.identity_pools = IdentityPools(self.user_pools, self.store, clock)
+        self.identity_pools = IdentityPools(self.user_pools, self.store, self.now)
         self.identity_pools.add_pool(
             IdentityPool(
                 config.identity_pool_id,
@@ -83,9 +83,13 @@ class IdentityService:
             )
         )
 
+    def now(self) -> float:
+        """The service's current time: `clock()`, looked up on every call."""
+        return self.clock()
+
     def handshake_verifier(self) -> SigV4HandshakeVerifier:
         """The broker's WebSocket SigV4 check, resolving keys from this service's store."""
-        return SigV4HandshakeVerifier(self.store, self.clock)
+        return SigV4HandshakeVerifier(self.store, self.now)
 
     def mount(self, gateway: Gateway) -> None:
         """Register both JSON 1.1 targets and the JWKS / OpenID discovery routes."""

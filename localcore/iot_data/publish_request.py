@@ -2,7 +2,8 @@
 
 boto3 percent-encodes every `/` of the topic as `%2F`; hand-written callers may not. MQTT 5 settings
 arrive as query parameters (qos, retain, contentType, responseTopic, messageExpiry) and headers
-(x-amz-mqtt5-user-properties: base64 JSON array of one-pair objects; payload format indicator;
+(x-amz-mqtt5-user-properties: base64 JSON array of one-pair objects — boto3 takes it as a Python list;
+given a JSON string it encodes a JSON string literal, which is accepted too; payload format indicator;
 correlation data, already base64).
 """
 
@@ -51,6 +52,8 @@ def _user_properties(header: str | None) -> tuple[tuple[str, str], ...]:
         return ()
     try:
         decoded = json.loads(base64.b64decode(header, validate=True))
+        if isinstance(decoded, str):  # boto3 given a JSON *string* json.dumps it once more: accept that too
+            decoded = json.loads(decoded)
     except (binascii.Error, ValueError) as error:
         raise PublishRequestError("x-amz-mqtt5-user-properties must be base64-encoded JSON") from error
     if not isinstance(decoded, list) or not all(isinstance(item, dict) for item in decoded):

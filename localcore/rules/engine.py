@@ -20,6 +20,7 @@ from localcore.rules.actions import (
     ActionFailed,
     AsyncInvoker,
     MessagePublisher,
+    Render,
     error_action_payload,
     run_lambda,
     run_republish,
@@ -48,8 +49,8 @@ def basic_ingest_target(topic: str) -> tuple[str, str] | None:
     """`$aws/rules/name/rest/of/topic` -> ("name", "rest/of/topic"), else None."""
     if not topic.startswith(BASIC_INGEST_PREFIX):
         return None
-    name, _, rest = topic[len(BASIC_INGEST_PREFIX) :].partition("/")
-    return (name, rest) if name else None
+    name, slash, rest = topic[len(BASIC_INGEST_PREFIX) :].partition("/")
+    return (name, rest) if name and slash else None  # as the broker decides (`topics.basic_ingest_rule`)
 
 
 class RulesEngine:
@@ -136,7 +137,7 @@ class RulesEngine:
                 log.error("rule %s: errorAction failed too: %s", rule.name, failure)
         return run
 
-    async def _run_action(self, action: Mapping[str, Any], output: Any, render: Any) -> str:
+    async def _run_action(self, action: Mapping[str, Any], output: Any, render: Render) -> str:
         kind, params = next(iter(action.items()))
         if kind == "lambda":
             await run_lambda(params, output, render, self.invoker)

@@ -1,0 +1,336 @@
+"""`iotstream rules`: run topic rules on a message without a broker, list them, validate them.
+
+    iotstream rules test --rule iotstream_prompt --topic chat/ID/prompt --payload prompt.json
+    iotstream rules test --topic '$aws/rules/ingest/x/y' --payload - --client-id dev-1 \\
+        --mqtt5-property contentType=application/json --mqtt5-property tenant=acme
+    iotstream rules list [--rules-dir DIR]
+    iotstream rules validate [--rules-dir DIR] [FILE ...]
+
+`test` runs the real rules engine (SQL, substitution templates, actions, errorAction) with recording actions
+instead of Lambda and the broker, and prints what each action would receive: the function and its event, or
+the republish topic, QoS, MQTT 5 headers and the exact payload bytes. `--mqtt5-property` names contentType,
+responseTopic, correlationData, payloadFormatIndicator (0/1); any other key is a user property. Without
+`--client-id`, `clientid()` is "n/a" as for an HTTP publish. With `--functions functions.json`, a Lambda
+action naming an unknown function fails the way a missing function does in AWS (and the errorAction runs).
+
+Exit status: 0 at least one action would run, 1 nothing runs, 2 bad input (the error names its place).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import dataclasses
+import json
+import logging
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from iot_rules.definitions import RuleDefinition, RuleDefinitionError, load_rules, parse_rule, rules_dir
+from localcore.broker.message import Message, Publisher, PublishProperties
+from localcore.control_plane.errors import ControlPlaneError
+from localcore.errors import LocalcoreError
+from localcore.rules.actions import ActionFailed, Render
+from localcore.rules.engine import RuleRun, RulesEngine
+from localcore.rules.sql import CompiledQuery, SqlContext
+from localcore.rules.store import RuleStore, StoredRule, compile_rule_sql, compiled_topic_filter
+
+EXIT_RUNS = 0
+EXIT_NOTHING_RUNS = 1
+EXIT_BAD_INPUT = 2
+REGION, ACCOUNT = "us-east-1", "000000000000"
+PROPERTY_NAMES = {"contentType", "responseTopic", "correlationData", "payloadFormatIndicator"}
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.epilog = __doc__
+    sub = parser.add_subparsers(dest="rules_command", metavar="{test,list,validate}")
+    test = sub.add_parser("test", help="what the rule's actions would receive for one message")
+    test.add_argument("--rule", help="only this rule (default: every enabled rule whose FROM matches)")
+    test.add_argument("--topic", required=True, help="the topic the message is published to")
+    test.add_argument("--payload", required=True, type=Path, help="file with the payload bytes ('-': stdin)")
+    test.add_argument("--client-id", help="the publisher's MQTT client id (default: none, clientid() = n/a)")
+    test.add_argument(
+        "--mqtt5-property", action="append", default=[], metavar="KEY=VALUE", help="repeatable; see below"
+    )
+    test.add_argument("--functions", type=Path, help="functions.json: Lambda actions must name one of these")
+    for command in (test, sub.add_parser("list", help="the rules, their FROM topics and actions")):
+        command.add_argument("--rules-dir", type=Path, default=None, help="default: the project's iot_rules/")
+    validate = sub.add_parser("validate", help="check rule definitions: fields, actions and SQL")
+    validate.add_argument("--rules-dir", type=Path, default=None)
+    validate.add_argument(
+        "files", nargs="*", type=Path, help="rule files (default: every *.json of the folder)"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    command = getattr(args, "rules_command", None)
+    try:
+        if command == "test":
+            return _test(args)
+        if command == "list":
+            return _list(args.rules_dir)
+        if command == "validate":
+            return _validate(args.rules_dir, args.files)
+    except (RuleDefinitionError, ControlPlaneError, OSError, ValueError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print("usage: iotstream rules {test,list,validate} ... (see --help)", file=sys.stderr)
+    return EXIT_BAD_INPUT
+
+
+def function_arn(name: str) -> str:
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
+
+
+def _store(definitions: list[RuleDefinition]) -> RuleStore[CompiledQuery]:
+    store: RuleStore[CompiledQuery] = RuleStore(compile_rule_sql, compiled_topic_filter, REGION, ACCOUNT)
+    for definition in definitions:
+        store.create(definition.name, definition.to_topic_rule_payload(function_arn))
+    return store
+
+
+# ---------------------------------------------------------------------------------------------- test
+
+
+@dataclass
+class Delivery:
+    """What one action would have received."""
+
+    kind: str
+    target: str
+    body: bytes
+    details: str = ""
+    failed: str | None = None  # the error message when the action failed
+
+
+class MissingFunction(LocalcoreError):
+    """The Lambda action names a function that is not in the given functions.json."""
+
+
+class RecordingInvoker:
+    """Stands in for Lambda's asynchronous invoke: records the event."""
+
+    def __init__(self, deliveries: list[Delivery], known: set[str] | None) -> None:
+        self.deliveries = deliveries
+        self.known = known
+
+    async def invoke_async(self, function_name: str, event: Any) -> str:
+        if self.known is not None and function_name not in self.known:
+            raise MissingFunction(f"Function not found: {function_arn(function_name)}")
+        body = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+        target = f"function {function_name}"
+        self.deliveries.append(
+            Delivery("lambda", target, body, f"{function_arn(function_name)}, async invoke")
+        )
+        return f"recorded-{len(self.deliveries)}"
+
+
+class RecordingPublisher:
+    """Stands in for the broker: records republished messages."""
+
+    def __init__(self, deliveries: list[Delivery]) -> None:
+        self.deliveries = deliveries
+
+    async def publish(self, message: Message) -> None:
+        details = f"qos {message.qos}"
+        headers = _headers(message.properties)
+        if headers:
+            details += ", MQTT 5 headers " + json.dumps(headers, ensure_ascii=False)
+        self.deliveries.append(Delivery("republish", f"topic {message.topic}", message.payload, details))
+
+
+class RecordingEngine(RulesEngine):
+    """The real engine, also noting failed actions in order among the deliveries."""
+
+    def __init__(
+        self, store: RuleStore[CompiledQuery], deliveries: list[Delivery], known: set[str] | None
+    ) -> None:
+        super().__init__(store, RecordingInvoker(deliveries, known), RecordingPublisher(deliveries), ACCOUNT)
+        self.deliveries = deliveries
+
+    async def _run_action(self, action: Mapping[str, Any], output: Any, render: Render) -> str:
+        try:
+            return await super()._run_action(action, output, render)
+        except ActionFailed as failure:
+            self.deliveries.append(Delivery(failure.kind, failure.resource, b"", failed=failure.message))
+            raise
+
+
+def _headers(props: PublishProperties) -> dict[str, Any]:
+    headers: dict[str, Any] = {
+        "payloadFormatIndicator": props.payload_format_indicator,
+        "contentType": props.content_type,
+        "responseTopic": props.response_topic,
+        "correlationData": None
+        if props.correlation_data is None
+        else base64.b64encode(props.correlation_data).decode(),
+        "messageExpiry": props.message_expiry_interval,
+        "userProperties": [list(pair) for pair in props.user_properties] or None,
+    }
+    return {key: value for key, value in headers.items() if value is not None}
+
+
+def message_properties(pairs: list[str]) -> PublishProperties:
+    """`KEY=VALUE` options -> MQTT 5 properties (unknown keys are user properties)."""
+    values: dict[str, str] = {}
+    user: list[tuple[str, str]] = []
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--mqtt5-property {pair!r}: expected KEY=VALUE")
+        if key in PROPERTY_NAMES:
+            values[key] = value
+        else:
+            user.append((key, value))
+    indicator = values.get("payloadFormatIndicator")
+    if indicator not in (None, "0", "1"):
+        raise ValueError("--mqtt5-property payloadFormatIndicator must be 0 or 1")
+    correlation = values.get("correlationData")
+    return PublishProperties(
+        payload_format_indicator=None if indicator is None else int(indicator),
+        content_type=values.get("contentType"),
+        response_topic=values.get("responseTopic"),
+        correlation_data=None if correlation is None else correlation.encode(),
+        user_properties=tuple(user),
+    )
+
+
+def _read_payload(path: Path) -> bytes:
+    return sys.stdin.buffer.read() if str(path) == "-" else path.read_bytes()
+
+
+def _known_functions(path: Path | None) -> set[str] | None:
+    if path is None:
+        return None
+    manifest = json.loads(path.read_text())
+    if not isinstance(manifest, dict):
+        raise ValueError(f"{path}: the functions manifest must be a JSON object")
+    return set(manifest)
+
+
+def _show(body: bytes) -> str:
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return f"(binary, {len(body)} bytes, base64) {base64.b64encode(body).decode()}"
+
+
+def _print_delivery(label: str, delivery: Delivery) -> None:
+    if delivery.failed is not None:
+        print(f"  {label}: {delivery.kind} -> {delivery.target} FAILED: {delivery.failed}")
+        return
+    print(f"  {label}: {delivery.kind} -> {delivery.target} ({delivery.details})")
+    print(f"    payload: {_show(delivery.body)}")
+
+
+def _print_run(run: RuleRun, deliveries: list[Delivery], rule: StoredRule[CompiledQuery]) -> None:
+    print(f"rule {run.rule}: {rule.payload['sql']}")
+    print(f"  topic seen by the SQL: {run.topic}")
+    if not run.matched:
+        print("  WHERE not satisfied: no action runs")
+        return
+    error_action = bool(run.failures) and "errorAction" in rule.payload
+    actions = deliveries[:-1] if error_action else deliveries
+    for index, delivery in enumerate(actions, start=1):
+        _print_delivery(f"action {index}", delivery)
+    if error_action:
+        _print_delivery("errorAction", deliveries[-1])
+
+
+async def _run_rules(engine: RecordingEngine, message: Message, deliveries: list[Delivery]) -> list[RuleRun]:
+    runs = []
+    rules, topic = engine.rules_for(message)
+    for rule in rules:
+        context = dataclasses.replace(SqlContext.from_message(message, account_id=ACCOUNT), topic=topic)
+        start = len(deliveries)
+        run = await engine.run_rule(rule, message, context)
+        _print_run(run, deliveries[start:], rule)
+        runs.append(run)
+    return runs
+
+
+def _test(args: argparse.Namespace) -> int:
+    definitions = load_rules(args.rules_dir)
+    if args.rule is not None:
+        definitions = [d for d in definitions if d.name == args.rule]
+        if not definitions:
+            raise ValueError(f"no rule named {args.rule!r} in {args.rules_dir or rules_dir()}")
+        definitions = [_enabled(d) for d in definitions]  # test the named rule even if it ships disabled
+    store = _store(definitions)
+    deliveries: list[Delivery] = []
+    engine = RecordingEngine(store, deliveries, _known_functions(args.functions))
+    message = Message(
+        topic=args.topic,
+        payload=_read_payload(args.payload),
+        properties=message_properties(args.mqtt5_property),
+        publisher=Publisher(client_id=args.client_id, trace_id="00000000-0000-0000-0000-000000000000"),
+    )
+    logging.getLogger("localcore.rules").setLevel(logging.ERROR)  # failures are printed below instead
+    runs = asyncio.run(_run_rules(engine, message, deliveries))
+    if not runs:
+        which = f"rule {args.rule}" if args.rule else "no enabled rule"
+        print(f"{which}: FROM does not match topic {args.topic}: no action runs")
+        return EXIT_NOTHING_RUNS
+    return EXIT_RUNS if any(d.failed is None for d in deliveries) else EXIT_NOTHING_RUNS
+
+
+def _enabled(definition: RuleDefinition) -> RuleDefinition:
+    return dataclasses.replace(definition, disabled=False)
+
+
+# ---------------------------------------------------------------------------------------------- list
+
+
+def _describe_action(action: dict[str, Any]) -> str:
+    kind, params = next(iter(action.items()))
+    if kind == "lambda":
+        return f"lambda:{params['function']}"
+    return f"republish:{params['topic']}"
+
+
+def _list(folder: Path | None) -> int:
+    definitions = load_rules(folder)
+    store = _store(definitions)
+    print(f"{'rule':<28}{'state':<10}{'FROM':<28}actions")
+    for definition in definitions:
+        pattern = compiled_topic_filter(store.get(definition.name).query)
+        actions = ", ".join(_describe_action(dict(a)) for a in definition.actions)
+        if definition.error_action:
+            actions += f"; errorAction {_describe_action(dict(definition.error_action))}"
+        state = "disabled" if definition.disabled else "enabled"
+        print(f"{definition.name:<28}{state:<10}{pattern or '(Basic Ingest only)':<28}{actions}")
+    return EXIT_RUNS
+
+
+# ---------------------------------------------------------------------------------------------- validate
+
+
+def _validate(folder: Path | None, files: list[Path]) -> int:
+    paths = files or sorted((folder or rules_dir()).glob("*.json"))
+    failed = 0
+    names: dict[str, Path] = {}
+    for path in paths:
+        try:
+            definition = parse_rule(json.loads(path.read_text()), str(path))
+            compile_rule_sql(definition.sql, definition.sql_version)
+            if definition.name in names:
+                raise ValueError(
+                    f"{path}: ruleName {definition.name!r} is also used by {names[definition.name]}"
+                )
+            names[definition.name] = path
+        except ControlPlaneError as error:
+            failed += 1
+            print(f"INVALID {path}: sql: {error}")
+        except (RuleDefinitionError, ValueError) as error:
+            failed += 1
+            print(f"INVALID {error}")
+        else:
+            print(f"ok      {path} ({definition.name})")
+    print(f"{len(paths) - failed} valid, {failed} invalid")
+    return EXIT_BAD_INPUT if failed or not paths else EXIT_RUNS
