@@ -60,13 +60,13 @@ def _stream_answer(chat: ChatClient, question: str, max_tokens: int) -> int:
     for received, event in enumerate(chat.ask(question, params=Params(max_tokens=max_tokens)), start=1):
         if isinstance(event, Start):
             print(f"[{event.model}] ", end="", flush=True)
-        elif isinstance(event, Delta):
+        if isinstance(event, Start | Delta | End) and event.text:  # start/end may carry text too
             first_token = first_token or time.monotonic()
             print(event.text, end="", flush=True)
-        elif isinstance(event, Error):
+        if isinstance(event, Error):
             print(f"\nerror {event.code}: {event.message}", file=sys.stderr)
             return 1
-        elif isinstance(event, End):
+        if isinstance(event, End):
             elapsed = time.monotonic() - (first_token or asked)
             tokens = event.usage.output_tokens or int(event.metrics.get("tokens", 0))
             ttft = (first_token or time.monotonic()) - asked
