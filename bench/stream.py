@@ -31,7 +31,7 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from localcore.testing import RunningLocalcore, test_config
+from localcore.testing import RunningLocalcore, free_port_config
 from streaming.llm.base import GenerationParams, TextChunk
 from streaming.llm.scripted import ScriptedProvider
 from streaming.publisher import CoalescingPublisher, PublisherConfig
@@ -189,7 +189,7 @@ def run(tokens: int, rates: list[float], repeats: int) -> list[Row]:
         "coalesced": PublisherConfig(),  # the DEFAULT config
     }
     rows: list[Row] = []
-    with RunningLocalcore(test_config()) as core:
+    with RunningLocalcore(free_port_config()) as core:
         iot = core.client("iot-data")  # admin credentials; SigV4-verified by localcore
         identity = f"{core.core.config.region}:{uuid.uuid4()}"
         subscriber = Subscriber(identity)

@@ -16,11 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from iot_policies.document import PolicyDocument, parse_policy
 from iot_policies.library import policy_dir
 from iot_rules.definitions import load_rules, rules_dir
 from localcore.broker.limits import BrokerLimits
-from localcore.broker.local_auth import LocalModeAuthenticator
 from localcore.broker.server import BrokerServer, ServerConfig
 from localcore.connect_auth import StackAuthenticator
 from localcore.control_plane.api import ControlPlaneApi
@@ -66,7 +64,7 @@ class LocalcoreConfig:
     policy_prefix: str = "iotstream-"
     functions: FunctionSettings = field(default_factory=FunctionSettings)
     local_mode: bool = True  # plain MQTT: username = identity id, the user policy applies
-    local_mode_policy: str = "user"  # the policy file (in policies_dir) that local-mode connections get
+    local_mode_policy: str = "user"  # local-mode connections get `<policy_prefix><this>` from the store
     auto_confirm: bool = True
     limits: BrokerLimits = field(default_factory=BrokerLimits)
 
@@ -78,14 +76,6 @@ def _iot_policies(config: LocalcoreConfig) -> list[tuple[str, str]]:
         for path in sorted(config.policies_dir.glob("*.json"))
         if not path.stem.startswith("role-")
     ]
-
-
-def _local_mode_policies(config: LocalcoreConfig) -> list[PolicyDocument] | None:
-    """The policy local-mode connections get: `<local_mode_policy>.json` in policies_dir, else the shipped one."""
-    path = config.policies_dir / f"{config.local_mode_policy}.json"
-    if not path.exists():
-        return None
-    return [parse_policy(path.read_text(encoding="utf-8"), name=config.local_mode_policy)]
 
 
 def _role(config: LocalcoreConfig, name: str, file: str) -> Role:
@@ -119,7 +109,7 @@ class Localcore:
         self.policies.load(_iot_policies(config))
         self.principals = PrincipalPolicies(self.policies)
         self.verifier = SigV4Verifier(self.identity.store, clock=self.identity.now)
-        local_mode = LocalModeAuthenticator(_local_mode_policies(config)) if config.local_mode else None
+        local_mode = config.policy_prefix + config.local_mode_policy if config.local_mode else None
         self.broker_server = BrokerServer(
             ServerConfig(
                 host=config.host,

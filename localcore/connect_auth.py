@@ -2,19 +2,21 @@
 
 - A WebSocket connection whose SigV4 presigned URL was verified carries the signing `Caller`: its role
   policy and (for authenticated Cognito identities) its attached IoT policies decide every action.
-- A plain MQTT connection (TCP/TLS) in local mode: the MQTT username is the identity id and the shipped
-  `user` policy applies — the paho-friendly option. With local mode off it is refused, as AWS refuses a
-  connection with no credentials.
+- A plain MQTT connection (TCP/TLS) in local mode: the MQTT username is the identity id and the IoT policy
+  named `local_mode_policy` in the policy store (`iotstream-user`) applies, live, as if attached to that
+  identity — the paho-friendly option. With local mode off it is refused, as AWS refuses a connection
+  with no credentials.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from iot_policies.evaluator import Decision, RequestContext
+from iot_policies.arns import resource_arn
+from iot_policies.evaluator import Decision, RequestContext, evaluate
 from localcore.broker.authorization import Authority, ConnectRefused, ConnectRequest
 from localcore.broker.codec import RC
-from localcore.broker.local_auth import LocalModeAuthenticator
+from localcore.control_plane.policy_store import PolicyStore
 from localcore.identity.credentials import Caller
 from localcore.principal_policies import PrincipalPolicies
 
@@ -35,20 +37,41 @@ class CallerAuthority:
         return self.principals.decide(self.caller, action, resource, self.context)
 
 
+@dataclass(frozen=True)
+class LocalModeAuthority:
+    """Local mode: one named policy of the store decides for the username's identity (read at each decision)."""
+
+    principal_id: str
+    store: PolicyStore
+    policy_name: str
+    context: RequestContext
+
+    def decide(self, action: str, resource: str) -> Decision:
+        document = self.store.get_policy(self.policy_name).default.document
+        arn = resource_arn(action, resource, self.store.region, self.store.account)
+        return evaluate([document], action, arn, self.context)
+
+
 class StackAuthenticator:
     """SigV4 callers for WebSockets; local mode (username = identity) for plain MQTT when enabled."""
 
-    def __init__(self, principals: PrincipalPolicies, local_mode: LocalModeAuthenticator | None) -> None:
+    def __init__(self, principals: PrincipalPolicies, local_mode_policy: str | None) -> None:
         self.principals = principals
-        self.local_mode = local_mode
+        self.local_mode_policy = local_mode_policy
 
     def authenticate(self, request: ConnectRequest) -> Authority:
         caller = request.handshake_principal
         if isinstance(caller, Caller):
             context = self.principals.context(caller, request.client_id, request.source_ip)
             return CallerAuthority(caller, self.principals, context)
-        if self.local_mode is not None and request.transport in ("tcp", "tls"):
-            return self.local_mode.authenticate(request)
+        if self.local_mode_policy is not None and request.transport in ("tcp", "tls"):
+            if not request.username:
+                raise ConnectRefused(
+                    RC.BAD_USERNAME_OR_PASSWORD, "local mode: the MQTT username must be the identity id"
+                )
+            context = RequestContext.for_identity(request.username, request.client_id, request.source_ip)
+            store = self.principals.policy_store
+            return LocalModeAuthority(request.username, store, self.local_mode_policy, context)
         raise ConnectRefused(
             RC.NOT_AUTHORIZED, "no credentials: connect over WebSockets with a SigV4-signed URL"
         )

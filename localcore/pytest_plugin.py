@@ -89,10 +89,10 @@ def build_config(
     """A test LocalcoreConfig (free ports) for a project's own rules, policies and functions.
 
     Missing folders mean: no rules, the project's shipped policies, no Lambda functions. `scratch` holds the
-    empty stand-ins; `overrides` go to `localcore.testing.test_config`.
+    empty stand-ins; `overrides` go to `localcore.testing.free_port_config`.
     """
     from localcore.functions import FunctionSettings
-    from localcore.testing import test_config
+    from localcore.testing import free_port_config
 
     if rules_dir is None:
         rules_dir = scratch / "no_rules"
@@ -111,7 +111,7 @@ def build_config(
     extra: dict[str, Any] = {"rules_dir": rules_dir, "functions": functions}
     if policies_dir is not None:
         extra["policies_dir"] = policies_dir
-    return test_config(**{**extra, **overrides})
+    return free_port_config(**{**extra, **overrides})
 
 
 @pytest.fixture(scope="session")

@@ -15,7 +15,7 @@ from localcore.broker.message import Message
 from localcore.loop_thread import LoopThread
 
 
-def test_config(**overrides: Any) -> LocalcoreConfig:
+def free_port_config(**overrides: Any) -> LocalcoreConfig:
     """A config with every port free (0) and state in a temporary folder."""
     base = LocalcoreConfig(mqtt_port=0, mqtts_port=None, ws_port=0, http_port=0, dynamodb_port=0)
     return dataclasses.replace(base, **overrides)
@@ -26,7 +26,7 @@ class RunningLocalcore:
 
     def __init__(self, config: LocalcoreConfig | None = None) -> None:
         self._tempdir = tempfile.TemporaryDirectory(prefix="localcore-")
-        config = config or test_config()
+        config = config or free_port_config()
         if config.state_dir == Path(".localcore"):
             config = dataclasses.replace(config, state_dir=Path(self._tempdir.name))
         self.core = Localcore(config)

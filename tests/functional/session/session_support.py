@@ -18,7 +18,7 @@ from clients.presign import PresignedWebSocket
 from clients.session import Session, sign_in, sign_up
 from localcore.broker.testing import MqttTestClient
 from localcore.functions import FunctionSettings
-from localcore.testing import RunningLocalcore, test_config
+from localcore.testing import RunningLocalcore, free_port_config
 from streaming.assembler import StreamAssembler
 from streaming.wire import prompt_topic, response_filter
 
@@ -34,7 +34,7 @@ def stack(**overrides: Any) -> Iterator[RunningLocalcore]:
         environment={"LLM_PROVIDER": "scripted", "SCRIPTED_TEXT": SCRIPT, "SCRIPTED_TOKENS_PER_S": "2000"},
         retry_delays_seconds=(0.05, 0.05),
     )
-    with RunningLocalcore(test_config(functions=functions, **overrides)) as running:
+    with RunningLocalcore(free_port_config(functions=functions, **overrides)) as running:
         yield running
 
 

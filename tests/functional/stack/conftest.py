@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from localcore.functions import FunctionSettings
-from localcore.testing import RunningLocalcore, test_config
+from localcore.testing import RunningLocalcore, free_port_config
 
 SCRIPT = "Streaming over MQTT works. Every delta arrives in order, and the stream always ends."
 
@@ -24,5 +24,5 @@ def stack() -> Iterator[RunningLocalcore]:
         environment={"LLM_PROVIDER": "scripted", "SCRIPTED_TEXT": SCRIPT, "SCRIPTED_TOKENS_PER_S": "400"},
         retry_delays_seconds=(0.05, 0.05),
     )
-    with RunningLocalcore(test_config(functions=functions)) as running:
+    with RunningLocalcore(free_port_config(functions=functions)) as running:
         yield running

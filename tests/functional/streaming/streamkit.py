@@ -16,7 +16,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from clients.chat_client import ChatClient
 from localcore.functions import FunctionSettings
 from localcore.lambda_runtime import LambdaRuntime
-from localcore.testing import RunningLocalcore, test_config
+from localcore.testing import RunningLocalcore, free_port_config
 from streaming.state import StateStore
 from streaming.wire import Event, decode_event
 
@@ -33,7 +33,7 @@ def running_stack(
         retry_delays_seconds=(0.05, 0.05),
         timeout_overrides=dict(timeouts or {}),
     )
-    with RunningLocalcore(test_config(functions=functions)) as running:
+    with RunningLocalcore(free_port_config(functions=functions)) as running:
         yield running
 
 
