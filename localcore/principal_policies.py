@@ -14,7 +14,7 @@ from typing import Any
 
 from iot_policies.arns import CONNECT, PUBLISH, RECEIVE, RETAIN_PUBLISH, SUBSCRIBE, resource_arn
 from iot_policies.document import PolicyDocument, parse_policy
-from iot_policies.evaluator import Decision, RequestContext, evaluate, evaluate_authenticated
+from iot_policies.evaluator import COGNITO_AUD, Decision, RequestContext, evaluate, evaluate_authenticated
 from localcore.control_plane.policy_store import PolicyStore
 from localcore.identity.credentials import Caller, Role
 
@@ -44,8 +44,10 @@ class PrincipalPolicies:
     def context(
         self, caller: Caller, client_id: str | None = None, source_ip: str | None = None
     ) -> RequestContext:
-        """The policy variables this caller resolves: its identity id, the MQTT client id, its address."""
-        return RequestContext.for_identity(caller.identity_id, client_id, source_ip)
+        """The policy variables this caller resolves: its identity id and pool (`…:sub`, `…:aud`), the MQTT
+        client id, its address."""
+        pool = {COGNITO_AUD: caller.identity_pool_id} if caller.identity_pool_id else {}
+        return RequestContext.for_identity(caller.identity_id, client_id, source_ip, **pool)
 
     def decide_arn(self, caller: Caller, action: str, arn: str, context: RequestContext) -> Decision:
         """Decide `action` on a full resource ARN."""

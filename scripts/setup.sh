@@ -16,9 +16,19 @@ apt_install() {
     fi
 }
 
+# A compiler and cmake for llama-cpp-python; mosquitto as the benchmarks' reference broker.
+had_mosquitto=$(dpkg -s mosquitto >/dev/null 2>&1 && echo yes || echo no)
 apt_install cmake build-essential mosquitto
+if [ "$had_mosquitto" = no ] && command -v systemctl >/dev/null 2>&1; then
+    # Debian starts the mosquitto service on 1883, localcore's default port; the bench runs its own.
+    systemctl disable --now mosquitto >/dev/null 2>&1 || true
+fi
+# Node.js runs the CDK (jsii) for `cdk synth` and the CDK tests.
+command -v node >/dev/null 2>&1 || apt_install nodejs
 
-[ -x "$VENV/bin/python" ] || "$PYTHON" -m venv "$VENV"
+if [ ! -x "$VENV/bin/python" ]; then
+    "$PYTHON" -m venv "$VENV" 2>/dev/null || { apt_install python3-venv && "$PYTHON" -m venv "$VENV"; }
+fi
 "$VENV/bin/pip" install -q --upgrade pip
 # llama-cpp-python compiles on install; the default native build crashes at first decode on some CPUs.
 CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_OPENMP=OFF" \

@@ -1,5 +1,5 @@
 """Cancel Lambda, invoked by the IoT rule `iotstream_cancel`
-(`SELECT *, topic(2) AS identity_id FROM 'chat/+/cancel'`, body `{"rid": "<uuid>"}`).
+(`SELECT rid, topic(2) AS identity_id FROM 'chat/+/cancel'`; the client publishes `{"rid": "<uuid>"}`).
 Writes the cancel flag the streaming loop polls. Environment: STATE_TABLE.
 """
 

@@ -1,5 +1,5 @@
 """Prompt Lambda, invoked asynchronously by the IoT rule `iotstream_prompt`
-(`SELECT *, topic(2) AS identity_id FROM 'chat/+/prompt'`). Thin: all logic is in `streaming.service`.
+(`SELECT encode(*, 'base64') AS payload_base64, topic(2) AS identity_id FROM 'chat/+/prompt'`). Thin: all logic is in `streaming.service`.
 
 Environment: see `streaming.config` (STATE_TABLE, LLM_PROVIDER, ...). Clients are built once per
 execution environment (cold start) and reused.

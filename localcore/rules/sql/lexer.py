@@ -111,6 +111,10 @@ def tokenize(text: str, start: int = 0, stop_at_close_brace: bool = False) -> li
             i = j
         else:
             op = next((o for o in _OPERATORS if text.startswith(o, i)), None)
+            if op is None and text.startswith("||", i):
+                raise SqlParseError.at(
+                    "AWS IoT SQL has no '||' operator; concatenate with concat(a, b) or a + b", text, i
+                )
             if op is None:
                 raise SqlParseError.at(f"Unexpected character '{ch}'", text, i)
             if stop_at_close_brace and op == "}" and depth == 0:

@@ -9,9 +9,10 @@ from streamkit import connected_user, running_stack, stored_answer
 
 from localcore.testing import RunningLocalcore
 from streaming.wire import End, Params, Start
+from tests.model_support import require_llama_cpp
 
 pytestmark = pytest.mark.model
-pytest.importorskip("llama_cpp")
+require_llama_cpp()
 
 
 @pytest.fixture(scope="module")

@@ -20,6 +20,7 @@ V2 = "2016-03-23"
         ("SELECT a FROM 'a' b", None, 1, 19, "Expected end of statement"),
         ("SELECT 'abc FROM 'a'", None, 1, 20, "Unterminated string literal"),
         ("SELECT a ! b FROM 'a'", None, 1, 10, "Unexpected character '!'"),
+        ("SELECT a || b FROM 'a'", None, 1, 10, "no '||' operator; concatenate with concat(a, b) or a + b"),
         ("SELECT a FROM 'a/#/b'", None, 1, 15, "'#' must be a whole last level"),
         ("SELECT a FROM 'a/b+'", None, 1, 15, "'+' must be a whole level"),
         ("SELECT CASE color END FROM 'a'", None, 1, 19, "Expected WHEN"),

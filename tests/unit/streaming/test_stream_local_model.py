@@ -13,12 +13,13 @@ from streaming.llm.local import LocalLlamaProvider, find_model_file
 from streaming.service import ServiceConfig, StreamingService
 from streaming.state import StateStore
 from streaming.wire import End, Start, response_topic
+from tests.model_support import require_llama_cpp
 
 if TYPE_CHECKING:
     from tests.unit.streaming.conftest import IotDataSink
 
 pytestmark = pytest.mark.model
-pytest.importorskip("llama_cpp")
+require_llama_cpp()
 
 
 def test_model_file_is_found_without_importing_the_package() -> None:
