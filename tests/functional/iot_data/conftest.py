@@ -3,23 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from localcore.pytest_plugin import build_config
 from localcore.testing import RunningLocalcore
-
-PROJECT = Path(__file__).resolve().parents[2] / "fixtures" / "rules_stack"
+from tests.functional.rules_stack import rules_stack
 
 
 @pytest.fixture(scope="package")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningLocalcore]:
-    config = build_config(
-        tmp_path_factory.mktemp("iot-data-stack"),
-        rules_dir=PROJECT / "iot_rules",
-        policies_dir=PROJECT / "iot_policies",
-        lambdas_dir=PROJECT,
-    )
-    with RunningLocalcore(config) as running:
+    with rules_stack(tmp_path_factory.mktemp("iot_data-stack")) as running:
         yield running
