@@ -33,8 +33,7 @@ from localcore.iot_data.api import IotDataApi
 from localcore.lambda_runtime import LambdaRuntime
 from localcore.principal_policies import PrincipalPolicies
 from localcore.rules.engine import RulesEngine
-from localcore.rules.sql import CompiledQuery
-from localcore.rules.store import RuleStore, compile_rule_sql, compiled_topic_filter
+from localcore.rules.store import RuleStore
 from localcore.sigv4 import SigV4Verifier
 
 log = logging.getLogger("localcore")
@@ -124,9 +123,7 @@ class Localcore:
         )
         self.broker = self.broker_server.broker
         self.policies.on_change(self.broker.refresh_authorization)
-        self.rules: RuleStore[CompiledQuery] = RuleStore(
-            compile_rule_sql, compiled_topic_filter, config.region, config.account
-        )
+        self.rules: RuleStore = RuleStore(config.region, config.account)
         self.gateway = Gateway()
         self.dynamodb = LocalDynamoDB(config.host, config.dynamodb_port)
         self.runtime: LambdaRuntime | None = None

@@ -36,8 +36,7 @@ from localcore.control_plane.errors import ControlPlaneError
 from localcore.errors import LocalcoreError
 from localcore.rules.actions import ActionFailed, Render
 from localcore.rules.engine import RuleRun, RulesEngine
-from localcore.rules.sql import CompiledQuery, SqlContext
-from localcore.rules.store import RuleStore, StoredRule, compile_rule_sql, compiled_topic_filter
+from localcore.rules.store import RuleStore, StoredRule, compile_rule_sql
 
 EXIT_RUNS = 0
 EXIT_NOTHING_RUNS = 1
@@ -88,8 +87,8 @@ def function_arn(name: str) -> str:
     return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{name}"
 
 
-def _store(definitions: list[RuleDefinition]) -> RuleStore[CompiledQuery]:
-    store: RuleStore[CompiledQuery] = RuleStore(compile_rule_sql, compiled_topic_filter, REGION, ACCOUNT)
+def _store(definitions: list[RuleDefinition]) -> RuleStore:
+    store: RuleStore = RuleStore(REGION, ACCOUNT)
     for definition in definitions:
         store.create(definition.name, definition.to_topic_rule_payload(function_arn))
     return store
@@ -148,9 +147,7 @@ class RecordingPublisher:
 class RecordingEngine(RulesEngine):
     """The real engine, also noting failed actions in order among the deliveries."""
 
-    def __init__(
-        self, store: RuleStore[CompiledQuery], deliveries: list[Delivery], known: set[str] | None
-    ) -> None:
+    def __init__(self, store: RuleStore, deliveries: list[Delivery], known: set[str] | None) -> None:
         super().__init__(store, RecordingInvoker(deliveries, known), RecordingPublisher(deliveries), ACCOUNT)
         self.deliveries = deliveries
 
@@ -229,7 +226,7 @@ def _print_delivery(label: str, delivery: Delivery) -> None:
     print(f"    payload: {_show(delivery.body)}")
 
 
-def _print_run(run: RuleRun, deliveries: list[Delivery], rule: StoredRule[CompiledQuery]) -> None:
+def _print_run(run: RuleRun, deliveries: list[Delivery], rule: StoredRule) -> None:
     print(f"rule {run.rule}: {rule.payload['sql']}")
     print(f"  topic seen by the SQL: {run.topic}")
     if not run.matched:
@@ -244,12 +241,11 @@ def _print_run(run: RuleRun, deliveries: list[Delivery], rule: StoredRule[Compil
 
 
 async def _run_rules(engine: RecordingEngine, message: Message, deliveries: list[Delivery]) -> list[RuleRun]:
-    runs = []
     rules, topic = engine.rules_for(message)
+    runs = []
     for rule in rules:
-        context = dataclasses.replace(SqlContext.from_message(message, account_id=ACCOUNT), topic=topic)
         start = len(deliveries)
-        run = await engine.run_rule(rule, message, context)
+        [run] = await engine._run_rules([rule], message, topic)
         _print_run(run, deliveries[start:], rule)
         runs.append(run)
     return runs
@@ -299,7 +295,7 @@ def _list(folder: Path | None) -> int:
     store = _store(definitions)
     print(f"{'rule':<28}{'state':<10}{'FROM':<28}actions")
     for definition in definitions:
-        pattern = compiled_topic_filter(store.get(definition.name).query)
+        pattern = store.get(definition.name).topic_pattern
         actions = ", ".join(_describe_action(dict(a)) for a in definition.actions)
         if definition.error_action:
             actions += f"; errorAction {_describe_action(dict(definition.error_action))}"

@@ -34,7 +34,7 @@ class ControlPlaneApi:
     def __init__(
         self,
         policies: PolicyStore,
-        rules: RuleStore[Any],
+        rules: RuleStore,
         principals: PrincipalPolicies,
         verifier: SigV4Verifier[IssuedCredential],
         data_endpoint: Callable[[], str],

@@ -32,6 +32,14 @@ def exit_error(request_id: str, returncode: int | None) -> dict[str, Any]:
     }
 
 
+def invalid_response_error(request_id: str, detail: str) -> dict[str, Any]:
+    """The payload for a runtime that answered with something unusable (e.g. a response too large)."""
+    return {
+        "errorType": "Runtime.InvalidResponse",
+        "errorMessage": f"RequestId: {request_id} Error: {detail}",
+    }
+
+
 def utc_timestamp() -> str:
     """ISO 8601 with milliseconds and `Z`, as in invocation records (`2020-03-09T22:01:53.075Z`)."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import json
+import logging
 import sys
 import uuid
 from collections.abc import Iterable, Mapping
@@ -29,6 +30,9 @@ INIT_TIMEOUT_SECONDS = 10.0
 """Lambda gives the init phase (module import) 10 seconds of its own."""
 OUTCOME_HISTORY = 10000
 """How many finished async outcomes `wait_for` can still look up."""
+
+
+log = logging.getLogger("localcore.lambda")
 
 
 class LambdaRuntime:
@@ -245,6 +249,12 @@ class LambdaRuntime:
         except asyncio.CancelledError:
             outcome.set_result(AsyncOutcome(request_id, config.name, "Cancelled", attempts, last, None))
             raise
+        except Exception:  # boundary: a runtime failure must still end the event, never leave it pending
+            log.exception("async event %s of %s failed inside the runtime", request_id, config.name)
+            outcome.set_result(
+                AsyncOutcome(request_id, config.name, "RetriesExhausted", attempts, last, None)
+            )
+            return
         destination = config.on_success if condition == "Success" else config.on_failure
         record = None
         if destination is not None:

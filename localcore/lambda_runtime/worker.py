@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from localcore.lambda_runtime import records
+from localcore.lambda_runtime.errors import WorkerProtocolError
 from localcore.lambda_runtime.protocol import LOG_MARKER, encode_frame, read_frame
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
@@ -86,6 +87,8 @@ class Worker:
             return await self._finish("init", outcome)
         except (asyncio.IncompleteReadError, ConnectionError):
             return await self._died("init", request_id, started)
+        except WorkerProtocolError as error:
+            return await self._unusable("init", request_id, started, error)
         outcome = Outcome("ok") if frame.get("init_error") is None else Outcome("error", frame["init_error"])
         self.healthy = not outcome.failed
         outcome.max_memory_mb = self.max_memory_mb = int(frame.get("max_memory_mb", 0))
@@ -118,6 +121,8 @@ class Worker:
             return await self._finish(request_id, outcome)
         except (asyncio.IncompleteReadError, ConnectionError):
             return await self._died(request_id, request_id, started)
+        except WorkerProtocolError as error:
+            return await self._unusable(request_id, request_id, started, error)
         self.healthy = True
         if frame["type"] == "result":
             outcome = Outcome("ok", frame.get("payload"))
@@ -150,6 +155,15 @@ class Worker:
         self.healthy = False
         returncode = await self._process.wait()
         outcome = Outcome("exit", records.exit_error(request_id, returncode))
+        outcome.duration_ms = (time.monotonic() - started) * 1000
+        return await self._finish(tag, outcome)
+
+    async def _unusable(
+        self, tag: str, request_id: str, started: float, error: WorkerProtocolError
+    ) -> Outcome:
+        """The worker broke the protocol (an oversized or garbled reply): it is killed, the call fails."""
+        await self.kill()
+        outcome = Outcome("exit", records.invalid_response_error(request_id, str(error)))
         outcome.duration_ms = (time.monotonic() - started) * 1000
         return await self._finish(tag, outcome)
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from localcore.broker.message import Message
+from localcore.errors import LocalcoreError
 from localcore.rules.actions import (
     ActionFailed,
     AsyncInvoker,
@@ -25,7 +26,7 @@ from localcore.rules.actions import (
     run_lambda,
     run_republish,
 )
-from localcore.rules.sql import CompiledQuery, SqlContext, render_template
+from localcore.rules.sql import SqlContext, render_template
 from localcore.rules.store import RuleStore, StoredRule
 
 log = logging.getLogger("localcore.rules")
@@ -58,7 +59,7 @@ class RulesEngine:
 
     def __init__(
         self,
-        store: RuleStore[CompiledQuery],
+        store: RuleStore,
         invoker: AsyncInvoker,
         publisher: MessagePublisher,
         account_id: str = "000000000000",
@@ -72,8 +73,11 @@ class RulesEngine:
         self._idle.set()
 
     def on_message(self, message: Message) -> None:
-        """Broker listener: process the message in the background on the running loop."""
-        task = asyncio.get_running_loop().create_task(self.process(message))
+        """Broker listener: pick the triggered rules now; run them in the background on the running loop."""
+        rules, topic = self.rules_for(message)
+        if not rules:
+            return
+        task = asyncio.get_running_loop().create_task(self._run_rules(rules, message, topic))
         self._tasks.add(task)
         self._idle.clear()
         task.add_done_callback(self._finished)
@@ -89,17 +93,20 @@ class RulesEngine:
         """Until every message handed to the engine so far has been processed (for tests)."""
         await self._idle.wait()
 
-    def rules_for(self, message: Message) -> tuple[list[StoredRule[CompiledQuery]], str]:
+    def rules_for(self, message: Message) -> tuple[list[StoredRule], str]:
         """The enabled rules a message triggers, and the topic their SQL sees."""
         target = basic_ingest_target(message.topic)
         if target is not None:
             rule = self.store.find(target[0])
             return ([rule] if rule is not None and not rule.disabled else []), target[1]
-        rules = [r for r in self.store.all() if not r.disabled and r.query.matches_topic(message.topic)]
-        return rules, message.topic
+        return [r for r in self.store.enabled() if r.query.matches_topic(message.topic)], message.topic
 
     async def process(self, message: Message) -> list[RuleRun]:
+        """Run every rule the message triggers (what the broker listener does, awaited)."""
         rules, topic = self.rules_for(message)
+        return await self._run_rules(rules, message, topic)
+
+    async def _run_rules(self, rules: list[StoredRule], message: Message, topic: str) -> list[RuleRun]:
         if not rules:
             return []
         context = SqlContext.from_message(message, account_id=self.account_id)
@@ -107,9 +114,7 @@ class RulesEngine:
             context = dataclasses.replace(context, topic=topic)
         return [await self.run_rule(rule, message, context) for rule in rules]
 
-    async def run_rule(
-        self, rule: StoredRule[CompiledQuery], message: Message, context: SqlContext
-    ) -> RuleRun:
+    async def run_rule(self, rule: StoredRule, message: Message, context: SqlContext) -> RuleRun:
         """Evaluate one rule and run its actions (and errorAction on failures)."""
         result = rule.query.evaluate(context)
         run = RuleRun(rule.name, context.topic, result.matched)
@@ -139,6 +144,16 @@ class RulesEngine:
 
     async def _run_action(self, action: Mapping[str, Any], output: Any, render: Render) -> str:
         kind, params = next(iter(action.items()))
+        try:
+            return await self._dispatch(kind, params, output, render)
+        except ActionFailed:
+            raise
+        except LocalcoreError as error:  # e.g. a template that renders badly: this action fails, not the rule
+            raise ActionFailed(
+                kind, str(params.get("topic") or params.get("functionArn") or ""), str(error)
+            ) from error
+
+    async def _dispatch(self, kind: str, params: Mapping[str, Any], output: Any, render: Render) -> str:
         if kind == "lambda":
             await run_lambda(params, output, render, self.invoker)
             return f"lambda:{params['functionArn']}"

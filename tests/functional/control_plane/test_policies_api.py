@@ -35,7 +35,7 @@ def control_plane() -> Iterator[dict[str, Any]]:
     identity = IdentityService()
     store = PolicyStore()
     store.create_policy("iotstream-user", shipped_path("user").read_text())
-    rules: RuleStore[str] = RuleStore(lambda sql, version: sql, lambda query: query)
+    rules: RuleStore = RuleStore()
     identity.store.mint_iam(Role("localcore-admin", ALLOW_ALL), "admin", keys=ADMIN_KEYS)
     attacher = identity.store.mint_iam(Role("attach-role", ATTACH_ONLY), "attach_policy")
     api = ControlPlaneApi(

@@ -133,3 +133,21 @@ def test_concurrent_invocations_run_in_parallel_workers_up_to_the_limit() -> Non
     results, stats, warm = run(scenario())
     assert [r.payload["name"] for r in results] == ["a", "b"]
     assert stats.workers_started == 2 and warm == 2 and stats.throttles == 0
+
+
+def test_an_unusable_response_fails_the_invocation_and_the_async_event_still_ends() -> None:
+    """A reply the runtime cannot take (over its frame limit) is a function error, the sandbox is replaced,
+    and an async event still ends — retried, then RetriesExhausted — instead of staying pending."""
+
+    async def scenario():
+        config = function("big", "basic.oversized", timeout_seconds=30, retry_delays_seconds=(0.01, 0.01))
+        async with LambdaRuntime([config], LOCAL_ENV) as runtime:
+            sync = await runtime.invoke("big", {})
+            request_id = await runtime.invoke_async("big", {})
+            outcome = await asyncio.wait_for(runtime.wait_for(request_id), 60)
+            return sync, outcome
+
+    sync, outcome = run(scenario())
+    assert sync.function_error == "Unhandled" and sync.error_type == "Runtime.InvalidResponse"
+    assert "exceeds" in sync.payload["errorMessage"]
+    assert outcome.condition == "RetriesExhausted" and outcome.attempts == 3

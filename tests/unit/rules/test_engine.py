@@ -16,8 +16,7 @@ import pytest
 from localcore.broker.message import Message, Publisher
 from localcore.errors import LocalcoreError
 from localcore.rules.engine import RuleRun, RulesEngine, basic_ingest_target
-from localcore.rules.sql import CompiledQuery
-from localcore.rules.store import RuleStore, compile_rule_sql, compiled_topic_filter
+from localcore.rules.store import RuleStore
 
 ARN = "arn:aws:lambda:us-east-1:000000000000:function:"
 
@@ -43,7 +42,7 @@ class Broker:
 
 
 def _engine(*rules: tuple[str, dict[str, Any]]) -> tuple[RulesEngine, Invoker, Broker]:
-    store: RuleStore[CompiledQuery] = RuleStore(compile_rule_sql, compiled_topic_filter)
+    store: RuleStore = RuleStore()
     for name, payload in rules:
         store.create(name, {"awsIotSqlVersion": "2016-03-23", **payload})
     invoker, broker = Invoker({"ok"}), Broker()
