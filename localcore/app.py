@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aiohttp import web
+
 from iot_policies.library import policy_dir
 from iot_rules.definitions import load_rules, rules_dir
 from localcore.broker.limits import BrokerLimits
@@ -27,6 +29,7 @@ from localcore.dynamodb import LocalDynamoDB
 from localcore.function_urls import FunctionUrls, function_url
 from localcore.functions import FunctionSettings, function_configs
 from localcore.http.gateway import Gateway
+from localcore.iam_authorizer import IamAuthorizer
 from localcore.identity.credentials import Role
 from localcore.identity.service import IdentityConfig, IdentityService, load_role
 from localcore.iot_data.api import IotDataApi
@@ -108,6 +111,7 @@ class Localcore:
         self.policies.load(_iot_policies(config))
         self.principals = PrincipalPolicies(self.policies)
         self.verifier = SigV4Verifier(self.identity.store, clock=self.identity.now)
+        self.iam = IamAuthorizer(self.verifier, self.principals)
         local_mode = config.policy_prefix + config.local_mode_policy if config.local_mode else None
         self.broker_server = BrokerServer(
             ServerConfig(
@@ -151,12 +155,10 @@ class Localcore:
 
     async def start(self) -> None:
         config = self.config
-        ControlPlaneApi(self.policies, self.rules, self.principals, self.verifier, self._data_endpoint).mount(
-            self.gateway
-        )
+        ControlPlaneApi(self.policies, self.rules, self.iam, self._data_endpoint).mount(self.gateway)
         IotDataApi(self.principals, self.verifier, self.broker.publish).mount(self.gateway)
         FunctionUrls(self._runtime, self.verifier, ("attach_policy",), config.account).mount(self.gateway)
-        self.identity.mount(self.gateway)
+        self.identity.mount(self.gateway, self._cognito_admin_check)
         await asyncio.to_thread(self.dynamodb.start, STATE_TABLE, config.region)
         await self.gateway.start(config.host, config.http_port)
         self.identity.set_public_url(self.gateway_url)
@@ -171,6 +173,10 @@ class Localcore:
         self.broker.add_listener(self.engine.on_message)
         self.endpoints = self._describe()
         log.info("localcore ready: %s", json.dumps(self.endpoints))
+
+    async def _cognito_admin_check(self, request: web.Request, action: str) -> object:
+        pool = f"arn:aws:cognito-idp:{self.config.region}:{self.config.account}:userpool/*"
+        return await self.iam.authorize(request, {"cognito-idp"}, action, pool)
 
     def _runtime(self) -> LambdaRuntime:
         if self.runtime is None:

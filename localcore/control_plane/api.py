@@ -13,16 +13,12 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from iot_policies.evaluator import RequestContext
 from localcore.control_plane.errors import ControlPlaneError, invalid
 from localcore.control_plane.policy_store import PolicyStore, StoredPolicy
-from localcore.http.errors import AwsServiceError
 from localcore.http.gateway import Gateway
-from localcore.http.signing import verify_signed
-from localcore.identity.credentials import Caller, IssuedCredential
-from localcore.principal_policies import PrincipalPolicies
+from localcore.iam_authorizer import IamAuthorizer
+from localcore.identity.credentials import Caller
 from localcore.rules.store import RuleStore
-from localcore.sigv4 import SigV4Verifier
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ENDPOINT_TYPES = ("iot:Data", "iot:Data-ATS", "iot:CredentialProvider", "iot:Jobs")
@@ -35,15 +31,14 @@ class ControlPlaneApi:
         self,
         policies: PolicyStore,
         rules: RuleStore,
-        principals: PrincipalPolicies,
-        verifier: SigV4Verifier[IssuedCredential],
+        iam: IamAuthorizer,
         data_endpoint: Callable[[], str],
     ) -> None:
         self.policies = policies
         self.rules = rules
-        self.principals = principals
-        self.verifier = verifier
+        self.iam = iam
         self.data_endpoint = data_endpoint
+        self.arn_prefix = f"arn:aws:iot:{policies.region}:{policies.account}:"
 
     def mount(self, gateway: Gateway) -> None:
         routes: list[tuple[str, str, Handler]] = [
@@ -74,23 +69,8 @@ class ControlPlaneApi:
 
     # authorization ------------------------------------------------------------------------------
     async def _authorize(self, request: web.Request, action: str, resource: str = "*") -> Caller:
-        verified = await verify_signed(request, self.verifier, {"iot", "execute-api"})
-        caller = verified.credential.caller
-        arn = (
-            resource
-            if resource == "*"
-            else f"arn:aws:iot:{self.policies.region}:{self.policies.account}:{resource}"
-        )
-        decision = self.principals.decide_arn(
-            caller, action, arn, RequestContext.for_identity(caller.identity_id)
-        )
-        if not decision.allowed:
-            raise AwsServiceError(
-                "AccessDeniedException",
-                f"User: {caller.user_arn} is not authorized to perform: {action} on resource: {arn} ({decision.reason})",
-                403,
-            )
-        return caller
+        arn = resource if resource == "*" else f"{self.arn_prefix}{resource}"
+        return await self.iam.authorize(request, {"iot", "execute-api"}, action, arn)
 
     # policies -----------------------------------------------------------------------------------
     async def create_policy(self, request: web.Request) -> web.StreamResponse:

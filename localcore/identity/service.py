@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,9 @@ from localcore.identity.passwords import PasswordPolicy
 from localcore.identity.user_pools import UserPools
 
 IDP_TARGET = "AWSCognitoIdentityProviderService"
+# cognito-idp operations any client may call unsigned; every other one is administrative (IAM).
+PUBLIC_IDP_OPERATIONS = frozenset({"SignUp", "ConfirmSignUp", "InitiateAuth", "GetUser", "GlobalSignOut"})
+IamCheck = Callable[[web.Request, str], Awaitable[object]]
 IDENTITY_TARGET = "AWSCognitoIdentityService"
 DEFAULT_USER_POOL_ID = "us-east-1_local"
 DEFAULT_CLIENT_ID = "localcoreclient"
@@ -91,9 +95,18 @@ class IdentityService:
         """The broker's WebSocket SigV4 check, resolving keys from this service's store."""
         return SigV4HandshakeVerifier(self.store, self.now)
 
-    def mount(self, gateway: Gateway) -> None:
-        """Register both JSON 1.1 targets and the JWKS / OpenID discovery routes."""
-        gateway.add_json_target(IDP_TARGET, _adapt(self.user_pools.operations()), service="cognito-idp")
+    def mount(self, gateway: Gateway, iam: IamCheck | None = None) -> None:
+        """Register both JSON 1.1 targets and the JWKS / OpenID discovery routes.
+
+        With `iam`, the administrative cognito-idp operations (CreateUserPool, Admin*, CreateGroup, ...) need
+        a SigV4-signed request whose IAM policy allows `cognito-idp:<Operation>`, as on AWS; the public ones
+        (SignUp, ConfirmSignUp, InitiateAuth, GetUser, GlobalSignOut) stay unsigned.
+        """
+        operations = _adapt(self.user_pools.operations())
+        if iam is not None:
+            for name in set(operations) - PUBLIC_IDP_OPERATIONS:
+                operations[name] = _signed(operations[name], iam, f"cognito-idp:{name}")
+        gateway.add_json_target(IDP_TARGET, operations, service="cognito-idp")
         gateway.add_json_target(
             IDENTITY_TARGET, _adapt(self.identity_pools.operations()), service="cognito-identity"
         )
@@ -124,6 +137,17 @@ class IdentityService:
             "subject_types_supported": ["public"],
         }
         return web.json_response(document)
+
+
+def _signed(operation: JsonOperation, iam: IamCheck, action: str) -> JsonOperation:
+    """The operation, behind an IAM check of the signed request."""
+
+    async def checked(params: JsonBody, request: web.Request) -> JsonBody:
+        await iam(request, action)
+        result = operation(params, request)
+        return await result if inspect.isawaitable(result) else result
+
+    return checked
 
 
 def _adapt(operations: Mapping[str, Callable[[JsonBody], JsonBody]]) -> dict[str, JsonOperation]:

@@ -15,6 +15,7 @@ from localcore.control_plane.api import ControlPlaneApi
 from localcore.control_plane.policy_store import PolicyStore
 from localcore.http.gateway import Gateway
 from localcore.http.testing import GatewayThread
+from localcore.iam_authorizer import IamAuthorizer
 from localcore.identity.credentials import Role
 from localcore.identity.service import IdentityService
 from localcore.principal_policies import PrincipalPolicies
@@ -38,9 +39,8 @@ def control_plane() -> Iterator[dict[str, Any]]:
     rules: RuleStore = RuleStore()
     identity.store.mint_iam(Role("localcore-admin", ALLOW_ALL), "admin", keys=ADMIN_KEYS)
     attacher = identity.store.mint_iam(Role("attach-role", ATTACH_ONLY), "attach_policy")
-    api = ControlPlaneApi(
-        store, rules, PrincipalPolicies(store), SigV4Verifier(identity.store), lambda: "localhost"
-    )
+    iam = IamAuthorizer(SigV4Verifier(identity.store), PrincipalPolicies(store))
+    api = ControlPlaneApi(store, rules, iam, lambda: "localhost")
     gateway = Gateway()
     api.mount(gateway)
     with GatewayThread(gateway) as running:

@@ -15,8 +15,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qsl, urlencode
 
+import boto3
 import pytest
 from awscrt.exceptions import AwsCrtError
+from botocore import UNSIGNED
+from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from clients.config import ClientConfig
@@ -283,6 +286,38 @@ def test_users_cannot_attach_policies_themselves(attacker: Session, core: Runnin
     with pytest.raises(ClientError) as error:
         iot.attach_policy(policyName="iotstream-dashboard", target=attacker.identity_id)
     assert error.value.response["Error"]["Code"] == "AccessDeniedException"
+
+
+def test_users_cannot_add_themselves_to_the_dashboard_group(
+    attacker: Session, core: RunningLocalcore, client_config: ClientConfig, unaffected: Callable[[], None]
+) -> None:
+    """AdminAddUserToGroup is an IAM-authorized cognito-idp operation: unsigned it is refused, and a Cognito
+    identity's role does not allow it, so nobody can promote themselves to the dashboard group."""
+    unsigned = boto3.client(
+        "cognito-idp",
+        endpoint_url=core.url,
+        region_name=client_config.region,
+        config=Config(signature_version=UNSIGNED),
+    )
+    request = {
+        "UserPoolId": client_config.user_pool_id,
+        "Username": attacker.username,
+        "GroupName": "dashboard",
+    }
+    with pytest.raises(ClientError) as missing:
+        unsigned.admin_add_user_to_group(**request)
+    assert missing.value.response["Error"]["Code"] == "MissingAuthenticationTokenException"
+    creds = attacker.credentials
+    as_user = core.client(
+        "cognito-idp",
+        access_key_id=creds.access_key_id,
+        secret_key=creds.secret_key,
+        session_token=creds.session_token or "",
+    )
+    with pytest.raises(ClientError) as denied:
+        as_user.admin_add_user_to_group(**request)
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+    unaffected()
 
 
 def test_forged_id_token_gets_no_identity(client_config: ClientConfig, attacker: Session) -> None:
