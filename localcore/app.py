@@ -163,7 +163,11 @@ class Localcore:
         await self.gateway.start(config.host, config.http_port)
         self.identity.set_public_url(self.gateway_url)
         await self.broker_server.start()
-        lambda_env = {**self.boto3_environment(), "STATE_TABLE": STATE_TABLE}
+        lambda_env = {
+            **self.boto3_environment(),
+            "STATE_TABLE": STATE_TABLE,
+            "IDENTITY_POOL_ID": self.identity.config.identity_pool_id,
+        }
         functions = function_configs(config.functions, self.identity.store, lambda_env, config.account)
         self.runtime = LambdaRuntime(functions, {}, region=config.region, account_id=config.account)
         await self.runtime.start()

@@ -16,6 +16,7 @@ from iot_policies.arns import resource_arn
 from iot_policies.evaluator import Decision, RequestContext, evaluate
 from localcore.broker.authorization import Authority, ConnectRefused, ConnectRequest
 from localcore.broker.codec import RC
+from localcore.control_plane.errors import ControlPlaneError
 from localcore.control_plane.policy_store import PolicyStore
 from localcore.identity.credentials import Caller
 from localcore.principal_policies import PrincipalPolicies
@@ -47,8 +48,11 @@ class LocalModeAuthority:
     context: RequestContext
 
     def decide(self, action: str, resource: str) -> Decision:
-        document = self.store.get_policy(self.policy_name).default.document
         arn = resource_arn(action, resource, self.store.region, self.store.account)
+        try:
+            document = self.store.get_policy(self.policy_name).default.document
+        except ControlPlaneError:
+            return Decision(False, action, arn, f"local-mode policy {self.policy_name!r} does not exist")
         return evaluate([document], action, arn, self.context)
 
 

@@ -8,7 +8,6 @@ Attachments are read from the policy store on every decision, so changes apply t
 
 from __future__ import annotations
 
-import json
 import threading
 from typing import Any
 
@@ -28,18 +27,16 @@ class PrincipalPolicies:
     def __init__(self, policy_store: PolicyStore) -> None:
         self.policy_store = policy_store
         self._lock = threading.Lock()
-        self._role_documents: dict[tuple[str, str], PolicyDocument] = {}
+        self._role_documents: dict[int, tuple[Role, PolicyDocument]] = {}  # id(role) -> (role, document)
 
     def role_document(self, role: Role) -> PolicyDocument:
-        """The role's IAM policy, parsed once per distinct document."""
-        text = json.dumps(role.policy, sort_keys=True)
-        key = (role.name, text)
+        """The role's IAM policy, parsed once per Role object (roles are built once, at start)."""
         with self._lock:
-            document = self._role_documents.get(key)
-            if document is None:
-                document = parse_policy(role.policy or _deny_all(), f"role {role.name}")
-                self._role_documents[key] = document
-            return document
+            cached = self._role_documents.get(id(role))
+            if cached is None or cached[0] is not role:
+                cached = (role, parse_policy(role.policy or _deny_all(), f"role {role.name}"))
+                self._role_documents[id(role)] = cached
+            return cached[1]
 
     def context(
         self, caller: Caller, client_id: str | None = None, source_ip: str | None = None

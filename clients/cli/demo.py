@@ -7,8 +7,10 @@ import argparse
 import dataclasses
 import logging
 import sys
+import threading
 import time
 import uuid
+from typing import Any
 
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
@@ -28,12 +30,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-tokens", type=int, default=120, help="answer length cap (tokens)")
 
 
-def connect_local_user(port: int, identity_id: str) -> paho.Client:
-    """A paho client in local mode: the MQTT username is the identity id, the client id the same."""
+def connect_local_user(port: int, identity_id: str, timeout: float = 10.0) -> paho.Client:
+    """A paho client in local mode (the MQTT username is the identity id), connected: CONNACK received."""
     client = paho.Client(CallbackAPIVersion.VERSION2, client_id=identity_id, protocol=paho.MQTTv5)
     client.username_pw_set(identity_id)
+    connack: list[Any] = []
+    connected = threading.Event()
+
+    def on_connect(client: paho.Client, userdata: Any, flags: Any, reason: Any, properties: Any) -> None:
+        connack.append(reason)
+        connected.set()
+
+    client.on_connect = on_connect
     client.connect("127.0.0.1", port)
     client.loop_start()
+    if not connected.wait(timeout) or connack[0].is_failure:
+        client.loop_stop()
+        raise ConnectionError(f"local-mode MQTT connect refused: {connack[0] if connack else 'no CONNACK'}")
     return client
 
 

@@ -25,7 +25,7 @@ def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
 def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """Function-URL entry point: 200 with the attached policy, 403 for a non-Cognito caller."""
     try:
-        caller = caller_from_event(event)
+        caller = caller_from_event(event, os.environ.get("IDENTITY_POOL_ID") or None)
     except NotACognitoCaller as error:
         return _response(403, {"message": str(error)})
     policy = attach_for_caller(_iot, caller, _choice)

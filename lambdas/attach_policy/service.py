@@ -41,8 +41,9 @@ class PolicyChoice:
         return self.dashboard_policy if caller.role_name in self.dashboard_roles else self.user_policy
 
 
-def caller_from_event(event: Mapping[str, Any]) -> Caller:
-    """Read the Cognito identity from `requestContext.authorizer.iam` of a function-URL event."""
+def caller_from_event(event: Mapping[str, Any], identity_pool_id: str | None = None) -> Caller:
+    """Read the Cognito identity from `requestContext.authorizer.iam` of a function-URL event; with
+    `identity_pool_id`, identities of any other pool are refused."""
     iam = event.get("requestContext", {}).get("authorizer", {}).get("iam") or {}
     cognito = iam.get("cognitoIdentity") or {}
     identity_id = cognito.get("identityId")
@@ -50,8 +51,11 @@ def caller_from_event(event: Mapping[str, Any]) -> Caller:
         raise NotACognitoCaller("the request was not signed with Cognito identity-pool credentials")
     if "authenticated" not in (cognito.get("amr") or []):
         raise NotACognitoCaller("only authenticated identities get an IoT policy")
+    pool = str(cognito.get("identityPoolId", ""))
+    if identity_pool_id and pool != identity_pool_id:
+        raise NotACognitoCaller(f"identities of pool {pool!r} get no policy here")
     match = ASSUMED_ROLE.search(str(iam.get("userArn", "")))
-    return Caller(identity_id, str(cognito.get("identityPoolId", "")), match["role"] if match else None)
+    return Caller(identity_id, pool, match["role"] if match else None)
 
 
 def attach_for_caller(iot: IotAttachClient, caller: Caller, choice: PolicyChoice) -> str:

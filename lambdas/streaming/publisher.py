@@ -22,6 +22,7 @@ increasing by one.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -65,7 +66,7 @@ class PublisherConfig:
     start_hold_s: float = 0.25
     """`start` waits this long for the first text to carry (0 = `start` goes at once, without text)."""
     qos: int = 1
-    publish_attempts: int = 3
+    publish_attempts: int = 4
     retry_backoff_s: float = 0.05
 
 
@@ -242,6 +243,7 @@ class CoalescingPublisher:
     # ------------------------------------------------------------------ publisher thread
 
     def _run(self) -> None:
+        event: Event | None = None
         try:
             while True:
                 event, segments = self._next_message()
@@ -250,8 +252,22 @@ class CoalescingPublisher:
                     return
         except PublishError as exc:
             self._failed = exc
+            if event is not None and not isinstance(event, End | Error):
+                self._publish_failure_terminal(event.seq)
         finally:
             self._done.set()
+
+    def _publish_failure_terminal(self, seq: int) -> None:
+        """After a message could not be published, still end the stream: an `error` at that message's seq
+        (nothing after it was sent), retried a little longer, so the client is not left waiting."""
+        error = Error(
+            rid=self.rid,
+            seq=seq,
+            code="publish_failed",
+            message="The answer could not be delivered. Please retry.",
+        )
+        with contextlib.suppress(PublishError):  # down for good: the client's idle timeout reports it
+            self._send(encode_event(error), attempts=self.config.publish_attempts * 2)
 
     def _next_message(self) -> tuple[Event, list[_Segment]]:
         with self._cond:
@@ -350,19 +366,21 @@ class CoalescingPublisher:
             self._pending_size = 0
         return "".join(s.text for s in taken), taken
 
+    def _send(self, payload: bytes, attempts: int) -> None:
+        """One iot-data Publish, retried with exponential back-off; PublishError when it keeps failing."""
+        for attempt in range(1, attempts + 1):
+            try:
+                self._client.publish(topic=self.topic, qos=self.config.qos, payload=payload)
+                return
+            except (ClientError, BotoCoreError) as exc:
+                if attempt >= attempts:
+                    raise PublishError("publish_failed", f"publishing to {self.topic} failed: {exc}") from exc
+                time.sleep(self.config.retry_backoff_s * 2 ** (attempt - 1))  # back off before retrying AWS
+
     def _publish(self, event: Event, segments: list[_Segment]) -> None:
         payload = encode_event(event)
         started = self._clock()
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                self._client.publish(topic=self.topic, qos=self.config.qos, payload=payload)
-                break
-            except (ClientError, BotoCoreError) as exc:
-                if attempt >= self.config.publish_attempts:
-                    raise PublishError("publish_failed", f"publishing to {self.topic} failed: {exc}") from exc
-                time.sleep(self.config.retry_backoff_s * attempt)  # back off before retrying AWS
+        self._send(payload, self.config.publish_attempts)
         done = self._clock()
         rate = self.config.max_messages_per_second
         with self._cond:

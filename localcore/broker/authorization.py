@@ -75,7 +75,9 @@ class HandshakeRejected(LocalcoreError):
 class HandshakeVerifier(Protocol):
     """Checks the WebSocket upgrade request before any MQTT byte (SigV4 presigned URL in AWS)."""
 
-    def verify(self, path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> object | None: ...
+    def verify(self, path: str, query: Mapping[str, str], headers: Mapping[str, str]) -> object | None:
+        """`path` is the raw request target (`/mqtt?X-Amz-...`), `query` its decoded parameters."""
+        ...
 
 
 @dataclass

@@ -160,6 +160,8 @@ class ClientConnection(PacketHandlers):
             pending = await self._handshake(splitter)
             level = self.protocol_level
             for first, body in pending:
+                if self._closing:
+                    break
                 self.handle(codec.decode(first, body, level))
             throttle = ByteThrottle(self.limits.inbound_bytes_per_second)
             while not self._closing:
@@ -172,9 +174,11 @@ class ClientConnection(PacketHandlers):
                     self.throttled_reads += 1
                     await asyncio.sleep(delay)  # AWS: throughput over 512 KiB/s is delayed, not dropped
                 for first, body in splitter.feed(data):
-                    self.handle(codec.decode(first, body, level))
-                    if self._closing:
+                    if (
+                        self._closing
+                    ):  # closed meanwhile (takeover, keep-alive, shutdown): act on nothing more
                         break
+                    self.handle(codec.decode(first, body, level))
         except ConnectionHandshakeFailed:
             pass
         except ProtocolError as error:

@@ -17,7 +17,7 @@ from localcore.broker import codec
 from localcore.broker.codec import RC
 from localcore.broker.errors import InvalidTopic, ProtocolError
 from localcore.broker.lifecycle import DisconnectReason
-from localcore.broker.message import Message, Publisher, PublishProperties, new_trace_id
+from localcore.broker.message import NO_PROPERTIES, Message, Publisher, PublishProperties, new_trace_id
 from localcore.broker.topics import ParsedFilter, parse_filter
 
 if TYPE_CHECKING:
@@ -27,13 +27,11 @@ if TYPE_CHECKING:
     from localcore.broker.limits import BrokerLimits
     from localcore.broker.sessions import Session
 
-_NO_PROPERTIES = PublishProperties()
-
 
 def message_properties(props: codec.Properties, max_expiry: int) -> PublishProperties:
     """PUBLISH properties → PublishProperties (AWS: expiry 0 becomes 1; larger values are capped)."""
     if not props:
-        return _NO_PROPERTIES
+        return NO_PROPERTIES
     expiry = props.get(codec.P_MESSAGE_EXPIRY)
     if expiry is not None:
         expiry = min(max(expiry, 1), max_expiry)

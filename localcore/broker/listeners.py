@@ -180,7 +180,8 @@ class WebSocketListener:
         query = dict(urllib.parse.parse_qsl(url.query, keep_blank_values=True))
         headers = {name.lower(): value for name, value in request.headers.raw_items()}
         try:
-            principal = self.verifier.verify(url.path, query, headers)
+            # the raw request target too: SigV4 checks the query exactly as it was signed ('+' stays '+')
+            principal = self.verifier.verify(request.path, query, headers)
         except HandshakeRejected as rejected:
             log.warning("websocket upgrade rejected (%d): %s", rejected.status, rejected.reason)
             return connection.respond(rejected.status, f"{rejected.reason}\n")

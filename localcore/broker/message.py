@@ -19,6 +19,10 @@ class PublishProperties:
     user_properties: tuple[tuple[str, str], ...] = ()
 
 
+NO_PROPERTIES = PublishProperties()
+"""The shared empty property set (frozen, so one instance serves every message without properties)."""
+
+
 @dataclass(frozen=True)
 class Publisher:
     """Who sent a message: an MQTT client, or an HTTP/rules publish (client_id None, `clientid()` = "n/a")."""
@@ -37,7 +41,7 @@ class Message:
     payload: bytes
     qos: int = 0
     retain: bool = False
-    properties: PublishProperties = field(default_factory=PublishProperties)
+    properties: PublishProperties = NO_PROPERTIES
     publisher: Publisher = field(default_factory=Publisher)
     received_at: float = field(default_factory=time.time)
 

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from localcore.broker import codec
 from localcore.broker.enforcement import Enforcer
-from localcore.broker.message import Message, PublishProperties
+from localcore.broker.message import NO_PROPERTIES, Message, PublishProperties
 from localcore.broker.retained import expired
 from localcore.broker.subscriptions import Subscription
 
@@ -57,13 +57,10 @@ def publish_properties(props: PublishProperties, now: float, received_at: float)
     return out
 
 
-_NO_PROPERTIES = PublishProperties()
-
-
 def encode_delivery(message: Message, level: int, qos: int, retain: bool) -> tuple[bytes, bytes]:
     """PUBLISH bytes around the packet id; MQTT 5 properties are dropped for 3.1.1 receivers."""
     props: codec.Properties = {}
-    if level == codec.MQTT5 and message.properties is not _NO_PROPERTIES:
+    if level == codec.MQTT5 and message.properties is not NO_PROPERTIES:
         props = publish_properties(message.properties, time.time(), message.received_at)
     return codec.encode_publish_parts(level, message.topic, message.payload, qos, retain, props)
 

@@ -73,3 +73,14 @@ def test_non_cognito_or_unauthenticated_callers_are_refused(cognito: dict[str, A
     """IoT policies are attached to authenticated identities only (cog-iot-policies.html)."""
     with pytest.raises(NotACognitoCaller):
         caller_from_event(url_event(cognito))
+
+
+def test_identities_of_another_pool_are_refused() -> None:
+    """The function serves one identity pool (IDENTITY_POOL_ID, set by CDK): another pool's identity that
+    can sign for the URL gets no policy."""
+    cognito = {"amr": ["authenticated"], "identityId": IDENTITY, "identityPoolId": "us-east-1:other-pool"}
+    with pytest.raises(NotACognitoCaller):
+        caller_from_event(url_event(cognito), identity_pool_id="us-east-1:our-pool")
+    assert caller_from_event(
+        url_event({**cognito, "identityPoolId": "us-east-1:our-pool"}), "us-east-1:our-pool"
+    )

@@ -215,6 +215,21 @@ def test_persistent_publish_failure_stops_the_stream(iot_sink: IotDataSink) -> N
     assert publisher.failed is not None and publisher.failed.code == "publish_failed"
 
 
+def test_a_failed_delta_still_ends_the_stream_with_an_error(iot_sink: IotDataSink) -> None:
+    """DESIGN.md: exactly one terminal event per request. When a delta cannot be published (AWS throttling or
+    failing past the retries), the stream still ends: an `error` at that delta's seq, so no gap is left."""
+    config = PublisherConfig(publish_attempts=2, retry_backoff_s=0.001, start_hold_s=0)
+    publisher = CoalescingPublisher(no_retry_client(iot_sink), IDENTITY, str(uuid.uuid4()), config)  # type: ignore[arg-type]
+    publisher.start("m")
+    iot_sink.wait_until(lambda msgs: sum(m.topic == publisher.topic for m in msgs) >= 1)
+    iot_sink.fail_next = 2  # both attempts of the next message fail, then AWS recovers
+    publisher.add_text("lost")
+    assert publisher.close(timeout=10) is False
+    events = iot_sink.events(publisher.topic)
+    assert [type(e).__name__ for e in events] == ["Start", "Error"]
+    assert [e.seq for e in events] == [0, 1] and events[1].code == "publish_failed"
+
+
 def test_coalescing_knobs_come_from_the_environment() -> None:
     """docs/streaming.md: PUBLISH_* variables of the prompt function set the publisher; unset means default."""
     from streaming.config import service_config_from_env
