@@ -136,11 +136,13 @@ def test_concurrent_invocations_run_in_parallel_workers_up_to_the_limit() -> Non
 
 
 def test_an_unusable_response_fails_the_invocation_and_the_async_event_still_ends() -> None:
-    """A reply the runtime cannot take (over its frame limit) is a function error, the sandbox is replaced,
+    """A reply the runtime cannot take (a frame over its limit) is a function error, the sandbox is replaced,
     and an async event still ends — retried, then RetriesExhausted — instead of staying pending."""
 
     async def scenario():
-        config = function("big", "basic.oversized", timeout_seconds=30, retry_delays_seconds=(0.01, 0.01))
+        config = function(
+            "big", "basic.corrupt_channel", timeout_seconds=10, retry_delays_seconds=(0.01, 0.01)
+        )
         async with LambdaRuntime([config], LOCAL_ENV) as runtime:
             sync = await runtime.invoke("big", {})
             request_id = await runtime.invoke_async("big", {})
