@@ -139,6 +139,8 @@ class Localcore:
         return f"http://{self.config.host}:{self.gateway.port}"
 
     def function_arn(self, name: str) -> str:
+        """A function's ARN. Like AWS, a rule may name a function that does not exist: invoking it fails and
+        the rule's errorAction runs."""
         return f"arn:aws:lambda:{self.config.region}:{self.config.account}:function:{name}"
 
     def boto3_environment(self) -> dict[str, str]:
@@ -155,6 +157,10 @@ class Localcore:
 
     async def start(self) -> None:
         config = self.config
+        for rule in load_rules(
+            config.rules_dir
+        ):  # before any server starts: a bad rule fails fast, leaks nothing
+            self.rules.create(rule.name, rule.to_topic_rule_payload(self.function_arn))
         ControlPlaneApi(self.policies, self.rules, self.iam, self._data_endpoint).mount(self.gateway)
         IotDataApi(self.principals, self.verifier, self.broker.publish).mount(self.gateway)
         FunctionUrls(self._runtime, self.verifier, ("attach_policy",), config.account).mount(self.gateway)
@@ -172,8 +178,6 @@ class Localcore:
         self.runtime = LambdaRuntime(functions, {}, region=config.region, account_id=config.account)
         await self.runtime.start()
         self.engine = RulesEngine(self.rules, self.runtime, self.broker, config.account)
-        for rule in load_rules(config.rules_dir):
-            self.rules.create(rule.name, rule.to_topic_rule_payload(self.function_arn))
         self.broker.add_listener(self.engine.on_message)
         self.endpoints = self._describe()
         log.info("localcore ready: %s", json.dumps(self.endpoints))

@@ -16,6 +16,7 @@ from iot_policies.arns import resource_arn
 from iot_policies.evaluator import Decision, RequestContext, evaluate
 from localcore.broker.authorization import Authority, ConnectRefused, ConnectRequest
 from localcore.broker.codec import RC
+from localcore.broker.local_auth import local_identity
 from localcore.control_plane.errors import ControlPlaneError
 from localcore.control_plane.policy_store import PolicyStore
 from localcore.identity.credentials import Caller
@@ -69,13 +70,10 @@ class StackAuthenticator:
             context = self.principals.context(caller, request.client_id, request.source_ip)
             return CallerAuthority(caller, self.principals, context)
         if self.local_mode_policy is not None and request.transport in ("tcp", "tls"):
-            if not request.username:
-                raise ConnectRefused(
-                    RC.BAD_USERNAME_OR_PASSWORD, "local mode: the MQTT username must be the identity id"
-                )
-            context = RequestContext.for_identity(request.username, request.client_id, request.source_ip)
+            identity = local_identity(request)
+            context = RequestContext.for_identity(identity, request.client_id, request.source_ip)
             store = self.principals.policy_store
-            return LocalModeAuthority(request.username, store, self.local_mode_policy, context)
+            return LocalModeAuthority(identity, store, self.local_mode_policy, context)
         raise ConnectRefused(
             RC.NOT_AUTHORIZED, "no credentials: connect over WebSockets with a SigV4-signed URL"
         )

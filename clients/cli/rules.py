@@ -240,12 +240,14 @@ def _print_run(run: RuleRun, deliveries: list[Delivery], rule: StoredRule) -> No
         _print_delivery("errorAction", deliveries[-1])
 
 
-async def _run_rules(engine: RecordingEngine, message: Message, deliveries: list[Delivery]) -> list[RuleRun]:
+async def _run_each_rule(
+    engine: RecordingEngine, message: Message, deliveries: list[Delivery]
+) -> list[RuleRun]:
     rules, topic = engine.rules_for(message)
     runs = []
     for rule in rules:
         start = len(deliveries)
-        [run] = await engine._run_rules([rule], message, topic)
+        [run] = await engine.run_rules([rule], message, topic)
         _print_run(run, deliveries[start:], rule)
         runs.append(run)
     return runs
@@ -268,7 +270,7 @@ def _test(args: argparse.Namespace) -> int:
         publisher=Publisher(client_id=args.client_id, trace_id="00000000-0000-0000-0000-000000000000"),
     )
     logging.getLogger("localcore.rules").setLevel(logging.ERROR)  # failures are printed below instead
-    runs = asyncio.run(_run_rules(engine, message, deliveries))
+    runs = asyncio.run(_run_each_rule(engine, message, deliveries))
     if not runs:
         which = f"rule {args.rule}" if args.rule else "no enabled rule"
         print(f"{which}: FROM does not match topic {args.topic}: no action runs")

@@ -73,9 +73,6 @@ class Broker:
         """`callback(message)` for every accepted message, lifecycle events included; must not block."""
         self._listeners.append(callback)
 
-    def remove_listener(self, callback: MessageListener) -> None:
-        self._listeners.remove(callback)
-
     def refresh_authorization(self) -> None:
         """Forget cached policy decisions (call after policies or attachments change)."""
         for session in self.sessions.values():

@@ -30,6 +30,15 @@ class PolicyAuthority:
         return evaluate(self.policies, action, resource_arn(action, resource), self.context)
 
 
+def local_identity(request: ConnectRequest) -> str:
+    """Local mode's identity: the MQTT username (no username: CONNACK 0x86 / 3.1.1 code 4)."""
+    if not request.username:
+        raise ConnectRefused(
+            RC.BAD_USERNAME_OR_PASSWORD, "local mode: the MQTT username must be the identity id"
+        )
+    return request.username
+
+
 class LocalModeAuthenticator:
     """Username = identity id; the shipped `user` policy (or the given policies) applies. No username → refused."""
 
@@ -37,11 +46,6 @@ class LocalModeAuthenticator:
         self.policies = tuple(policies) if policies is not None else (load_shipped("user"),)
 
     def authenticate(self, request: ConnectRequest) -> Authority:
-        if not request.username:
-            raise ConnectRefused(
-                RC.BAD_USERNAME_OR_PASSWORD, "local mode: the MQTT username must be the identity id"
-            )
-        context = RequestContext.for_identity(
-            identity_id=request.username, client_id=request.client_id, source_ip=request.source_ip
-        )
-        return PolicyAuthority(request.username, self.policies, context)
+        identity = local_identity(request)
+        context = RequestContext.for_identity(identity, request.client_id, request.source_ip)
+        return PolicyAuthority(identity, self.policies, context)

@@ -85,10 +85,6 @@ class FunctionConfig:
             if not isinstance(key, str) or not isinstance(value, str):
                 raise bad("environment", f"Environment variable {key!r} must map a string to a string")
 
-    @property
-    def handler_name(self) -> HandlerName:
-        return HandlerName.parse(self.handler)
-
     def retry_delay(self, retry_number: int) -> float:
         """Delay before retry `retry_number` (1-based); the last delay repeats."""
         delays = self.retry_delays_seconds

@@ -77,7 +77,7 @@ class RulesEngine:
         rules, topic = self.rules_for(message)
         if not rules:
             return
-        task = asyncio.get_running_loop().create_task(self._run_rules(rules, message, topic))
+        task = asyncio.get_running_loop().create_task(self.run_rules(rules, message, topic))
         self._tasks.add(task)
         self._idle.clear()
         task.add_done_callback(self._finished)
@@ -104,9 +104,10 @@ class RulesEngine:
     async def process(self, message: Message) -> list[RuleRun]:
         """Run every rule the message triggers (what the broker listener does, awaited)."""
         rules, topic = self.rules_for(message)
-        return await self._run_rules(rules, message, topic)
+        return await self.run_rules(rules, message, topic)
 
-    async def _run_rules(self, rules: list[StoredRule], message: Message, topic: str) -> list[RuleRun]:
+    async def run_rules(self, rules: list[StoredRule], message: Message, topic: str) -> list[RuleRun]:
+        """Run the given rules (as picked by `rules_for`) on one message, in order."""
         if not rules:
             return []
         context = SqlContext.from_message(message, account_id=self.account_id)

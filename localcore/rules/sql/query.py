@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,9 +116,3 @@ def compile_sql(sql: str, version: str | None = None) -> CompiledQuery:
     """Parse and validate `sql` for `awsIotSqlVersion` `version` (default 2015-10-08)."""
     resolved = normalise_version(version)
     return CompiledQuery(sql, resolved, parse_statement(sql, resolved))
-
-
-@functools.lru_cache(maxsize=512)
-def cached_compile(sql: str, version: str | None = None) -> CompiledQuery:
-    """`compile_sql` memoised (statements are immutable once compiled)."""
-    return compile_sql(sql, version)
