@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from localcore.broker.topics import matches as topic_matches
 from localcore.rules.sql import ast
 from localcore.rules.sql.compiler import Compiler, Eval
 from localcore.rules.sql.context import SqlContext
@@ -26,22 +27,6 @@ def normalise_version(version: str | None) -> str:
             f"Unsupported awsIotSqlVersion '{version}', expected one of {', '.join(VERSIONS)}"
         )
     return version
-
-
-def topic_matches(topic_filter: str, topic: str) -> bool:
-    """MQTT filter matching: `+` one level, `#` the rest (but not the parent: `a/#` does not match `a`)."""
-    filter_levels = topic_filter.split("/")
-    topic_levels = topic.split("/")
-    if topic.startswith("$") and filter_levels[0] in ("+", "#"):
-        return False  # wildcards at the first level do not match $-topics (MQTT 3.1.1 4.7.2)
-    for i, level in enumerate(filter_levels):
-        if level == "#":
-            return len(topic_levels) > i
-        if i >= len(topic_levels):
-            return False
-        if level != "+" and level != topic_levels[i]:
-            return False
-    return len(topic_levels) == len(filter_levels)
 
 
 @dataclass(frozen=True)
