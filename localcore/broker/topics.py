@@ -16,13 +16,18 @@ BASIC_INGEST_PREFIX = "$aws/rules/"
 SHARE_PREFIX = "$share/"
 
 
-def basic_ingest_rule(topic: str) -> str | None:
-    """The rule name of a Basic Ingest topic `$aws/rules/<rule>/...`, else None."""
+def split_basic_ingest(topic: str) -> tuple[str, str] | None:
+    """A Basic Ingest topic `$aws/rules/<rule>/<rest>` as (rule, rest), else None."""
     if not topic.startswith(BASIC_INGEST_PREFIX):
         return None
-    rest = topic[len(BASIC_INGEST_PREFIX) :]
-    rule, slash, _ = rest.partition("/")
-    return rule if rule and slash else None
+    rule, slash, rest = topic[len(BASIC_INGEST_PREFIX) :].partition("/")
+    return (rule, rest) if rule and slash else None
+
+
+def basic_ingest_rule(topic: str) -> str | None:
+    """The rule name of a Basic Ingest topic `$aws/rules/<rule>/...`, else None."""
+    target = split_basic_ingest(topic)
+    return target[0] if target else None
 
 
 def _check_size(text: str, counted: str, limits: BrokerLimits) -> None:

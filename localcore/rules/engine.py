@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from localcore.broker.message import Message
+from localcore.broker.topics import split_basic_ingest
 from localcore.errors import LocalcoreError
 from localcore.rules.actions import (
     ActionFailed,
@@ -30,7 +31,6 @@ from localcore.rules.sql import SqlContext, render_template
 from localcore.rules.store import RuleStore, StoredRule
 
 log = logging.getLogger("localcore.rules")
-BASIC_INGEST_PREFIX = "$aws/rules/"
 
 
 @dataclass
@@ -44,14 +44,6 @@ class RuleRun:
     actions: list[str] = field(default_factory=list)
     failures: list[ActionFailed] = field(default_factory=list)
     error_action_ran: bool = False
-
-
-def basic_ingest_target(topic: str) -> tuple[str, str] | None:
-    """`$aws/rules/name/rest/of/topic` -> ("name", "rest/of/topic"), else None."""
-    if not topic.startswith(BASIC_INGEST_PREFIX):
-        return None
-    name, slash, rest = topic[len(BASIC_INGEST_PREFIX) :].partition("/")
-    return (name, rest) if name and slash else None  # as the broker decides (`topics.basic_ingest_rule`)
 
 
 class RulesEngine:
@@ -95,7 +87,7 @@ class RulesEngine:
 
     def rules_for(self, message: Message) -> tuple[list[StoredRule], str]:
         """The enabled rules a message triggers, and the topic their SQL sees."""
-        target = basic_ingest_target(message.topic)
+        target = split_basic_ingest(message.topic)
         if target is not None:
             rule = self.store.find(target[0])
             return ([rule] if rule is not None and not rule.disabled else []), target[1]

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from localcore.broker.message import Message, Publisher
+from localcore.broker.topics import split_basic_ingest
 from localcore.errors import LocalcoreError
-from localcore.rules.engine import RuleRun, RulesEngine, basic_ingest_target
+from localcore.rules.engine import RuleRun, RulesEngine
 from localcore.rules.store import RuleStore
 
 ARN = "arn:aws:lambda:us-east-1:000000000000:function:"
@@ -53,12 +54,12 @@ def _process(engine: RulesEngine, message: Message) -> list[RuleRun]:
     return asyncio.run(engine.process(message))
 
 
-def test_basic_ingest_target() -> None:
+def test_split_basic_ingest() -> None:
     """iot-basic-ingest.html: `$aws/rules/<rule>/<topic>`; anything else is not Basic Ingest."""
-    assert basic_ingest_target("$aws/rules/r1/a/b") == ("r1", "a/b")
-    assert basic_ingest_target("$aws/events/presence/connected/c") is None
-    assert basic_ingest_target("a/b") is None
-    assert basic_ingest_target("$aws/rules/r1") is None  # the broker delivers this one like any topic
+    assert split_basic_ingest("$aws/rules/r1/a/b") == ("r1", "a/b")
+    assert split_basic_ingest("$aws/events/presence/connected/c") is None
+    assert split_basic_ingest("a/b") is None
+    assert split_basic_ingest("$aws/rules/r1") is None  # the broker delivers this one like any topic
 
 
 def test_two_failed_actions_give_one_error_message() -> None:

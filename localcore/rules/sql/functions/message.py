@@ -8,6 +8,7 @@ import json
 from decimal import Decimal
 from typing import Any
 
+from localcore.broker.topics import split_basic_ingest
 from localcore.rules.sql.scope import Scope
 from localcore.rules.sql.values import (
     DECIMAL_CONTEXT,
@@ -23,15 +24,11 @@ from localcore.rules.sql.values import (
     whole_to_int,
 )
 
-BASIC_INGEST_PREFIX = "$aws/rules/"
-
 
 def logical_topic(topic: str) -> str:
     """The topic as `topic()` sees it: Basic Ingest's `$aws/rules/<rule>/` prefix removed."""
-    if topic.startswith(BASIC_INGEST_PREFIX):
-        parts = topic.split("/", 3)
-        return parts[3] if len(parts) == 4 else ""
-    return topic
+    target = split_basic_ingest(topic)
+    return target[1] if target else topic
 
 
 def f_topic(scope: Scope, args: list[Any]) -> Any:
