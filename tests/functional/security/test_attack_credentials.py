@@ -13,6 +13,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 import boto3
@@ -273,16 +274,21 @@ def test_attach_url_ignores_an_identity_named_in_the_body(
     ]
 
 
-def test_users_cannot_attach_policies_themselves(attacker: Session, core: RunningLocalcore) -> None:
-    """The authenticated role allows IoT data-plane actions only: calling iot:AttachPolicy directly (to grant
-    yourself the dashboard policy) is AccessDenied."""
-    creds = attacker.credentials
-    iot = core.client(
-        "iot",
+def client_as(core: RunningLocalcore, session: Session, service: str) -> Any:
+    """A boto3 client for `service` signed with the session's Cognito identity credentials."""
+    creds = session.credentials
+    return core.client(
+        service,
         access_key_id=creds.access_key_id,
         secret_key=creds.secret_key,
         session_token=creds.session_token or "",
     )
+
+
+def test_users_cannot_attach_policies_themselves(attacker: Session, core: RunningLocalcore) -> None:
+    """The authenticated role allows IoT data-plane actions only: calling iot:AttachPolicy directly (to grant
+    yourself the dashboard policy) is AccessDenied."""
+    iot = client_as(core, attacker, "iot")
     with pytest.raises(ClientError) as error:
         iot.attach_policy(policyName="iotstream-dashboard", target=attacker.identity_id)
     assert error.value.response["Error"]["Code"] == "AccessDeniedException"
@@ -307,13 +313,7 @@ def test_users_cannot_add_themselves_to_the_dashboard_group(
     with pytest.raises(ClientError) as missing:
         unsigned.admin_add_user_to_group(**request)
     assert missing.value.response["Error"]["Code"] == "MissingAuthenticationTokenException"
-    creds = attacker.credentials
-    as_user = core.client(
-        "cognito-idp",
-        access_key_id=creds.access_key_id,
-        secret_key=creds.secret_key,
-        session_token=creds.session_token or "",
-    )
+    as_user = client_as(core, attacker, "cognito-idp")
     with pytest.raises(ClientError) as denied:
         as_user.admin_add_user_to_group(**request)
     assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
