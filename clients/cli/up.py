@@ -64,7 +64,7 @@ def stack_config(args: argparse.Namespace) -> LocalcoreConfig:
 
 
 def lambda_environment(pairs: list[str]) -> dict[str, str]:
-    """`KEY=VALUE` strings as a mapping; a malformed one is a usage error (exit 2) naming the fix."""
+    """`KEY=VALUE` strings as a mapping; a malformed one stops the command with one line naming the fix."""
     environment = {}
     for pair in pairs:
         key, separator, value = pair.partition("=")
