@@ -11,6 +11,7 @@ from constructs import Construct
 from cdk.config import DeployConfig
 from cdk.deployment import OUTPUT_KEYS, TOPICS
 from cdk.errors import DeploySourceError
+from cdk.parts.detach import PolicyDetacher
 from cdk.parts.endpoint import IotDataEndpoint
 from cdk.parts.function_url import IamFunctionUrl
 from cdk.parts.functions import Functions
@@ -22,7 +23,7 @@ from cdk.parts.state import StateTable
 from cdk.sources import PolicySources, load_functions
 from iot_rules.definitions import load_rules
 
-REQUIRED_FUNCTIONS = ("prompt", "cancel", "attach_policy")
+REQUIRED_FUNCTIONS = ("prompt", "cancel", "attach_policy", "detach_policies")
 
 
 class IotStreamStack(Stack):
@@ -72,17 +73,33 @@ class IotStreamStack(Stack):
 
         state.table.grant_write_data(functions["cancel"])
 
+        # The attach function resolves identities with cognito-identity:GetId, a public API that needs no IAM
+        # grant (API_GetId.html: "You do not need any credentials to call this API"); its role may only
+        # iot:AttachPolicy (lambdas/functions.json). Settings: lambdas/attach_policy/service.py.
         attach = functions["attach_policy"]
-        attach.add_environment("IOT_USER_POLICY", iot_policies.name("user"))
-        attach.add_environment("IOT_DASHBOARD_POLICY", iot_policies.name("dashboard"))
-        attach.add_environment("DASHBOARD_ROLE_NAMES", identity.dashboard_role.role_name)
-        attach.add_environment("IDENTITY_POOL_ID", identity.identity_pool.ref)
+        for name, value in {
+            "IDENTITY_POOL_ID": identity.identity_pool.ref,
+            "USER_POOL_PROVIDER_NAME": identity.user_pool.user_pool_provider_name,
+            "AUTHENTICATED_ROLE_NAME": identity.authenticated_role.role_name,
+            "DASHBOARD_ROLE_NAME": identity.dashboard_role.role_name,
+            "DASHBOARD_GROUP": config.dashboard_group,
+            "IOT_USER_POLICY": iot_policies.name("user"),
+            "IOT_DASHBOARD_POLICY": iot_policies.name("dashboard"),
+        }.items():
+            attach.add_environment(name, value)
         attach_url = IamFunctionUrl(
             self,
             "AttachPolicyUrl",
             function=attach,
             callers=[identity.authenticated_role, identity.dashboard_role],
             allowed_origins=config.web_origins,
+        )
+
+        PolicyDetacher(
+            self,
+            "DetachPoliciesOnDelete",
+            function=functions["detach_policies"],
+            policy_names=[iot_policies.name(kind) for kind in policies.iot],
         )
 
         TopicRules(self, "Rules", rules=load_rules(config.rules_dir), functions=functions.by_name)

@@ -45,9 +45,6 @@ class Caller:
     identity_pool_id: str | None = None
     authenticated: bool = False
     principal_name: str | None = None  # for IAM principals, e.g. the Lambda function's name
-    amr: tuple[
-        str, ...
-    ] = ()  # Cognito's authentication methods reference, e.g. ("authenticated", provider, ...)
 
     @property
     def session_name(self) -> str:
@@ -61,20 +58,17 @@ class Caller:
         return f"arn:aws:sts::{self.role.account}:assumed-role/{self.role.name}/{self.session_name}"
 
     def iam_authorizer_context(self) -> dict[str, Any]:
-        """`requestContext.authorizer.iam` of a Lambda function URL event signed by this caller."""
-        cognito = None
-        if self.kind == "cognito":
-            cognito = {
-                "amr": list(self.amr),
-                "identityId": self.identity_id,
-                "identityPoolId": self.identity_pool_id,
-            }
+        """`requestContext.authorizer.iam` of a Lambda function URL event signed by this caller.
+
+        `cognitoIdentity` is null even for Cognito callers: "Function URLs don't use this parameter. Lambda
+        sets this to null or excludes this from the JSON" (lambda/latest/dg/urls-invocation.html).
+        """
         user_id = f"{self.role.role_id}:{self.session_name}"
         return {
             "accessKey": self.access_key_id,
             "accountId": self.role.account,
             "callerId": user_id,
-            "cognitoIdentity": cognito,
+            "cognitoIdentity": None,
             "principalOrgId": None,
             "userArn": self.user_arn,
             "userId": user_id,
@@ -122,13 +116,10 @@ class CredentialStore:
         role: Role,
         authenticated: bool,
         ttl_seconds: int,
-        amr: tuple[str, ...] | None = None,
     ) -> IssuedCredential:
         """Temporary `ASIA…` credentials with a session token, as STS AssumeRoleWithWebIdentity gives."""
         akid = _new_key_id("ASIA")
-        if amr is None:
-            amr = ("authenticated",) if authenticated else ("unauthenticated",)
-        caller = Caller("cognito", akid, role, identity_id, identity_pool_id, authenticated, amr=amr)
+        caller = Caller("cognito", akid, role, identity_id, identity_pool_id, authenticated)
         token = base64.b64encode(b"localcore/" + secrets.token_bytes(96)).decode()
         cred = IssuedCredential(akid, _new_secret(), token, self.clock() + ttl_seconds, caller)
         self._keys[akid] = cred
