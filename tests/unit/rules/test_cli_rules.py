@@ -154,3 +154,21 @@ def test_validate_reports_each_bad_file_with_its_place(
     assert "1 valid, 2 invalid" in out
     assert main(["rules", "validate", str(tmp_path / "good.json")]) == 0
     assert main(["rules", "validate", "--rules-dir", RULES]) == 0
+
+
+def test_deeply_nested_sql_is_one_error_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A rule whose SQL nests 90 parentheses is refused like any SqlParseException (CreateTopicRule,
+    iot-sql-reference.html): `rules test` prints one line and exits 2, `rules validate` reports INVALID."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    sql = "SELECT " + "(" * 90 + "1" + ")" * 90 + " AS n FROM 'deep/in'"
+    (rules / "deep.json").write_text(json.dumps({"ruleName": "deep", "sql": sql, "actions": []}))
+    payload = _payload(tmp_path, {})
+    code = main(["rules", "test", "--rules-dir", str(rules), "--topic", "deep/in", "--payload", payload])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.count("\n") == 1 and "nested more than 32 levels deep" in captured.err
+    assert main(["rules", "validate", "--rules-dir", str(rules)]) == 2
+    assert "INVALID" in capsys.readouterr().out
