@@ -69,6 +69,7 @@ class LocalcoreConfig:
     local_mode_policy: str = "user"  # local-mode connections get `<policy_prefix><this>` from the store
     auto_confirm: bool = True
     limits: BrokerLimits = field(default_factory=BrokerLimits)
+    explain_refusals: bool = False  # development: a refused SigV4 WebSocket upgrade says why in its 403 body
 
 
 def _iot_policies(config: LocalcoreConfig) -> list[tuple[str, str]]:
@@ -123,7 +124,7 @@ class Localcore:
                 limits=config.limits,
             ),
             StackAuthenticator(self.principals, local_mode),
-            self.identity.handshake_verifier(),
+            self.identity.handshake_verifier(explain=config.explain_refusals),
         )
         self.broker = self.broker_server.broker
         self.policies.on_change(self.broker.refresh_authorization)

@@ -45,6 +45,12 @@ def add_stack_arguments(parser: argparse.ArgumentParser, default_llm: str = "loc
         help=f"the prompt Lambda's LLM (default {default_llm})",
     )
     add_env_arguments(parser)
+    parser.add_argument(
+        "--explain-refusals",
+        action="store_true",
+        help="development only: a refused SigV4 WebSocket upgrade says why in its HTTP 403 body "
+        "(AWS never does; the reason is always in localcore's log)",
+    )
     parser.add_argument("--log-level", default="WARNING", help="Python logging level")
 
 
@@ -67,6 +73,7 @@ def stack_config(args: argparse.Namespace) -> LocalcoreConfig:
         local_mode=not args.no_local_mode,
         limits=BrokerLimits.unlimited() if args.no_limits else BrokerLimits(),
         functions=FunctionSettings(environment={**environment, PROVIDER_VARIABLE: args.llm}),
+        explain_refusals=args.explain_refusals,
     )
 
 

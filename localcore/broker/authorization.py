@@ -78,12 +78,16 @@ class Authenticator(Protocol):
 
 
 class HandshakeRejected(LocalcoreError):
-    """The WebSocket upgrade is refused with an HTTP status (403 for a bad SigV4 signature)."""
+    """The WebSocket upgrade is refused with an HTTP status (403 for a bad SigV4 signature).
 
-    def __init__(self, status: int, reason: str) -> None:
+    `reason` is for localcore's log; `body` is what the client sees (AWS tells it nothing more than the status).
+    """
+
+    def __init__(self, status: int, reason: str, body: str = "Forbidden") -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.body = body
 
 
 class HandshakeVerifier(Protocol):

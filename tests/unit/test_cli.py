@@ -118,3 +118,13 @@ def test_up_with_a_broken_rule_file_is_one_line(
     assert main(["up", "--llm", "scripted"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "iotstream up: cannot start:" in err and "broken.json" in err
+
+
+def test_explain_refusals_is_off_unless_asked() -> None:
+    """`--explain-refusals` (development) reaches the stack's configuration; without it the 403 body of a
+    refused SigV4 upgrade stays silent, as on AWS (protocols.html)."""
+    from clients.cli.up import stack_config
+
+    parser = build_parser("up")
+    assert stack_config(parser.parse_args(["up", "--llm", "scripted", "--explain-refusals"])).explain_refusals
+    assert not stack_config(parser.parse_args(["up", "--llm", "scripted"])).explain_refusals
