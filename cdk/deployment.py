@@ -26,7 +26,7 @@ OUTPUT_KEYS = {
     "topics": "Topics",
 }
 
-# Topic templates, `{identityId}` being the caller's Cognito identity id (see DESIGN.md, "Topics").
+# Topic templates, `{identityId}` being the caller's Cognito identity id (docs/architecture.md, "Topics").
 TOPICS = {
     "prompt": "chat/{identityId}/prompt",
     "cancel": "chat/{identityId}/cancel",

@@ -2,7 +2,7 @@
 
 All mutable policy state lives here. Changes apply to live connections at once: the broker asks
 `documents_for(target)` on every decision and this store answers from its current state (AWS caches
-policies for 6-8 minutes; immediate is the strictest faithful choice, see docs/control-plane.md).
+policies for 6-8 minutes; immediate is the strictest faithful choice, see docs/localcore.md, "Policy changes").
 """
 
 from __future__ import annotations

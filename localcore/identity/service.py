@@ -51,7 +51,7 @@ class IdentityConfig:
 
 
 def load_role(name: str, policy_file: str) -> Role:
-    """A role whose identity policy is a JSON document on disk (e.g. `iot_policies/role-user.json`)."""
+    """A role whose identity policy is a JSON document on disk (e.g. `iot_policies/role-authenticated.json`)."""
     return Role(name, json.loads(Path(policy_file).read_text(encoding="utf-8")))
 
 

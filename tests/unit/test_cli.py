@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_every_subcommand_is_listed_in_help(capsys: pytest.CaptureFixture[str]) -> None:
-    """`iotstream --help` names each command of DESIGN.md's command table."""
+    """`iotstream --help` names each command of docs/architecture.md's command line."""
     with pytest.raises(SystemExit):
         build_parser().parse_args(["--help"])
     out = capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""`iotstream policy check|validate|list` (DESIGN.md command table): decisions, exit codes, error places."""
+"""`iotstream policy check|validate|list` (docs/policies.md): decisions, exit codes, error places."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def _check(*extra: str) -> list[str]:
 
 
 def test_allowed_prints_the_deciding_statement(capsys: pytest.CaptureFixture[str]) -> None:
-    """A user may subscribe to its own responses (DESIGN.md topics table); exit 0 and the statement."""
+    """A user may subscribe to its own responses (docs/architecture.md topics table); exit 0 and the statement."""
     code = main(
         _check("--policy", "user", "--action", "iot:Subscribe", "--resource", f"chat/{ID}/response/+")
     )

@@ -1,4 +1,4 @@
-"""Local mode: username = identity id, the shipped `user` policy enforced by the broker (DESIGN.md topics table)."""
+"""Local mode: username = identity id, the shipped `user` policy enforced by the broker (docs/architecture.md topics table)."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_up_writes_ready_file_serves_and_stops_on_sigint(tmp_path):
-    """DESIGN.md command table: `iotstream up --ready-file F` writes JSON with every endpoint once ready."""
+    """docs/architecture.md command line: `iotstream up --ready-file F` writes JSON with every endpoint once ready."""
     ready = tmp_path / "ready.json"
     command = [
         sys.executable,
