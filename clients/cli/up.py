@@ -128,6 +128,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         asyncio.run(serve(args, config))
+    except BrokenPipeError:
+        raise  # nobody reads the output any more: the command line's boundary ends quietly
     except OSError as error:
         print(f"iotstream up: cannot listen: {error}", file=sys.stderr)
         return 1
