@@ -44,17 +44,36 @@ def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]
         ["policy", "list"],
         ["policy", "check", "--policy", "user", "--action", "iot:Connect", "--resource", "c1"],
         ["rules", "list"],
+        [
+            "up",
+            "--llm",
+            "scripted",
+            "--mqtt-port",
+            "0",
+            "--mqtts-port",
+            "0",
+            "--ws-port",
+            "0",
+            "--http-port",
+            "0",
+        ],
     ],
-    ids=["policy-list", "policy-check", "rules-list"],
+    ids=["policy-list", "policy-check", "rules-list", "up"],
 )
-def test_a_closed_pipe_is_silent(command: list[str]) -> None:
+def test_a_closed_pipe_is_silent(command: list[str], tmp_path: Path) -> None:
     """`iotstream policy check ... | head -1`: when the reader has gone (EPIPE) the command stops quietly with
     a non-zero status, no BrokenPipeError traceback (Python docs, "Note on SIGPIPE")."""
     read_end, write_end = os.pipe()
     os.close(read_end)  # the reader is gone before anything is written: every write fails with EPIPE
     try:
         result = subprocess.run(
-            [sys.executable, "-m", "clients.cli", *command],
+            [
+                sys.executable,
+                "-m",
+                "clients.cli",
+                *command,
+                *(["--state-dir", str(tmp_path)] if command[0] == "up" else []),
+            ],
             stdout=write_end,
             stderr=subprocess.PIPE,
             text=True,
