@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from clients.cli import SUBCOMMANDS, build_parser, main
+from tests.unit.test_cli_function_env import PORTS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -44,19 +45,7 @@ def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]
         ["policy", "list"],
         ["policy", "check", "--policy", "user", "--action", "iot:Connect", "--resource", "c1"],
         ["rules", "list"],
-        [
-            "up",
-            "--llm",
-            "scripted",
-            "--mqtt-port",
-            "0",
-            "--mqtts-port",
-            "0",
-            "--ws-port",
-            "0",
-            "--http-port",
-            "0",
-        ],
+        ["up", "--llm", "scripted", *PORTS],
     ],
     ids=["policy-list", "policy-check", "rules-list", "up"],
 )
