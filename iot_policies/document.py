@@ -143,7 +143,7 @@ def parse_policy(source: str | Mapping[str, Any], name: str = "") -> PolicyDocum
 
 
 def _too_deep(text: str) -> str | None:
-    """ "line L, column C" of the first `[` or `{` nested deeper than MAX_NESTING (strings skipped)."""
+    """Where the first `[` or `{` nested deeper than MAX_NESTING is ("line L, column C"); strings skipped."""
     depth, line, line_start, in_string, escaped = 0, 1, 0, False, False
     for index, char in enumerate(text):
         if in_string:

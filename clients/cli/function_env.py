@@ -21,6 +21,7 @@ from streaming.llm import missing_settings, provider_from_env
 
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 PROVIDER_VARIABLE = "LLM_PROVIDER"
+BEDROCK_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_BEDROCK_RUNTIME"
 
 
 class FunctionEnvError(LocalcoreError):
@@ -93,6 +94,11 @@ def check_prompt_settings(llm: str, environment: Mapping[str, str]) -> None:
     """What the prompt function would fail on at its first invocation, raised now as FunctionEnvError:
     the chosen provider's required settings, and numbers that do not parse."""
     settings = {**environment, PROVIDER_VARIABLE: llm}
+    if llm == "bedrock" and BEDROCK_ENDPOINT_VARIABLE not in settings:
+        raise FunctionEnvError(
+            f"--llm bedrock locally needs --env {BEDROCK_ENDPOINT_VARIABLE}=<a Bedrock-compatible endpoint>: "
+            "localcore does not emulate Bedrock and AWS refuses the credentials it issues"
+        )
     missing = missing_settings(settings)
     if missing:
         example = " ".join(f"--env {key}=..." for key in missing)

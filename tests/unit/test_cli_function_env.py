@@ -73,7 +73,12 @@ def test_bad_env_files_are_one_line_errors(tmp_path: Path) -> None:
     [
         ("openai", [], "--llm openai needs OPENAI_BASE_URL, OPENAI_MODEL"),
         ("openai", ["--env", "OPENAI_BASE_URL=http://127.0.0.1:9/v1"], "--llm openai needs OPENAI_MODEL"),
-        ("bedrock", [], "--llm bedrock needs BEDROCK_MODEL_ID"),
+        ("bedrock", [], "--llm bedrock locally needs --env AWS_ENDPOINT_URL_BEDROCK_RUNTIME="),
+        (
+            "bedrock",
+            ["--env", "AWS_ENDPOINT_URL_BEDROCK_RUNTIME=http://127.0.0.1:9"],
+            "--llm bedrock needs BEDROCK_MODEL_ID",
+        ),
         ("scripted", ["--env", "PUBLISH_MAX_PER_SECOND=fast"], "PUBLISH_MAX_PER_SECOND"),
         ("scripted", ["--env", "SCRIPTED_TTFT_MS=soon"], "SCRIPTED_TTFT_MS"),
     ],
