@@ -33,7 +33,7 @@ LOCAL_OUTPUT_KEYS = {
     "mqtt_endpoint": "MqttEndpoint",  # ws://127.0.0.1:port (AWS: wss://<IotDataEndpoint>)
 }
 
-# Topic templates, `{identityId}` being the caller's Cognito identity id (see DESIGN.md, "Topics").
+# Topic templates, `{identityId}` being the caller's Cognito identity id (docs/architecture.md, "Topics").
 TOPICS = {
     "prompt": "chat/{identityId}/prompt",
     "cancel": "chat/{identityId}/cancel",

@@ -9,6 +9,8 @@ Semantics (IAM "Condition operators" and "multivalued context keys"):
 - `ForAnyValue:` holds when some request value matches (false when the key is missing);
   `ForAllValues:` holds when every request value matches (true when the key is missing or empty).
 - a condition value whose policy variable has no value matches nothing (so negated operators hold).
+- an empty value list is allowed after a set qualifier (AWS's "only default features" connect policy is
+  `ForAllValues:StringEquals {"iot:ConnectAttributes": []}`): no request value matches it.
 """
 
 from __future__ import annotations
@@ -206,8 +208,12 @@ def parse_conditions(block: Any, place: str, *, variables: bool) -> tuple[Condit
         for key, raw in entries.items():
             key_place = f"{op_place}.{key}"
             items: Sequence[Any] = raw if isinstance(raw, list) else [raw]
-            if not items:
-                raise PolicyDocumentError("a condition key needs at least one value", key_place)
+            if not items and (qualifier is None or base == "Null"):
+                raise PolicyDocumentError(
+                    "a condition key needs at least one value (an empty list is a condition set only "
+                    "after ForAllValues: or ForAnyValue:)",
+                    key_place,
+                )
             values = tuple(_value_text(item, key_place) for item in items)
             conditions.append(
                 _build(str(operator), base, qualifier, if_exists, str(key), values, key_place, variables)

@@ -21,6 +21,7 @@ from iot_policies.errors import PolicyDocumentError
 from iot_policies.matching import Matcher, Pattern, glob_regex
 
 MAX_POLICY_CHARS = 2048
+MAX_NESTING = 32  # a valid policy nests 6 levels; deeper JSON is refused before it reaches the decoder
 _ACTION_CACHE_LIMIT = 256
 VERSIONS = ("2012-10-17", "2008-10-17")
 Effect = Literal["Allow", "Deny"]
@@ -114,6 +115,14 @@ class PolicyDocument:
     def variables_enabled(self) -> bool:
         return self.version == "2012-10-17"
 
+    @property
+    def variable_keys(self) -> frozenset[str]:
+        """Every `${key}` (lower-case) its resources and conditions use: a request without a value for
+        one of them makes that resource or condition value match nothing."""
+        patterns = [p for s in self.statements for p in s._patterns]
+        patterns += [p for s in self.statements for c in s.conditions for p in c._patterns]
+        return frozenset(key for pattern in patterns for key in pattern.keys)
+
     def to_json(self) -> str:
         return json.dumps(self.raw, indent=2)
 
@@ -133,29 +142,60 @@ def parse_policy(source: str | Mapping[str, Any], name: str = "") -> PolicyDocum
         raise PolicyDocumentError(error.message, error.place, name) from None
 
 
+def _too_deep(text: str) -> str | None:
+    """Where the first `[` or `{` nested deeper than MAX_NESTING is ("line L, column C"); strings skipped."""
+    depth, line, line_start, in_string, escaped = 0, 1, 0, False, False
+    for index, char in enumerate(text):
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            if depth > MAX_NESTING:
+                return f"line {line}, column {index - line_start + 1}"
+        elif char in "]}":
+            depth -= 1
+        elif char == "\n":
+            line, line_start = line + 1, index + 1
+    return None
+
+
 def _parse(source: str | Mapping[str, Any], name: str) -> PolicyDocument:
+    too_deep = f"JSON nested more than {MAX_NESTING} levels deep"
     if isinstance(source, str):
         text = source
-        try:
-            raw: Any = json.loads(source)
-        except json.JSONDecodeError as error:
-            raise PolicyDocumentError(
-                f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})", "(document)"
-            ) from None
     else:
-        raw = source
         try:
             text = json.dumps(source, separators=(",", ":"))
+        except RecursionError:
+            raise PolicyDocumentError(too_deep, "(document)") from None
         except (TypeError, ValueError) as error:
             raise PolicyDocumentError(f"not JSON-serialisable: {error}", "(document)") from None
-    if not isinstance(raw, Mapping):
-        raise PolicyDocumentError("a policy document must be a JSON object", "(document)")
     size = policy_size(text)
     if size > MAX_POLICY_CHARS:
         raise PolicyDocumentError(
             f"{size} characters (not counting whitespace) exceeds the limit of {MAX_POLICY_CHARS}",
             "(document)",
         )
+    where = _too_deep(text)
+    if where is not None:
+        raise PolicyDocumentError(f"{too_deep} ({where})", "(document)")
+    raw: Any = source
+    if isinstance(source, str):
+        try:
+            raw = json.loads(source)
+        except json.JSONDecodeError as error:
+            raise PolicyDocumentError(
+                f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})", "(document)"
+            ) from None
+    if not isinstance(raw, Mapping):
+        raise PolicyDocumentError("a policy document must be a JSON object", "(document)")
     for key in raw:
         if key not in _DOCUMENT_KEYS:
             raise PolicyDocumentError(

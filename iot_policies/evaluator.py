@@ -18,6 +18,7 @@ COGNITO_AUD = "cognito-identity.amazonaws.com:aud"
 CLIENT_ID = "iot:ClientId"
 THING_NAME = "iot:Connection.Thing.ThingName"
 SOURCE_IP = "aws:SourceIp"
+CONNECT_ATTRIBUTES = "iot:ConnectAttributes"
 
 NO_MATCHING_ALLOW = "no matching allow"
 NO_IOT_POLICY = "no IoT policy is attached to this authenticated Cognito identity (AttachPolicy)"

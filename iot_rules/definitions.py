@@ -124,10 +124,28 @@ def rules_dir() -> Path:
     return Path(__file__).resolve().parent
 
 
+def read_rule_file(path: Path) -> Any:
+    """The decoded JSON of one rule file; RuleDefinitionError (naming the file) when it is not UTF-8 JSON."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise RuleDefinitionError(
+            str(path),
+            "(file)",
+            f"not UTF-8 text (byte {error.object[error.start]:#04x} at offset {error.start})",
+        ) from None
+    except json.JSONDecodeError as error:
+        raise RuleDefinitionError(
+            str(path), "(file)", f"not valid JSON: {error.msg} (line {error.lineno}, column {error.colno})"
+        ) from None
+    except RecursionError:
+        raise RuleDefinitionError(str(path), "(file)", "not valid JSON: nested too deeply") from None
+
+
 def load_rules(folder: Path | None = None) -> list[RuleDefinition]:
     """Every `*.json` rule definition in `folder` (default: the project's), sorted by name."""
     folder = folder or rules_dir()
-    rules = [parse_rule(json.loads(path.read_text()), str(path)) for path in sorted(folder.glob("*.json"))]
+    rules = [parse_rule(read_rule_file(path), str(path)) for path in sorted(folder.glob("*.json"))]
     names = [rule.name for rule in rules]
     duplicates = {name for name in names if names.count(name) > 1}
     if duplicates:

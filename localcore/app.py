@@ -31,6 +31,7 @@ from localcore.functions import FunctionSettings, function_configs
 from localcore.http.gateway import Gateway
 from localcore.iam_authorizer import IamAuthorizer
 from localcore.identity.credentials import Role
+from localcore.identity.passwords import PasswordPolicy
 from localcore.identity.service import IdentityConfig, IdentityService, load_role
 from localcore.iot_data.api import IotDataApi
 from localcore.lambda_runtime import LambdaRuntime
@@ -47,6 +48,9 @@ ADMIN_SECRET_ACCESS_KEY = "localcore-admin-secret"
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 STATE_TABLE = "iotstream-state"
 DASHBOARD_GROUP = "dashboard"
+IOTSTREAM_PASSWORD_POLICY = PasswordPolicy(minimum_length=12, require_symbols=False)
+"""The deployed user pool's policy (cdk/parts/identity.py; tests/cdk checks they agree): a password
+accepted locally is accepted on AWS."""
 
 
 @dataclass
@@ -68,8 +72,9 @@ class LocalcoreConfig:
     functions: FunctionSettings = field(default_factory=FunctionSettings)
     local_mode: bool = True  # plain MQTT: username = identity id, the user policy applies
     local_mode_policy: str = "user"  # local-mode connections get `<policy_prefix><this>` from the store
-    auto_confirm: bool = True
+    auto_confirm: bool = True  # AWS: the user confirms the emailed code first (docs/identity.md)
     limits: BrokerLimits = field(default_factory=BrokerLimits)
+    explain_refusals: bool = False  # development: a refused SigV4 WebSocket upgrade says why in its 403 body
 
 
 def _iot_policies(config: LocalcoreConfig) -> list[tuple[str, str]]:
@@ -99,6 +104,7 @@ class Localcore:
             IdentityConfig(
                 region=config.region,
                 auto_confirm=config.auto_confirm,
+                password_policy=IOTSTREAM_PASSWORD_POLICY,
                 authenticated_role=_role(config, "authenticated", "role-authenticated.json"),
                 group_roles={DASHBOARD_GROUP: _role(config, "dashboard", "role-dashboard.json")},
             )
@@ -124,7 +130,7 @@ class Localcore:
                 limits=config.limits,
             ),
             StackAuthenticator(self.principals, local_mode),
-            self.identity.handshake_verifier(),
+            self.identity.handshake_verifier(explain=config.explain_refusals),
         )
         self.broker = self.broker_server.broker
         self.policies.on_change(self.broker.refresh_authorization)

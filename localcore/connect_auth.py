@@ -68,12 +68,14 @@ class StackAuthenticator:
         caller = request.handshake_principal
         if isinstance(caller, Caller):
             context = self.principals.context(caller, request.client_id, request.source_ip)
-            return CallerAuthority(caller, self.principals, context)
+            return CallerAuthority(caller, self.principals, request.policy_context(context))
         if self.local_mode_policy is not None and request.transport in ("tcp", "tls"):
             identity = local_identity(request)
             context = RequestContext.for_identity(identity, request.client_id, request.source_ip)
             store = self.principals.policy_store
-            return LocalModeAuthority(identity, store, self.local_mode_policy, context)
+            return LocalModeAuthority(
+                identity, store, self.local_mode_policy, request.policy_context(context)
+            )
         raise ConnectRefused(
             RC.NOT_AUTHORIZED, "no credentials: connect over WebSockets with a SigV4-signed URL"
         )

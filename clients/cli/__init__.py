@@ -4,9 +4,15 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
+from importlib.metadata import PackageNotFoundError, version
 from typing import Protocol
+
+DEBUG_VARIABLE = "IOTSTREAM_DEBUG"
+EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what a shell reports for Ctrl-C
 
 # subcommand name -> (module, one-line help). Each module defines `configure(parser)` and `run(args) -> int`.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
@@ -42,6 +48,7 @@ def _load(name: str) -> _Subcommand | None:
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The full parser; with `only`, import just that subcommand (fast start-up)."""
     parser = argparse.ArgumentParser(prog="iotstream", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_installed_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, help_text) in SUBCOMMANDS.items():
         sub_parser = sub.add_parser(name, help=help_text, description=help_text)
@@ -64,7 +71,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     if module is None:
         print(f"iotstream {args.command}: not available in this version yet", file=sys.stderr)
         return 2
-    return module.run(args)
+    return _run_guarded(module, args)
+
+
+def _installed_version() -> str:
+    try:
+        return version("iotstream")
+    except PackageNotFoundError:  # running from a source tree that was never installed
+        return "unknown (not installed: run make setup)"
+
+
+def _run_guarded(module: _Subcommand, args: argparse.Namespace) -> int:
+    """The boundary between a subcommand and the user: whatever goes wrong ends as one line on stderr."""
+    name = f"iotstream {args.command}"
+    try:
+        status = module.run(args)
+        sys.stdout.flush()  # a closed pipe shows up here rather than at interpreter exit
+        return status
+    except BrokenPipeError:
+        # The reader went away (`iotstream ... | head -1`): stop quietly, and keep Python from complaining
+        # again when it flushes stdout at exit (Python docs, "Note on SIGPIPE").
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_FAILED
+    except KeyboardInterrupt:
+        print(f"{name}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as error:  # boundary: a bug must not reach the user as a traceback
+        if os.environ.get(DEBUG_VARIABLE):
+            raise
+        print(
+            f"{name}: unexpected error: {type(error).__name__}: {error} "
+            f"(a bug; {DEBUG_VARIABLE}=1 shows the traceback)",
+            file=sys.stderr,
+        )
+        return EXIT_FAILED
 
 
 if __name__ == "__main__":

@@ -16,7 +16,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from clients.chat_client import ChatClient
-from clients.cli.up import add_stack_arguments, stack_config
+from clients.cli.up import STARTUP_ERRORS, add_stack_arguments, stack_config
 from localcore.testing import RunningLocalcore
 from streaming.wire import Delta, End, Error, Params, Start
 
@@ -52,7 +52,11 @@ def connect_local_user(port: int, identity_id: str, timeout: float = 10.0) -> pa
 
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
-    config = stack_config(args)
+    try:
+        config = stack_config(args)
+    except STARTUP_ERRORS as error:
+        print(f"iotstream demo: {error}", file=sys.stderr)
+        return 2
     print(f"starting localcore (LLM provider: {args.llm}) ...", flush=True)
     with RunningLocalcore(dataclasses.replace(config, state_dir=args.state_dir)) as core:
         identity = f"{core.core.config.region}:{uuid.uuid4()}"

@@ -16,9 +16,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from iot_policies.arns import CONNECT, DEFAULT_ACCOUNT, DEFAULT_REGION, resource_arn
+from iot_policies.arns import (
+    ACTION_RESOURCES,
+    CONNECT,
+    DEFAULT_ACCOUNT,
+    DEFAULT_REGION,
+    check_arn,
+    resource_arn,
+)
 from iot_policies.document import MAX_POLICY_CHARS, PolicyDocument, parse_policy
-from iot_policies.errors import PolicyError
+from iot_policies.errors import PolicyDocumentError, PolicyError
 from iot_policies.evaluator import (
     CLIENT_ID,
     COGNITO_SUB,
@@ -33,19 +40,7 @@ EXIT_ALLOWED = 0
 EXIT_DENIED = 1
 EXIT_BAD_INPUT = 2
 
-_CANONICAL_ACTIONS = {
-    name.split(":", 1)[1].lower(): name
-    for name in (
-        "iot:Connect",
-        "iot:Publish",
-        "iot:Subscribe",
-        "iot:Receive",
-        "iot:RetainPublish",
-        "iot:GetRetainedMessage",
-        "iot:ListRetainedMessages",
-        "iot:DeleteConnection",
-    )
-}
+_CANONICAL_ACTIONS = {name.split(":", 1)[1].lower(): name for name in ACTION_RESOURCES}
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -141,7 +136,16 @@ def _load(spec: str | Path) -> PolicyDocument:
     if isinstance(spec, str) and spec in SHIPPED_POLICIES:
         return load_shipped(spec)
     path = Path(spec)
-    return parse_policy(path.read_text(encoding="utf-8"), name=path.stem)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise PolicyDocumentError(
+            f"{path} is not UTF-8 text (byte {error.object[error.start]:#04x} at offset {error.start}); "
+            "save it as UTF-8",
+            "(document)",
+            path.stem,
+        ) from None
+    return parse_policy(text, name=path.stem)
 
 
 def _context(args: argparse.Namespace, action: str) -> RequestContext:
@@ -170,6 +174,8 @@ def _check(args: argparse.Namespace) -> int:
         roles = [_load(spec) for spec in args.role]
         if args.resource == "*" or args.resource.startswith("arn:"):
             arn = args.resource
+            if arn != "*":
+                check_arn(action, arn)
         else:
             arn = resource_arn(action, args.resource, args.region, args.account)
         context = _context(args, action)
@@ -191,17 +197,25 @@ def _check(args: argparse.Namespace) -> int:
     else:
         print("error: give at least one --policy, --policy-file or --role", file=sys.stderr)
         return EXIT_BAD_INPUT
-    _print_decision(decision, context)
+    _print_decision(decision, context, [*iot, *roles])
     return EXIT_ALLOWED if decision.allowed else EXIT_DENIED
 
 
-def _print_decision(decision: Decision, context: RequestContext) -> None:
+# the option that gives each variable a value (any other: --var KEY=VALUE)
+_VARIABLE_OPTIONS = {COGNITO_SUB.lower(): "--identity", CLIENT_ID.lower(): "--client-id"}
+
+
+def _print_decision(decision: Decision, context: RequestContext, policies: Sequence[PolicyDocument]) -> None:
     print("ALLOWED" if decision.allowed else "DENIED")
     print(f"  action:   {decision.action}")
     print(f"  resource: {decision.resource}")
     print(f"  reason:   {decision.reason}")
     for key, value in context.variables.items():
         print(f"  context:  {key} = {value}")
+    used = frozenset().union(*(policy.variable_keys for policy in policies))
+    for key in sorted(used - context.lookup.keys()):
+        option = _VARIABLE_OPTIONS.get(key, f"--var {key}=VALUE")
+        print(f"  note:     ${{{key}}} has no value (give {option}): what uses it matches nothing")
 
 
 def _validate(files: Sequence[str]) -> int:

@@ -30,7 +30,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from iot_rules.definitions import RuleDefinition, RuleDefinitionError, load_rules, parse_rule, rules_dir
+from iot_rules.definitions import (
+    RuleDefinition,
+    RuleDefinitionError,
+    load_rules,
+    parse_rule,
+    read_rule_file,
+    rules_dir,
+)
 from localcore.broker.message import Message, Publisher, PublishProperties
 from localcore.control_plane.errors import ControlPlaneError
 from localcore.errors import LocalcoreError
@@ -76,6 +83,8 @@ def run(args: argparse.Namespace) -> int:
             return _list(args.rules_dir)
         if command == "validate":
             return _validate(args.rules_dir, args.files)
+    except BrokenPipeError:
+        raise  # the reader went away: the command line's boundary ends quietly
     except (RuleDefinitionError, ControlPlaneError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -205,7 +214,10 @@ def _read_payload(path: Path) -> bytes:
 def _known_functions(path: Path | None) -> set[str] | None:
     if path is None:
         return None
-    manifest = json.loads(path.read_text())
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError) as error:
+        raise ValueError(f"{path}: not a UTF-8 JSON functions manifest: {error}") from None
     if not isinstance(manifest, dict):
         raise ValueError(f"{path}: the functions manifest must be a JSON object")
     return set(manifest)
@@ -315,7 +327,7 @@ def _validate(folder: Path | None, files: list[Path]) -> int:
     names: dict[str, Path] = {}
     for path in paths:
         try:
-            definition = parse_rule(json.loads(path.read_text()), str(path))
+            definition = parse_rule(read_rule_file(path), str(path))
             compile_rule_sql(definition.sql, definition.sql_version)
             if definition.name in names:
                 raise ValueError(

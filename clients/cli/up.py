@@ -10,9 +10,17 @@ import signal
 import sys
 from pathlib import Path
 
+from clients.cli.function_env import (
+    PROVIDER_VARIABLE,
+    add_env_arguments,
+    check_prompt_settings,
+    function_environment,
+)
+from iot_policies.errors import PolicyError
 from localcore.app import Localcore, LocalcoreConfig
 from localcore.broker.limits import BrokerLimits
 from localcore.broker.server import write_ready_file
+from localcore.errors import LocalcoreError
 from localcore.functions import FunctionSettings
 from localcore.outputs import cdk_outputs
 
@@ -37,17 +45,25 @@ def add_stack_arguments(parser: argparse.ArgumentParser, default_llm: str = "loc
         default=default_llm,
         help=f"the prompt Lambda's LLM (default {default_llm})",
     )
+    add_env_arguments(parser)
     parser.add_argument(
-        "--lambda-env",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="extra environment for every Lambda, repeatable (e.g. SCRIPTED_TOKENS_PER_S=20 with --llm scripted)",
+        "--explain-refusals",
+        action="store_true",
+        help="development only: a refused SigV4 WebSocket upgrade says why in its HTTP 403 body "
+        "(AWS never does; the reason is always in localcore's log)",
     )
     parser.add_argument("--log-level", default="WARNING", help="Python logging level")
 
 
+STARTUP_ERRORS = (LocalcoreError, PolicyError, ValueError)
+"""What a bad project file or option raises while the stack is built (FunctionEnvError, a malformed rule or
+policy, a bad functions manifest): reported in one line, never as a traceback."""
+
+
 def stack_config(args: argparse.Namespace) -> LocalcoreConfig:
+    """The stack the options describe; FunctionEnvError when the functions' environment cannot work."""
+    environment = function_environment(args.env, args.env_file)
+    check_prompt_settings(args.llm, environment)
     return LocalcoreConfig(
         host=args.host,
         mqtt_port=args.mqtt_port,
@@ -57,21 +73,9 @@ def stack_config(args: argparse.Namespace) -> LocalcoreConfig:
         state_dir=args.state_dir,
         local_mode=not args.no_local_mode,
         limits=BrokerLimits.unlimited() if args.no_limits else BrokerLimits(),
-        functions=FunctionSettings(
-            environment={**lambda_environment(args.lambda_env), "LLM_PROVIDER": args.llm}
-        ),
+        functions=FunctionSettings(environment={**environment, PROVIDER_VARIABLE: args.llm}),
+        explain_refusals=args.explain_refusals,
     )
-
-
-def lambda_environment(pairs: list[str]) -> dict[str, str]:
-    """`KEY=VALUE` strings as a mapping; a malformed one stops the command with one line naming the fix."""
-    environment = {}
-    for pair in pairs:
-        key, separator, value = pair.partition("=")
-        if not separator or not key:
-            raise SystemExit(f"iotstream: --lambda-env expects KEY=VALUE, got {pair!r}")
-        environment[key] = value
-    return environment
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -98,9 +102,9 @@ def print_endpoints(endpoints: dict[str, object]) -> None:
     print(f"AWS_SECRET_ACCESS_KEY={endpoints['admin_secret_access_key']}  # local admin")
 
 
-async def serve(args: argparse.Namespace) -> None:
+async def serve(args: argparse.Namespace, config: LocalcoreConfig) -> None:
     """Start, announce the endpoints, wait for SIGINT/SIGTERM, stop cleanly."""
-    core = Localcore(stack_config(args))
+    core = Localcore(config)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -129,8 +133,18 @@ def run(args: argparse.Namespace) -> int:
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        asyncio.run(serve(args))
+        config = stack_config(args)
+    except STARTUP_ERRORS as error:
+        print(f"iotstream up: {error}", file=sys.stderr)
+        return 2
+    try:
+        asyncio.run(serve(args, config))
+    except BrokenPipeError:
+        raise  # nobody reads the output any more: the command line's boundary ends quietly
     except OSError as error:
         print(f"iotstream up: cannot listen: {error}", file=sys.stderr)
+        return 1
+    except STARTUP_ERRORS as error:
+        print(f"iotstream up: cannot start: {error}", file=sys.stderr)
         return 1
     return 0

@@ -8,16 +8,12 @@ from typing import Any
 
 import boto3
 
-from streaming.llm import provider_from_env
+from streaming.errors import StreamingError
+from streaming.llm import env_number, provider_from_env
 from streaming.publisher import PublisherConfig
 from streaming.service import ServiceConfig, StreamingService
 from streaming.state import StateStore
 from streaming.wire import DEFAULT_MAX_TEXT_BYTES
-
-
-def _number(env: Mapping[str, str], key: str, default: float) -> float:
-    value = env.get(key)
-    return default if value in (None, "") else float(value)
 
 
 def service_config_from_env(env: Mapping[str, str]) -> ServiceConfig:
@@ -25,27 +21,28 @@ def service_config_from_env(env: Mapping[str, str]) -> ServiceConfig:
     defaults = ServiceConfig()
     publisher_defaults = PublisherConfig()
     return ServiceConfig(
-        max_text_bytes=int(_number(env, "MAX_PROMPT_BYTES", DEFAULT_MAX_TEXT_BYTES)),
-        default_max_tokens=int(_number(env, "DEFAULT_MAX_TOKENS", defaults.default_max_tokens)),
-        max_tokens_cap=int(_number(env, "MAX_TOKENS_CAP", defaults.max_tokens_cap)),
-        history_turns=int(_number(env, "HISTORY_TURNS", defaults.history_turns)),
-        history_max_chars=int(_number(env, "HISTORY_MAX_CHARS", defaults.history_max_chars)),
+        max_text_bytes=int(env_number(env, "MAX_PROMPT_BYTES", DEFAULT_MAX_TEXT_BYTES)),
+        default_max_tokens=int(env_number(env, "DEFAULT_MAX_TOKENS", defaults.default_max_tokens)),
+        max_tokens_cap=int(env_number(env, "MAX_TOKENS_CAP", defaults.max_tokens_cap)),
+        history_turns=int(env_number(env, "HISTORY_TURNS", defaults.history_turns)),
+        history_max_chars=int(env_number(env, "HISTORY_MAX_CHARS", defaults.history_max_chars)),
         system_prompt=env.get("SYSTEM_PROMPT", defaults.system_prompt),
-        cancel_poll_s=_number(env, "CANCEL_POLL_MS", defaults.cancel_poll_s * 1000) / 1000,
-        timeout_margin_ms=int(_number(env, "TIMEOUT_MARGIN_MS", defaults.timeout_margin_ms)),
+        cancel_poll_s=env_number(env, "CANCEL_POLL_MS", defaults.cancel_poll_s * 1000) / 1000,
+        timeout_margin_ms=int(env_number(env, "TIMEOUT_MARGIN_MS", defaults.timeout_margin_ms)),
         publisher=PublisherConfig(
-            max_messages_per_second=_number(
+            max_messages_per_second=env_number(
                 env, "PUBLISH_MAX_PER_SECOND", publisher_defaults.max_messages_per_second
             ),
-            max_message_bytes=int(_number(env, "PUBLISH_MAX_BYTES", publisher_defaults.max_message_bytes)),
-            latency_budget_s=_number(
+            max_message_bytes=int(env_number(env, "PUBLISH_MAX_BYTES", publisher_defaults.max_message_bytes)),
+            latency_budget_s=env_number(
                 env, "PUBLISH_LATENCY_BUDGET_MS", publisher_defaults.latency_budget_s * 1000
             )
             / 1000,
             max_batch_tokens=int(
-                _number(env, "PUBLISH_MAX_BATCH_TOKENS", publisher_defaults.max_batch_tokens)
+                env_number(env, "PUBLISH_MAX_BATCH_TOKENS", publisher_defaults.max_batch_tokens)
             ),
-            start_hold_s=_number(env, "PUBLISH_START_HOLD_MS", publisher_defaults.start_hold_s * 1000) / 1000,
+            start_hold_s=env_number(env, "PUBLISH_START_HOLD_MS", publisher_defaults.start_hold_s * 1000)
+            / 1000,
         ),
     )
 
@@ -60,8 +57,6 @@ def service_from_env(env: Mapping[str, str] | None = None, **clients: Any) -> St
     env = os.environ if env is None else env
     table = env.get("STATE_TABLE")
     if not table:
-        from streaming.errors import StreamingError
-
         raise StreamingError("bad_config", "environment variable STATE_TABLE is required")
     iot = clients.get("iot")
     if iot is None:

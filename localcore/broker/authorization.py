@@ -8,11 +8,12 @@ filter); the authority builds ARNs. Every denial is logged by the broker with th
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from iot_policies.evaluator import Decision
+from iot_policies.evaluator import CONNECT_ATTRIBUTES, Decision, RequestContext
 from localcore.errors import LocalcoreError
 
 Transport = Literal["tcp", "tls", "ws"]
@@ -33,6 +34,19 @@ class ConnectRequest:
     will_retain: bool = False
     # Whatever the WebSocket handshake verifier returned (verified SigV4 credentials), else None.
     handshake_principal: object | None = None
+    session_expiry: int = 0  # MQTT 5 Session Expiry Interval asked for in CONNECT
+
+    @property
+    def connect_attributes(self) -> tuple[str, ...]:
+        """`iot:ConnectAttributes` (mqtt.html "Using connectAttributes"): `PersistentConnect` for a session
+        that outlives the connection (3.1.1 cleanSession=0, MQTT 5 Session Expiry > 0), `LastWill` for a Will."""
+        persistent = not self.clean_start if self.protocol_level < 5 else self.session_expiry > 0
+        return (("PersistentConnect",) if persistent else ()) + (("LastWill",) if self.has_will else ())
+
+    def policy_context(self, context: RequestContext) -> RequestContext:
+        """`context` plus this connection's `iot:ConnectAttributes`, for every decision on the connection."""
+        attributes = {**context.multi_values, CONNECT_ATTRIBUTES: self.connect_attributes}
+        return dataclasses.replace(context, multi_values=attributes)
 
 
 class Authority(Protocol):
@@ -64,12 +78,16 @@ class Authenticator(Protocol):
 
 
 class HandshakeRejected(LocalcoreError):
-    """The WebSocket upgrade is refused with an HTTP status (403 for a bad SigV4 signature)."""
+    """The WebSocket upgrade is refused with an HTTP status (403 for a bad SigV4 signature).
 
-    def __init__(self, status: int, reason: str) -> None:
+    `reason` is for localcore's log; `body` is what the client sees (AWS tells it nothing more than the status).
+    """
+
+    def __init__(self, status: int, reason: str, body: str = "Forbidden") -> None:
         super().__init__(reason)
         self.status = status
         self.reason = reason
+        self.body = body
 
 
 class HandshakeVerifier(Protocol):

@@ -121,16 +121,20 @@ class Broker:
         if not subscriptions and not groups:
             return
         cache: EncodeCache = {}
-        qos = message.qos
+        qos, retain = message.qos, message.retain
         for subscription in subscriptions:
             session = subscription.owner
             if subscription.no_local and session is origin:
                 continue
-            session.deliver(message, qos if qos < subscription.qos else subscription.qos, False, cache)
+            # MQTT 5 Retain As Published: keep the publisher's RETAIN flag; otherwise live deliveries carry 0
+            kept = retain and subscription.retain_as_published
+            session.deliver(message, qos if qos < subscription.qos else subscription.qos, kept, cache)
         for group in groups:
             chosen = _pick(group)
             if chosen is not None:
-                chosen.owner.deliver(message, min(qos, chosen.qos), False, cache)
+                chosen.owner.deliver(
+                    message, min(qos, chosen.qos), retain and chosen.retain_as_published, cache
+                )
 
     def deliver_retained(self, session: Session, parsed: ParsedFilter, qos: int) -> None:
         """AWS: retained messages go out on subscribe only when the filter equals the topic (RETAIN=1)."""
@@ -183,8 +187,15 @@ class Broker:
             for callback in self.session_expired_callbacks:
                 callback(session.client_id)
 
-    def subscribe(self, session: Session, parsed: ParsedFilter, qos: int, no_local: bool) -> bool:
-        subscription = Subscription(session, session.client_id, parsed, qos, no_local)
+    def subscribe(
+        self,
+        session: Session,
+        parsed: ParsedFilter,
+        qos: int,
+        no_local: bool,
+        retain_as_published: bool = False,
+    ) -> bool:
+        subscription = Subscription(session, session.client_id, parsed, qos, no_local, retain_as_published)
         is_new = parsed.full not in session.subscriptions
         session.subscriptions[parsed.full] = subscription
         self.index.add(subscription)

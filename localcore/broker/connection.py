@@ -346,6 +346,7 @@ class ClientConnection(PacketHandlers):
             has_will=will is not None,
             will_retain=bool(will and will.retain),
             handshake_principal=self.stream.handshake_principal,
+            session_expiry=connect.properties.get(codec.P_SESSION_EXPIRY, 0),
         )
         try:
             authority = self.broker.authenticator.authenticate(request)

@@ -170,6 +170,7 @@ class PacketHandlers(abc.ABC):
         for text, options in packet.requests:
             qos = min(options & 0x03, 1)  # AWS grants QoS 1 for a QoS 2 request
             no_local = bool(options & 0x04)
+            retain_as_published = bool(options & 0x08)
             retain_handling = (options >> 4) & 0x03
             try:
                 parsed = parse_filter(text, limits)
@@ -186,7 +187,7 @@ class PacketHandlers(abc.ABC):
             if cap is not None and text not in session.subscriptions and len(session.subscriptions) >= cap:
                 codes.append(RC.QUOTA_EXCEEDED if level == codec.MQTT5 else failure)
                 continue
-            is_new = self.broker.subscribe(session, parsed, qos, no_local)
+            is_new = self.broker.subscribe(session, parsed, qos, no_local, retain_as_published)
             codes.append(qos)
             added.append(text)
             if retain_handling == 0 or (retain_handling == 1 and is_new):

@@ -184,7 +184,7 @@ class WebSocketListener:
             principal = self.verifier.verify(request.path, query, headers)
         except HandshakeRejected as rejected:
             log.warning("websocket upgrade rejected (%d): %s", rejected.status, rejected.reason)
-            return connection.respond(rejected.status, f"{rejected.reason}\n")
+            return connection.respond(rejected.status, f"{rejected.body}\n")
         if principal is not None:
             self._principals[connection] = principal
         return None

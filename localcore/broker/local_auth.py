@@ -48,4 +48,4 @@ class LocalModeAuthenticator:
     def authenticate(self, request: ConnectRequest) -> Authority:
         identity = local_identity(request)
         context = RequestContext.for_identity(identity, request.client_id, request.source_ip)
-        return PolicyAuthority(identity, self.policies, context)
+        return PolicyAuthority(identity, self.policies, request.policy_context(context))

@@ -23,6 +23,7 @@ class Subscription(Generic[T]):
     filter: ParsedFilter
     qos: int
     no_local: bool = False
+    retain_as_published: bool = False
 
 
 @dataclass(slots=True)

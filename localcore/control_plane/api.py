@@ -265,7 +265,7 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     raw = await request.read()
     try:
         body = json.loads(raw or b"{}")
-    except (ValueError, UnicodeDecodeError) as error:
+    except (ValueError, RecursionError) as error:  # RecursionError: nested too deep to decode
         raise invalid(f"request body is not JSON: {error}") from error
     if not isinstance(body, dict):
         raise invalid("request body must be a JSON object")

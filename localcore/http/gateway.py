@@ -118,7 +118,7 @@ class Gateway:
         raw = await request.read()
         try:
             params = json.loads(raw or b"{}")
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep to decode
             raise AwsServiceError("SerializationException", f"request body is not JSON: {exc}") from exc
         if not isinstance(params, dict):
             raise AwsServiceError("SerializationException", "request body must be a JSON object")

@@ -20,14 +20,20 @@ class SigV4HandshakeVerifier:
 
     `path` is the upgrade request target. When it still carries the raw query string (`/mqtt?X-Amz-...`)
     that is parsed here (exact: `+` stays a plus); otherwise `query` must hold the decoded parameters.
-    A bad or missing signature is an HTTP 403, as on AWS.
+    A bad or missing signature is an HTTP 403 whose body, as on AWS, does not say why; with `explain`
+    (a development switch, `iotstream up --explain-refusals`) the body carries the reason.
     """
 
     def __init__(
-        self, resolver: CredentialResolver[IssuedCredential], clock: Callable[[], float] = time.time
+        self,
+        resolver: CredentialResolver[IssuedCredential],
+        clock: Callable[[], float] = time.time,
+        *,
+        explain: bool = False,
     ) -> None:
         self._resolver = resolver
         self._verifier = SigV4Verifier(resolver, clock=clock)
+        self._explain = explain
 
     def _principal(self, access_key_id: str | None) -> str | None:
         """Whose key signed a refused upgrade (identity id, or the key id when localcore never issued it)."""
@@ -50,5 +56,6 @@ class SigV4HandshakeVerifier:
                 str(exc),
                 "handshake-refused",
             )
-            raise HandshakeRejected(403, exc.reason) from exc
+            body = str(exc) if self._explain else "Forbidden"
+            raise HandshakeRejected(403, exc.reason, body) from exc
         return verified.credential.caller

@@ -52,7 +52,7 @@ class IdentityConfig:
 
 
 def load_role(name: str, policy_file: str) -> Role:
-    """A role whose identity policy is a JSON document on disk (e.g. `iot_policies/role-user.json`)."""
+    """A role whose identity policy is a JSON document on disk (e.g. `iot_policies/role-authenticated.json`)."""
     return Role(name, json.loads(Path(policy_file).read_text(encoding="utf-8")))
 
 
@@ -92,9 +92,10 @@ class IdentityService:
         """The service's current time: `clock()`, looked up on every call."""
         return self.clock()
 
-    def handshake_verifier(self) -> SigV4HandshakeVerifier:
-        """The broker's WebSocket SigV4 check, resolving keys from this service's store."""
-        return SigV4HandshakeVerifier(self.store, self.now)
+    def handshake_verifier(self, *, explain: bool = False) -> SigV4HandshakeVerifier:
+        """The broker's WebSocket SigV4 check, resolving keys from this service's store; `explain` puts the
+        refusal reason in the 403 body (development only: AWS never does)."""
+        return SigV4HandshakeVerifier(self.store, self.now, explain=explain)
 
     def mount(self, gateway: Gateway, iam: IamCheck | None = None) -> None:
         """Register both JSON 1.1 targets and the JWKS / OpenID discovery routes.

@@ -54,7 +54,7 @@ def _user_properties(header: str | None) -> tuple[tuple[str, str], ...]:
         decoded = json.loads(base64.b64decode(header, validate=True))
         if isinstance(decoded, str):  # boto3 given a JSON *string* json.dumps it once more: accept that too
             decoded = json.loads(decoded)
-    except (binascii.Error, ValueError) as error:
+    except (binascii.Error, ValueError, RecursionError) as error:
         raise PublishRequestError("x-amz-mqtt5-user-properties must be base64-encoded JSON") from error
     if not isinstance(decoded, list) or not all(isinstance(item, dict) for item in decoded):
         raise PublishRequestError("user properties must be a JSON array of objects")

@@ -10,6 +10,30 @@ from localcore.lambda_runtime.config import FunctionConfig
 
 RUNTIME_NAME = f"python{sys.version_info.major}.{sys.version_info.minor}"
 _HOST_VARIABLES = ("PATH", "HOME", "TMPDIR", "SYSTEMROOT")
+RESERVED_VARIABLES = frozenset(
+    {
+        "_HANDLER",
+        "_X_AMZN_TRACE_ID",
+        "AWS_DEFAULT_REGION",
+        "AWS_REGION",
+        "AWS_EXECUTION_ENV",
+        "AWS_LAMBDA_FUNCTION_NAME",
+        "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+        "AWS_LAMBDA_FUNCTION_VERSION",
+        "AWS_LAMBDA_INITIALIZATION_TYPE",
+        "AWS_LAMBDA_LOG_GROUP_NAME",
+        "AWS_LAMBDA_LOG_STREAM_NAME",
+        "AWS_ACCESS_KEY",
+        "AWS_ACCESS_KEY_ID",
+        "AWS_SECRET_ACCESS_KEY",
+        "AWS_SESSION_TOKEN",
+        "AWS_LAMBDA_RUNTIME_API",
+        "LAMBDA_TASK_ROOT",
+        "LAMBDA_RUNTIME_DIR",
+        "TZ",
+    }
+)
+"""Variables Lambda sets itself and refuses in a function's configuration (configuration-envvars.html)."""
 
 
 def worker_environment(

@@ -49,6 +49,18 @@ class FunctionLog:
             self._lines.append(line)
             LOGGER.info("[%s] %s", self.function_name, line, extra={"function_name": self.function_name})
 
+    def failed(self, request_id: str, payload: object) -> None:
+        """One WARNING per function error, naming the function: a crash must not pass for a slow answer."""
+        error = payload if isinstance(payload, dict) else {}
+        LOGGER.warning(
+            "function %s failed (RequestId %s): %s: %s",
+            self.function_name,
+            request_id,
+            error.get("errorType", "Unhandled"),
+            error.get("errorMessage", ""),
+            extra={"function_name": self.function_name},
+        )
+
     def recent(self, count: int | None = None) -> list[str]:
         lines = list(self._lines)
         return lines if count is None else lines[-count:]

@@ -167,6 +167,8 @@ class FunctionPool:
             timeout_seconds=self.config.timeout_seconds if outcome.kind == "timeout" else None,
         )
         self.log.emit(lines)
+        if outcome.failed:
+            self.log.failed(request_id, outcome.payload)
         return InvocationResult(
             request_id=request_id,
             function_name=self.config.name,

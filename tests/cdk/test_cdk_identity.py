@@ -135,3 +135,27 @@ def test_dashboard_group_maps_to_the_dashboard_role_through_the_token(synth):
     )
     assert group_role.as_string() != authenticated_role.as_string()
     assert {group_role.as_string(), authenticated_role.as_string()} == set(_identity_roles(synth))
+
+
+def test_localcore_signs_users_up_with_the_deployed_password_policy(synth):
+    """localcore's user pool enforces exactly the deployed pool's PasswordPolicy (CloudFormation
+    AWS::Cognito::UserPool PasswordPolicy), so a password accepted locally is accepted on AWS."""
+    from localcore.app import IOTSTREAM_PASSWORD_POLICY
+
+    local = IOTSTREAM_PASSWORD_POLICY
+    synth.template.has_resource_properties(
+        "AWS::Cognito::UserPool",
+        {
+            "Policies": {
+                "PasswordPolicy": Match.object_like(
+                    {
+                        "MinimumLength": local.minimum_length,
+                        "RequireLowercase": local.require_lowercase,
+                        "RequireUppercase": local.require_uppercase,
+                        "RequireNumbers": local.require_numbers,
+                        "RequireSymbols": local.require_symbols,
+                    }
+                )
+            }
+        },
+    )

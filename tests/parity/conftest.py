@@ -64,8 +64,8 @@ class LocalcoreProcess:
         command = [sys.executable, "-m", "clients.cli", "up", *ports, "--state-dir", str(state_dir)]
         command += ["--ready-file", str(self.ready_file), "--cdk-outputs", str(self.outputs)]
         command += ["--no-local-mode", "--llm", "scripted"]
-        command += ["--lambda-env", f"SCRIPTED_TEXT={LOCAL_SCRIPT}"]
-        command += ["--lambda-env", f"SCRIPTED_TOKENS_PER_S={LOCAL_TOKENS_PER_S}"]
+        command += ["--env", f"SCRIPTED_TEXT={LOCAL_SCRIPT}"]
+        command += ["--env", f"SCRIPTED_TOKENS_PER_S={LOCAL_TOKENS_PER_S}"]
         self.process = subprocess.Popen(
             command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
         )

@@ -1,4 +1,4 @@
-"""`iotstream policy check|validate|list` (DESIGN.md command table): decisions, exit codes, error places."""
+"""`iotstream policy check|validate|list` (docs/policies.md): decisions, exit codes, error places."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def _check(*extra: str) -> list[str]:
 
 
 def test_allowed_prints_the_deciding_statement(capsys: pytest.CaptureFixture[str]) -> None:
-    """A user may subscribe to its own responses (DESIGN.md topics table); exit 0 and the statement."""
+    """A user may subscribe to its own responses (docs/architecture.md topics table); exit 0 and the statement."""
     code = main(
         _check("--policy", "user", "--action", "iot:Subscribe", "--resource", f"chat/{ID}/response/+")
     )
@@ -224,3 +224,92 @@ def test_installed_entry_point_runs_as_a_process() -> None:
     )
     assert result.returncode == 1, result.stderr
     assert result.stdout.startswith("DENIED")
+
+
+def test_thing_actions_name_thing_resources(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """iot-action-resources.html: shadow and job actions act on `thing/<name>` (UpdateThingShadow also on
+    `thing/<name>/<shadow>`), ListNamedShadowsForThing and ListRetainedMessages on `*`."""
+    path = tmp_path / "shadow.json"
+    path.write_text(
+        json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": {
+                    "Effect": "Allow",
+                    "Action": ["iot:UpdateThingShadow", "iot:GetThingShadow"],
+                    "Resource": "arn:aws:iot:us-east-1:123456789012:thing/thingOne",
+                },
+            }
+        )
+    )
+    check = ["policy", "check", "--policy-file", str(path), "--account", "123456789012"]
+    assert main([*check, "--action", "iot:UpdateThingShadow", "--resource", "thingOne"]) == 0
+    assert "arn:aws:iot:us-east-1:123456789012:thing/thingOne" in capsys.readouterr().out
+    assert main([*check, "--action", "getthingshadow", "--resource", "thingTwo"]) == 1
+    assert "action:   iot:GetThingShadow" in capsys.readouterr().out
+    assert main([*check, "--action", "iot:ListNamedShadowsForThing", "--resource", "thingOne"]) == 1
+    assert "resource: *" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("resource", "fragment"),
+    [
+        ("arn:aws:iot:topic/a", "not an ARN"),
+        ("arn:aws:iot:us-east-1:123456789012:", "not an ARN"),
+        ("arn:aws:iot:us-east-1:123456789012:topicfilter/a", "iot:Publish acts on topic/"),
+    ],
+)
+def test_malformed_or_mismatched_arn_is_bad_input(
+    resource: str, fragment: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """An ARN needs `arn:partition:service:region:account:resource` (iot-action-resources.html), and an IoT
+    action's ARN names that action's resource type: anything else is bad input (exit 2), not a DENIED that
+    looks like a policy decision."""
+    assert main(_check("--policy", "user", "--action", "iot:Publish", "--resource", resource)) == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and fragment in captured.err and captured.err.count("\n") == 1
+
+
+def test_unresolved_policy_variables_are_named(capsys: pytest.CaptureFixture[str]) -> None:
+    """A resource whose `${...}` variable has no value matches nothing (reference: IAM policy variables);
+    without --identity the user policy's `${cognito-identity.amazonaws.com:sub}` is unresolved, and the
+    output says so and how to give it."""
+    code = main(
+        [
+            "policy",
+            "check",
+            "--policy",
+            "user",
+            "--action",
+            "iot:Subscribe",
+            "--resource",
+            "chat/x/response/+",
+        ]
+    )
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "${cognito-identity.amazonaws.com:sub} has no value" in out and "--identity" in out
+
+
+def test_non_utf8_policy_file_is_one_error_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """CreatePolicy takes UTF-8 JSON (API_CreatePolicy.html): a Latin-1 file is refused with its name, in
+    one line, by `check` (exit 2) and `validate` (INVALID, exit 2)."""
+    path = tmp_path / "latin1.json"
+    path.write_bytes('{"Version": "2012-10-17", "Id": "caf\u00e9"}'.encode("latin-1"))
+    assert (
+        main(["policy", "check", "--policy-file", str(path), "--action", "Connect", "--resource", "c"]) == 2
+    )
+    error = capsys.readouterr().err
+    assert "latin1" in error and "not UTF-8" in error and error.count("\n") == 1
+    assert main(["policy", "validate", str(path)]) == 2
+    assert "INVALID" in capsys.readouterr().out
+
+
+def test_validate_deeply_nested_document_is_invalid_not_a_crash(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A 2 KB document nested 1000 arrays deep is INVALID with its line and column (exit 2)."""
+    path = tmp_path / "deep.json"
+    path.write_text('{"Version": "2012-10-17", "Statement": ' + "[" * 1000 + "]" * 1000 + "}")
+    assert main(["policy", "validate", str(path)]) == 2
+    assert "nested more than 32 levels deep (line 1, column" in capsys.readouterr().out

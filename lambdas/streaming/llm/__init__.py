@@ -17,9 +17,32 @@ from streaming.llm.base import (
     TextChunk,
 )
 
-__all__ = ["Chunk", "Finish", "GenerationParams", "Message", "Provider", "TextChunk", "provider_from_env"]
+__all__ = [
+    "Chunk",
+    "Finish",
+    "GenerationParams",
+    "Message",
+    "Provider",
+    "TextChunk",
+    "env_number",
+    "missing_settings",
+    "provider_from_env",
+]
 
 PROVIDERS = ("bedrock", "openai", "local", "scripted")
+REQUIRED_SETTINGS: dict[str, tuple[str, ...]] = {
+    "bedrock": ("BEDROCK_MODEL_ID",),
+    "openai": ("OPENAI_BASE_URL", "OPENAI_MODEL"),
+}
+
+
+def missing_settings(env: Mapping[str, str]) -> list[str]:
+    """The variables `LLM_PROVIDER`'s provider requires that `env` leaves unset or empty."""
+    return [key for key in REQUIRED_SETTINGS.get(_provider_name(env), ()) if not env.get(key)]
+
+
+def _provider_name(env: Mapping[str, str]) -> str:
+    return env.get("LLM_PROVIDER", "scripted").strip().lower()
 
 
 def provider_from_env(env: Mapping[str, str] | None = None, *, bedrock_client: Any = None) -> Provider:
@@ -33,7 +56,12 @@ def provider_from_env(env: Mapping[str, str] | None = None, *, bedrock_client: A
     n tokens).
     """
     env = os.environ if env is None else env
-    name = env.get("LLM_PROVIDER", "scripted").strip().lower()
+    name = _provider_name(env)
+    missing = missing_settings(env)
+    if missing:
+        raise StreamingError(
+            "bad_config", f"LLM_PROVIDER={name} needs {', '.join(missing)} in the environment"
+        )
     if name == "bedrock":
         from streaming.llm.bedrock import BedrockProvider
 
@@ -41,13 +69,13 @@ def provider_from_env(env: Mapping[str, str] | None = None, *, bedrock_client: A
             import boto3
 
             bedrock_client = boto3.client("bedrock-runtime")
-        return BedrockProvider(bedrock_client, _required(env, "BEDROCK_MODEL_ID"))
+        return BedrockProvider(bedrock_client, env["BEDROCK_MODEL_ID"])
     if name == "openai":
         from streaming.llm.openai_compat import OpenAICompatibleProvider
 
         return OpenAICompatibleProvider(
-            base_url=_required(env, "OPENAI_BASE_URL"),
-            model_name=_required(env, "OPENAI_MODEL"),
+            base_url=env["OPENAI_BASE_URL"],
+            model_name=env["OPENAI_MODEL"],
             api_key=env.get("OPENAI_API_KEY") or None,
         )
     if name == "local":
@@ -55,29 +83,34 @@ def provider_from_env(env: Mapping[str, str] | None = None, *, bedrock_client: A
 
         path = env.get("LOCAL_MODEL_PATH")
         return LocalLlamaProvider(
-            model_path=Path(path) if path else None, n_ctx=int(env.get("LOCAL_N_CTX", DEFAULT_CONTEXT))
+            model_path=Path(path) if path else None,
+            n_ctx=int(env_number(env, "LOCAL_N_CTX", DEFAULT_CONTEXT)),
         )
     if name == "scripted":
         from streaming.llm.scripted import DEFAULT_SCRIPT, ScriptedProvider
 
         return ScriptedProvider(
             text=env.get("SCRIPTED_TEXT", DEFAULT_SCRIPT),
-            ttft_s=float(env.get("SCRIPTED_TTFT_MS", "0")) / 1000,
-            tokens_per_s=float(env.get("SCRIPTED_TOKENS_PER_S", "0")),
+            ttft_s=env_number(env, "SCRIPTED_TTFT_MS", 0) / 1000,
+            tokens_per_s=env_number(env, "SCRIPTED_TOKENS_PER_S", 0),
             fail_after=_optional_int(env, "SCRIPTED_FAIL_AFTER"),
             stall_after=_optional_int(env, "SCRIPTED_STALL_AFTER"),
-            stall_s=float(env.get("SCRIPTED_STALL_MS", "0")) / 1000,
+            stall_s=env_number(env, "SCRIPTED_STALL_MS", 0) / 1000,
         )
     raise StreamingError("bad_config", f"LLM_PROVIDER={name!r}; expected one of {', '.join(PROVIDERS)}")
 
 
-def _required(env: Mapping[str, str], key: str) -> str:
+def env_number(env: Mapping[str, str], key: str, default: float) -> float:
+    """A numeric setting; StreamingError naming the variable when it is not a number."""
     value = env.get(key)
-    if not value:
-        raise StreamingError("bad_config", f"environment variable {key} is required for this LLM_PROVIDER")
-    return value
+    if value in (None, ""):
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise StreamingError("bad_config", f"{key}={value!r} is not a number") from None
 
 
 def _optional_int(env: Mapping[str, str], key: str) -> int | None:
     value = env.get(key)
-    return None if value in (None, "") else int(value)
+    return None if value in (None, "") else int(env_number(env, key, 0))

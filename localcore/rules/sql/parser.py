@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from decimal import Decimal, DecimalException
 from typing import Final
 
@@ -36,10 +38,19 @@ _CAST_TYPES_ALL: Final = frozenset(
 )
 _CAST_TYPES_2016: Final = frozenset({"decimal", "bool", "boolean"})
 
+MAX_NESTING: Final = 32
+"""Parentheses, brackets, braces, calls, CASE and unary operators inside one another. AWS documents no
+limit; localcore refuses deeper statements with a position instead of overflowing Python's stack."""
+MAX_DEPTH: Final = 200
+"""Operations inside one another in the tree (a chain `a + b + ... ` of n operators is n deep): compiling
+and evaluating recurse once per level, so deeper statements are refused the same way."""
+
 
 def parse_statement(text: str, version: str) -> ast.Statement:
     """Parse a whole rule statement."""
-    return _Parser(text, tokenize(text), version).statement()
+    statement = _Parser(text, tokenize(text), version).statement()
+    _check_depth(statement, text)
+    return statement
 
 
 def parse_expression(text: str, start: int, version: str, variables: frozenset[str]) -> tuple[ast.Node, int]:
@@ -55,7 +66,27 @@ def parse_expression(text: str, start: int, version: str, variables: frozenset[s
     end = parser.expect_kind(EOF, "Expected '}'")
     if end.offset >= len(text):
         raise SqlParseError.at("Unterminated substitution template, expected '}'", text, start)
+    _check_depth(node, text)
     return node, end.offset
+
+
+def _check_depth(tree: object, text: str) -> None:
+    """Refuse a tree more than MAX_DEPTH nodes deep, at the first node past the limit (no recursion)."""
+    stack: list[tuple[object, int]] = [(tree, 0)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, ast.Node):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise SqlParseError.at(
+                    f"Expression too complex: more than {MAX_DEPTH} operations inside one another",
+                    text,
+                    value.offset,
+                )
+        if isinstance(value, tuple):
+            stack.extend((item, depth) for item in value)
+        elif dataclasses.is_dataclass(value):
+            stack.extend((getattr(value, f.name), depth) for f in dataclasses.fields(value))
 
 
 class _Parser:
@@ -66,6 +97,7 @@ class _Parser:
         self.version = version
         self.variables: set[str] = set()
         self.allow_unknown_variables = False
+        self.nesting = 0
 
     # -- token helpers -------------------------------------------------------------------------
     @property
@@ -184,9 +216,19 @@ class _Parser:
             alias = tuple(parts)
         return ast.SelectItem(expr, alias)
 
+    def nested(self, parse: Callable[[], ast.Node]) -> ast.Node:
+        """Run `parse` one nesting level deeper; past MAX_NESTING the current token is the error's place."""
+        if self.nesting >= MAX_NESTING:
+            raise self.error(f"Expression nested more than {MAX_NESTING} levels deep")
+        self.nesting += 1
+        try:
+            return parse()
+        finally:
+            self.nesting -= 1
+
     # -- expressions (lowest to highest precedence) ---------------------------------------------
     def expression(self) -> ast.Node:
-        return self.or_expr()
+        return self.nested(self.or_expr)
 
     def or_expr(self) -> ast.Node:
         left = self.and_expr()
@@ -205,7 +247,7 @@ class _Parser:
     def not_expr(self) -> ast.Node:
         if self.is_keyword("NOT"):
             token = self.advance()
-            return ast.Unary(token.offset, "NOT", self.not_expr())
+            return ast.Unary(token.offset, "NOT", self.nested(self.not_expr))
         return self.comparison()
 
     def comparison(self) -> ast.Node:
@@ -232,7 +274,7 @@ class _Parser:
     def unary(self) -> ast.Node:
         if self.tok.kind == OP and self.tok.value in ("-", "+"):
             token = self.advance()
-            operand = self.unary()
+            operand = self.nested(self.unary)
             if (
                 token.value == "-"
                 and isinstance(operand, ast.Literal)

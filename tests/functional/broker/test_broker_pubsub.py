@@ -51,7 +51,7 @@ def test_mqtt5_properties_forwarded_and_dropped_for_311(broker, client):
 
 
 def test_fan_out_to_fifty_subscribers(broker, client):
-    """DESIGN.md broadcast: one publish reaches every one of 50 subscribers (subscription index)."""
+    """docs/architecture.md broadcast topics: one publish reaches every one of 50 subscribers (subscription index)."""
     subscribers = [
         client(broker.mqtt_port, f"s{index}", protocol=4 if index % 2 else 5).connect() for index in range(50)
     ]

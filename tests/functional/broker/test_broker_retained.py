@@ -63,3 +63,22 @@ def test_message_expiry_applies_to_retained(broker, client):
     c = client(broker.mqtt_port, "c", protocol=5).connect()
     c.subscribe("exp/t")
     assert 0 < c.expect(1)[0].properties["MessageExpiryInterval"] <= 600
+
+
+def test_retain_as_published_keeps_the_flag_on_live_deliveries(broker, client):
+    """MQTT 5 §3.3.1.3 / §3.8.3.1 Retain As Published: with RAP=1 a live delivery keeps the RETAIN flag it
+    was published with; with RAP=0 (and for every MQTT 3.1.1 subscriber) it is 0. AWS lists the MQTT 5
+    subscription options among its supported features
+    (https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html#mqtt5) and documents no deviation."""
+    keep = client(broker.mqtt_port, "keep", protocol=5).connect()
+    keep.subscribe("rap/+", qos=1, retainAsPublished=True)
+    clear = client(broker.mqtt_port, "clear", protocol=5).connect()
+    clear.subscribe("rap/+", qos=1)
+    old = client(broker.mqtt_port, "old", protocol=4).connect()
+    old.subscribe("rap/+", qos=1)
+    pub = client(broker.mqtt_port, "pub").connect()
+    pub.publish("rap/a", b"retained", qos=1, retain=True)
+    pub.publish("rap/a", b"plain", qos=1)
+    assert [(m.payload, m.retain) for m in keep.expect(2)] == [(b"retained", True), (b"plain", False)]
+    assert [(m.payload, m.retain) for m in clear.expect(2)] == [(b"retained", False), (b"plain", False)]
+    assert [(m.payload, m.retain) for m in old.expect(2)] == [(b"retained", False), (b"plain", False)]

@@ -10,7 +10,9 @@ import pytest
 from awscrt import io, mqtt
 from awscrt.exceptions import AwsCrtError
 
+from clients.presign import AwsCredentials, presign_mqtt_url
 from localcore.broker.authorization import HandshakeRejected
+from localcore.identity import CredentialStore, Role, SigV4HandshakeVerifier
 
 UPGRADE_HEADERS = {
     "Upgrade": "websocket",
@@ -98,3 +100,35 @@ def test_tls_listener_with_local_ca(make_broker, client, tmp_path):
     again = make_broker(tls=True, state_dir=tmp_path)
     assert (tmp_path / "tls" / "ca.pem").read_bytes() == first_ca
     assert again.server.endpoints["ca_file"] == ca_file
+
+
+def _refused_upgrade_body(make_broker, explain: bool) -> tuple[int, str]:
+    """Status and body of an upgrade signed with a wrong secret, through the real SigV4 handshake check."""
+    store = CredentialStore()
+    issued = store.mint_iam(Role("r"), "p")
+    running = make_broker(handshake_verifier=SigV4HandshakeVerifier(store, explain=explain))
+    wrong = AwsCredentials(issued.access_key_id, "not-the-secret")
+    signed = presign_mqtt_url(f"ws://127.0.0.1:{running.ws_port}", wrong, "us-east-1")
+    connection = http.client.HTTPConnection("127.0.0.1", running.ws_port, timeout=5)
+    try:
+        connection.request(
+            "GET", signed.path, headers={**UPGRADE_HEADERS, "Host": f"{signed.host}:{signed.port}"}
+        )
+        response = connection.getresponse()
+        return response.status, response.read().decode()
+    finally:
+        connection.close()
+
+
+def test_sigv4_refusal_reason_stays_hidden_by_default(make_broker):
+    """AWS answers a bad SigV4 upgrade with HTTP 403 and no reason (protocols.html, reference 6.1): the body
+    says Forbidden only; the reason goes to localcore's log."""
+    status, body = _refused_upgrade_body(make_broker, explain=False)
+    assert status == 403 and body == "Forbidden\n"
+
+
+def test_explain_refusals_puts_the_sigv4_reason_in_the_403_body(make_broker):
+    """Development only (`iotstream up --explain-refusals`): the 403 body names why the signature was refused,
+    which AWS never does."""
+    status, body = _refused_upgrade_body(make_broker, explain=True)
+    assert status == 403 and body.startswith("signature_mismatch: ")

@@ -43,11 +43,16 @@ def test_policy_lifecycle_through_boto3(control_plane: dict[str, Any]) -> None:
 
 
 def test_malformed_and_duplicate_policies_get_aws_errors(control_plane: dict[str, Any]) -> None:
-    """MalformedPolicyException for a bad document, ResourceAlreadyExistsException for a taken name."""
+    """MalformedPolicyException for a bad document (also one nested 1000 arrays deep), and
+    ResourceAlreadyExistsException for a taken name (API_CreatePolicy.html)."""
     iot = iot_client(control_plane["url"])
     with pytest.raises(ClientError) as malformed:
         iot.create_policy(policyName="bad", policyDocument='{"Statement": "nope"}')
     assert malformed.value.response["Error"]["Code"] == "MalformedPolicyException"
+    deep = '{"Version": "2012-10-17", "Statement": ' + "[" * 1000 + "]" * 1000 + "}"
+    with pytest.raises(ClientError) as nested:
+        iot.create_policy(policyName="deep", policyDocument=deep)
+    assert nested.value.response["Error"]["Code"] == "MalformedPolicyException"
     with pytest.raises(ClientError) as duplicate:
         iot.create_policy(policyName="iotstream-user", policyDocument=shipped_path("user").read_text())
     assert duplicate.value.response["Error"]["Code"] == "ResourceAlreadyExistsException"

@@ -6,6 +6,7 @@ Identity pools (enhanced flow): https://docs.aws.amazon.com/cognito/latest/devel
 
 from __future__ import annotations
 
+import base64
 import json
 import urllib.error
 import urllib.request
@@ -194,6 +195,12 @@ def test_unauthenticated_identities(stack: Stack) -> None:
     assert issued is not None and issued.caller.role == UNAUTH and not issued.caller.authenticated
 
 
+def _deep_token() -> str:
+    """Three JWT segments whose header decodes to JSON nested 5000 arrays deep."""
+    header = base64.urlsafe_b64encode(b"[" * 5000 + b"]" * 5000).rstrip(b"=").decode()
+    return f"{header}.e30.c2ln"
+
+
 def _forge(token: str) -> str:
     """The same claims and kid, signed with another RSA key."""
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -223,6 +230,12 @@ def test_identity_errors(stack: Stack) -> None:
             "NotAuthorizedException",
         ),
         (lambda: stack.cid.get_credentials_for_identity(IdentityId=identity_id), "NotAuthorizedException"),
+        (  # a token whose header is JSON nested 5000 levels deep: refused, not a 500
+            lambda: stack.cid.get_id(
+                IdentityPoolId=DEFAULT_IDENTITY_POOL_ID, Logins={PROVIDER: _deep_token()}
+            ),
+            "NotAuthorizedException",
+        ),
     ]
     for call, code in calls:
         with pytest.raises(ClientError) as err:

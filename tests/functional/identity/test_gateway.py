@@ -108,6 +108,13 @@ def test_json_target_dispatch_and_errors(gw: GatewayThread) -> None:
         assert (status, body["__type"]) == (400, code), target
 
 
+def test_deeply_nested_json_body_is_a_serialization_error(gw: GatewayThread) -> None:
+    """A JSON 1.1 body nested 100000 arrays deep is a client error (400 SerializationException,
+    https://smithy.io/2.0/aws/protocols/aws-json-1_1-protocol.html), not a 500 with a traceback logged."""
+    status, _, body = json11(gw, "TestService.Echo", b"[" * 100_000 + b"]" * 100_000)
+    assert (status, body["__type"]) == (400, "SerializationException")
+
+
 def test_a_crashing_handler_is_one_500_and_the_gateway_keeps_serving(gw: GatewayThread) -> None:
     """A bug in one handler answers InternalFailure (500) for that request only."""
     status, _, body = json11(gw, "TestService.Crash")

@@ -1,7 +1,8 @@
 """The iot-data Publish endpoint with boto3 `iot-data`, received by paho subscribers.
 
-AWS page: https://docs.aws.amazon.com/iot/latest/apireference/API_iotdata_Publish.html (and
-/work/shared/reference/aws-iot-semantics.md §4: `%2F` topics, 403 ForbiddenException, 128 KB, retained).
+AWS pages: https://docs.aws.amazon.com/iot/latest/apireference/API_iotdata_Publish.html (`%2F` topics,
+403 ForbiddenException, the retain flag) and https://docs.aws.amazon.com/iot/latest/developerguide/http.html
+(128 KB payloads).
 """
 
 from __future__ import annotations
@@ -106,7 +107,8 @@ def _signed_post(stack: RunningLocalcore, path: str, body: bytes) -> int:
 
 
 def test_topics_arrive_with_encoded_or_raw_slashes(stack: RunningLocalcore) -> None:
-    """aws-iot-semantics.md §4.1: botocore sends `%2F` for every `/`; hand-written callers may send raw `/`."""
+    """API_iotdata_Publish.html: the topic is a URI path parameter, so botocore sends `%2F` for every `/`;
+    hand-written callers may send a raw `/`, and both name the same topic."""
     with _subscriber(stack, "devices/+/slashes") as watcher:
         assert _signed_post(stack, "/topics/devices%2Fencoded%2Fslashes", b"1") == 200
         assert _signed_post(stack, "/topics/devices/raw/slashes", b"2") == 200

@@ -220,3 +220,36 @@ def test_init_that_exits_or_hangs_fails_the_invocation_with_its_request_id() -> 
     )
     assert "exiting during init" in logs
     assert slow.error_type == "Sandbox.Timedout" and slow.request_id in slow.payload["errorMessage"]
+
+
+def test_function_errors_are_logged_at_warning_with_the_function_name(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A function error (exception, timeout, failed init) is a WARNING on `localcore.lambda` naming the
+    function, its error type and message, as it happens: at the default WARNING level (`iotstream up`,
+    pytest's captured log) a crashing function is visible, not only as a client timeout. The shapes follow
+    https://docs.aws.amazon.com/lambda/latest/dg/python-exceptions.html (errorType, errorMessage)."""
+    functions = [
+        function("fail", "basic.raise_error"),
+        function("slow", "basic.sleep_forever", timeout_seconds=0.5),
+        function("broken", "broken_import.handler"),
+        function("echo", "basic.echo"),
+    ]
+
+    async def scenario():
+        async with LambdaRuntime(functions, LOCAL_ENV) as runtime:
+            for name in ("fail", "slow", "broken", "echo"):
+                await runtime.invoke(name, {"why": "bad input"})
+
+    with caplog.at_level(logging.WARNING, logger="localcore.lambda"):
+        run(scenario())
+    warnings = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "localcore.lambda" and r.levelno == logging.WARNING
+    ]
+    assert len(warnings) == 3, warnings
+    fail, slow, broken = warnings
+    assert fail.startswith("function fail failed (RequestId ") and "ValueError: boom: bad input" in fail
+    assert slow.startswith("function slow failed") and "Sandbox.Timedout" in slow
+    assert broken.startswith("function broken failed") and "Runtime.ImportModuleError" in broken

@@ -192,3 +192,19 @@ def test_client_config_from_ready_file_and_cdk_outputs(tmp_path: Any, core: Runn
     assert aws.endpoint_url is None and aws.tls and aws.mqtt_port == 443
     assert aws.mqtt_host == "abc-ats.iot.eu-west-1.amazonaws.com"
     assert aws.provider_name == "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc"
+
+
+def test_local_sign_up_enforces_the_deployed_password_policy(client_config: ClientConfig) -> None:
+    """The local user pool has the deployed pool's password policy (cdk/parts/identity.py: 12 characters,
+    lower, upper, digits, no symbol required), so a password AWS would refuse is refused locally with
+    Cognito's InvalidPasswordException (API_SignUp.html); local sign-ups are confirmed at once (documented
+    difference: on AWS the emailed code must be confirmed first)."""
+    from botocore.exceptions import ClientError
+
+    from clients.session import sign_up
+
+    with pytest.raises(ClientError) as short:
+        sign_up(client_config, "short-pw-user", "Aa1!aaaa", "short@example.com")  # AWS's default-pool minimum
+    assert short.value.response["Error"]["Code"] == "InvalidPasswordException"
+    assert "not long enough" in short.value.response["Error"]["Message"]
+    assert sign_up(client_config, "no-symbol-user", "Abcdefghijk1", "nosymbol@example.com").confirmed

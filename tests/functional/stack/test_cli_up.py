@@ -10,9 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
-from clients.cli import main
 from clients.config import ClientConfig
 from localcore.broker.testing import MqttTestClient
 
@@ -20,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_up_writes_ready_file_serves_and_stops_on_sigint(tmp_path):
-    """DESIGN.md command table: `iotstream up --ready-file F` writes JSON with every endpoint once ready."""
+    """docs/architecture.md command line: `iotstream up --ready-file F` writes JSON with every endpoint once ready."""
     ready = tmp_path / "ready.json"
     command = [
         sys.executable,
@@ -64,10 +61,3 @@ def test_up_writes_ready_file_serves_and_stops_on_sigint(tmp_path):
         process.send_signal(signal.SIGINT)
         assert process.wait(20) == 0
     assert not ready.exists() and not outputs.exists()
-
-
-def test_a_malformed_lambda_env_is_one_line_with_the_fix(tmp_path, capsys):
-    """`--lambda-env` takes KEY=VALUE; anything else stops before any port is opened."""
-    with pytest.raises(SystemExit) as stopped:
-        main(["up", "--state-dir", str(tmp_path), "--lambda-env", "SCRIPTED_TEXT"])
-    assert "KEY=VALUE" in str(stopped.value.code)

@@ -28,7 +28,7 @@ def collect_stream(client: MqttTestClient, timeout: float = 30.0) -> StreamAssem
 
 
 def test_prompt_streams_back_to_the_user(stack: RunningLocalcore, script: str) -> None:
-    """DESIGN.md flow: chat/{id}/prompt -> rule iotstream_prompt -> Lambda -> chat/{id}/response/{rid}."""
+    """docs/architecture.md flow: chat/{id}/prompt -> rule iotstream_prompt -> Lambda -> chat/{id}/response/{rid}."""
     user = f"us-east-1:{uuid.uuid4()}"
     rid = str(uuid.uuid4())
     with MqttTestClient(stack.mqtt_port, client_id=user, username=user) as client:

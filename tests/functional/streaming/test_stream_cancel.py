@@ -33,7 +33,7 @@ def stack() -> Iterator[RunningLocalcore]:
 
 
 def test_cancel_mid_stream_ends_with_stop_cancelled_within_about_a_chunk(stack: RunningLocalcore) -> None:
-    """DESIGN.md topics: a user publishes `{"rid"}` on chat/{id}/cancel (policy: own id only); the stream ends
+    """docs/architecture.md topics: a user publishes `{"rid"}` on chat/{id}/cancel (policy: own id only); the stream ends
     with exactly one `end` whose stop is `cancelled`, a prefix of the answer, and little text after the
     cancel (a slow model: one token every 200 ms; the check runs at every chunk)."""
     with connected_user(stack) as user:

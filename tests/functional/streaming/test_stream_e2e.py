@@ -57,7 +57,7 @@ def one_stream(events: list[Event], rid: str) -> list[Event]:
 
 
 def test_answer_is_reassembled_exactly_as_the_model_produced_it(stack: RunningLocalcore) -> None:
-    """DESIGN.md wire protocol: concatenating the text in `seq` order gives the answer; the Lambda's own record
+    """docs/protocol.md: concatenating the text in `seq` order gives the answer; the Lambda's own record
     of what the model produced (conversation history in DynamoDB) is the reference."""
     with connected_user(stack) as user:
         events = list(user.chat.ask("hello", conversation="c1"))

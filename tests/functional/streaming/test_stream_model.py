@@ -22,7 +22,7 @@ def stack() -> Iterator[RunningLocalcore]:
 
 
 def test_embedded_model_answer_streams_through_localcore(stack: RunningLocalcore) -> None:
-    """DESIGN.md flow with the `local` provider: a real generated answer arrives in order, ends with one
+    """docs/architecture.md flow with the `local` provider: a real generated answer arrives in order, ends with one
     `end`, and equals what the Lambda recorded as the model's output."""
     with connected_user(stack) as user:
         user.chat.idle_timeout = 90

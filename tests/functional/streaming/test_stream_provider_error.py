@@ -27,7 +27,7 @@ def stack() -> Iterator[RunningLocalcore]:
 
 
 def test_provider_error_mid_stream_gives_one_safe_error_event(stack: RunningLocalcore) -> None:
-    """DESIGN.md wire protocol: exactly one terminal event per request; an `error` carries a code and a
+    """docs/protocol.md: exactly one terminal event per request; an `error` carries a code and a
     message safe to show (no stack trace, no exception names), after the text already streamed."""
     with connected_user(stack) as user:
         events = list(user.chat.ask("go"))

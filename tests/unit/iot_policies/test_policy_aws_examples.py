@@ -236,3 +236,25 @@ def test_cognito_sub_in_client_and_topic() -> None:
     assert decide(policy, PUBLISH, f"device/{sub}/status", context).allowed
     assert not decide(policy, PUBLISH, "device/us-east-1:other/status", context).allowed
     assert not decide(policy, CONNECT, sub).allowed  # unresolved sub (not a Cognito identity)
+
+
+def test_connect_with_only_default_features() -> None:
+    """connect-policy.html / mqtt.html "Using connectAttributes": `ForAllValues:StringEquals` with an empty
+    `iot:ConnectAttributes` list allows a connection that asks for no feature (clean session, no Last Will)
+    and refuses one asking for `PersistentConnect` or `LastWill`."""
+    policy = doc(
+        {
+            "Effect": "Allow",
+            "Action": "iot:Connect",
+            "Resource": f"{A}:client/client1",
+            "Condition": {"ForAllValues:StringEquals": {"iot:ConnectAttributes": []}},
+        }
+    )
+
+    def attributes(*names: str) -> RequestContext:
+        return RequestContext(multi_values={"iot:ConnectAttributes": names})
+
+    assert decide(policy, CONNECT, "client1", attributes()).allowed
+    assert decide(policy, CONNECT, "client1", RequestContext()).allowed
+    assert not decide(policy, CONNECT, "client1", attributes("PersistentConnect")).allowed
+    assert not decide(policy, CONNECT, "client1", attributes("LastWill")).allowed

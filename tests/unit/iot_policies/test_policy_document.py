@@ -198,3 +198,46 @@ def test_documents_are_frozen() -> None:
     policy = parse_policy({"Version": "2012-10-17", "Statement": ALLOW})
     with pytest.raises(AttributeError):
         policy.name = "other"  # type: ignore[misc]
+
+
+def test_deeply_nested_json_is_a_document_error_with_its_position() -> None:
+    """A 2 KB document nested 1000 arrays deep is malformed JSON for CreatePolicy (MalformedPolicyException,
+    https://docs.aws.amazon.com/iot/latest/apireference/API_CreatePolicy.html): refused with the line and
+    column where nesting went too deep, never a RecursionError."""
+    text = '{"Version": "2012-10-17",\n "Statement": ' + "[" * 1000 + "]" * 1000 + "}"
+    assert len(text) < MAX_POLICY_CHARS
+    error = _error(text, name="deep")
+    assert error.place == "(document)" and error.policy == "deep"
+    assert "nested more than 32 levels" in error.message and "line 2, column 46" in error.message
+
+
+def test_deeply_nested_mapping_is_a_document_error() -> None:
+    """The same check applies to an already-decoded document (the control plane and tests pass dicts)."""
+    nested: Any = []
+    for _ in range(1000):
+        nested = [nested]
+    assert "nested more than" in _error({"Version": "2012-10-17", "Statement": nested}).message
+
+
+@pytest.mark.parametrize("operator", ["ForAllValues:StringEquals", "ForAnyValue:StringLike"])
+def test_an_empty_value_list_is_a_valid_set_condition(operator: str) -> None:
+    """`"ForAllValues:StringEquals": {"iot:ConnectAttributes": []}` is AWS's own "only default features"
+    connect policy (connect-policy.html, mqtt.html "Using connectAttributes"): with a set qualifier an empty
+    list is a meaningful (empty) condition set."""
+    policy = parse_policy(
+        {
+            "Version": "2012-10-17",
+            "Statement": {**ALLOW, "Condition": {operator: {"iot:ConnectAttributes": []}}},
+        }
+    )
+    assert policy.statements[0].conditions[0].values == ()
+
+
+def test_an_empty_value_list_without_a_set_qualifier_is_refused() -> None:
+    """A single-valued operator with no value at all has no documented meaning: refused (strictest
+    reading), with a hint at the set qualifiers."""
+    error = _error(
+        {"Version": "2012-10-17", "Statement": {**ALLOW, "Condition": {"StringEquals": {"k": []}}}}
+    )
+    assert error.place == "Statement.Condition.StringEquals.k"
+    assert "ForAllValues:" in error.message

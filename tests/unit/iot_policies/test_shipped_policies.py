@@ -1,4 +1,4 @@
-"""The project's own policies (DESIGN.md "Topics and policies"): per-user isolation, read-only dashboard."""
+"""The project's own policies (docs/architecture.md "Topics and who may use them"): per-user isolation, read-only dashboard."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def test_unknown_shipped_policy() -> None:
     ],
 )
 def test_user_may_use_own_client_id_and_topics(action: str, name: str) -> None:
-    """DESIGN.md topics table: a user connects as `{id}` or `{id}-*`, publishes prompts and cancels, and
+    """docs/architecture.md topics table: a user connects as `{id}` or `{id}-*`, publishes prompts and cancels, and
     subscribes to and receives its own responses."""
     assert decide(load_shipped("user"), action, name, USER).allowed
 
@@ -112,7 +112,7 @@ DASH = RequestContext.for_identity(OTHER, client_id=OTHER)
     ],
 )
 def test_dashboard_is_read_only(action: str, name: str, allowed: bool) -> None:
-    """DESIGN.md: dashboards subscribe to `chat/+/response/+` and `dashboard/#` (literal filters) and receive
+    """docs/architecture.md: dashboards subscribe to `chat/+/response/+` and `dashboard/#` (literal filters) and receive
     every stream; they publish nothing and cannot read prompts."""
     assert decide(load_shipped("dashboard"), action, name, DASH).allowed is allowed
 

@@ -154,3 +154,43 @@ def test_validate_reports_each_bad_file_with_its_place(
     assert "1 valid, 2 invalid" in out
     assert main(["rules", "validate", str(tmp_path / "good.json")]) == 0
     assert main(["rules", "validate", "--rules-dir", RULES]) == 0
+
+
+def test_deeply_nested_sql_is_one_error_line_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A rule whose SQL nests 90 parentheses is refused like any SqlParseException (CreateTopicRule,
+    iot-sql-reference.html): `rules test` prints one line and exits 2, `rules validate` reports INVALID."""
+    rules = tmp_path / "rules"
+    rules.mkdir()
+    sql = "SELECT " + "(" * 90 + "1" + ")" * 90 + " AS n FROM 'deep/in'"
+    (rules / "deep.json").write_text(json.dumps({"ruleName": "deep", "sql": sql, "actions": []}))
+    payload = _payload(tmp_path, {})
+    code = main(["rules", "test", "--rules-dir", str(rules), "--topic", "deep/in", "--payload", payload])
+    captured = capsys.readouterr()
+    assert code == 2
+    assert captured.err.count("\n") == 1 and "nested more than 32 levels deep" in captured.err
+    assert main(["rules", "validate", "--rules-dir", str(rules)]) == 2
+    assert "INVALID" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("content", "fragment"),
+    [
+        (b'{"ruleName": "x", "sql": "SELECT 1"', "not valid JSON"),
+        ('{"ruleName": "caf\u00e9"}'.encode("latin-1"), "not UTF-8"),
+    ],
+    ids=["bad-json", "latin-1"],
+)
+def test_unreadable_rule_files_are_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes, fragment: str
+) -> None:
+    """A rule file that is not UTF-8 JSON (CreateTopicRule takes a JSON TopicRulePayload) is reported with its
+    path, in one line: `rules list` exits 2, `rules validate` prints INVALID with the path."""
+    (tmp_path / "broken.json").write_bytes(content)
+    assert main(["rules", "list", "--rules-dir", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "broken.json" in err and fragment in err
+    assert main(["rules", "validate", "--rules-dir", str(tmp_path)]) == 2
+    out = capsys.readouterr().out
+    assert f"INVALID {tmp_path / 'broken.json'}" in out and fragment in out

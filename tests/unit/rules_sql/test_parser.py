@@ -145,3 +145,57 @@ def test_out_of_range_payload_number_is_not_json() -> None:
     query = compile_sql("SELECT VALUE a FROM 'x'")
     assert query.evaluate(SqlContext("x", b'{"a": 1, "b": 1e99999}')).payload == b""
     assert query.evaluate(SqlContext("x", b'{"a": 1, "b": 1e999}')).payload == b"1"
+
+
+def _deep(opening: str, closing: str, levels: int) -> str:
+    return opening * levels + "1" + closing * levels
+
+
+@pytest.mark.parametrize(
+    ("expression", "column"),
+    [
+        (_deep("(", ")", 90), 46),  # "SELECT VALUE " takes 13 columns: the 33rd '(' is at column 46
+        (_deep("abs(", ")", 90), 142),
+        (_deep("[", "]", 90), 46),
+        ("NOT " * 1000 + "true", 142),
+        ("- " * 1000 + "1", 78),
+    ],
+    ids=["parentheses", "calls", "arrays", "not", "minus"],
+)
+def test_deep_nesting_is_a_parse_error_with_a_position(expression: str, column: int) -> None:
+    """A statement nested deeper than the parser's limit is refused like any SqlParseException, with the
+    place where the limit was crossed, never a RecursionError (iot-sql-reference.html: a rule whose SQL
+    cannot be parsed is refused when it is created)."""
+    with pytest.raises(SqlParseError, match="nested more than 32 levels") as caught:
+        compile_sql(f"SELECT VALUE {expression} FROM 'a'", V2)
+    assert (caught.value.line, caught.value.column) == (1, column)
+
+
+@pytest.mark.parametrize("operator", ["+", " AND ", " OR ", " = ", "*", " <> "])
+def test_long_operator_chains_are_a_parse_error_not_a_crash(operator: str) -> None:
+    """3000 operators in a row build a tree 3000 levels deep; it is refused with a position instead of
+    overflowing the stack when compiled or evaluated (iot-sql-operators.html)."""
+    with pytest.raises(SqlParseError, match="more than 200 operations") as caught:
+        compile_sql("SELECT VALUE " + operator.join(["a"] * 3000) + " FROM 'a'", V2)
+    assert caught.value.line == 1
+
+
+def test_chains_up_to_the_limit_compile_and_evaluate_from_a_deep_stack() -> None:
+    """The limits leave room: 199 additions and 32 nested calls compile and evaluate even when the caller
+    is already 400 frames deep (the engine evaluates rules inside asyncio tasks and callbacks)."""
+
+    def at_depth(frames: int) -> tuple[bytes, bytes]:
+        if frames:
+            return at_depth(frames - 1)
+        chain = compile_sql("SELECT VALUE " + "+".join(["a"] * 199) + " FROM 'a'", V2)
+        calls = compile_sql("SELECT VALUE " + _deep("abs(", ")", 31).replace("1", "a") + " FROM 'a'", V2)
+        context = SqlContext("a", b'{"a": -1}')
+        return chain.evaluate(context).payload, calls.evaluate(context).payload
+
+    assert at_depth(400) == (b"-199", b"1")
+
+
+def test_deep_templates_are_a_parse_error() -> None:
+    """Substitution templates use the same parser and the same limits (iot-substitution-templates.html)."""
+    with pytest.raises(SqlParseError, match="nested more than 32 levels"):
+        compile_template("chat/${" + _deep("(", ")", 90) + "}")

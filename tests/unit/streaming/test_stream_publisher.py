@@ -216,7 +216,7 @@ def test_persistent_publish_failure_stops_the_stream(iot_sink: IotDataSink) -> N
 
 
 def test_a_failed_delta_still_ends_the_stream_with_an_error(iot_sink: IotDataSink) -> None:
-    """DESIGN.md: exactly one terminal event per request. When a delta cannot be published (AWS throttling or
+    """docs/protocol.md: exactly one terminal event per request. When a delta cannot be published (AWS throttling or
     failing past the retries), the stream still ends: an `error` at that delta's seq, so no gap is left."""
     config = PublisherConfig(publish_attempts=2, retry_backoff_s=0.001, start_hold_s=0)
     publisher = CoalescingPublisher(no_retry_client(iot_sink), IDENTITY, str(uuid.uuid4()), config)  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""Wire protocol v1 (DESIGN.md "Wire protocol", docs/protocol.md): strict prompt validation and event codec."""
+"""Wire protocol v1 (docs/protocol.md): strict prompt validation and event codec."""
 
 from __future__ import annotations
 
@@ -134,7 +134,7 @@ def test_decode_event_rejects_non_events(raw: bytes) -> None:
 
 
 def test_topics() -> None:
-    """Topics follow DESIGN.md; a level with / + # would escape the user's topic tree and is refused."""
+    """Topics follow docs/protocol.md; a level with / + # would escape the user's topic tree and is refused."""
     rid = str(uuid.uuid4())
     assert prompt_topic("us-east-1:u") == "chat/us-east-1:u/prompt"
     assert cancel_topic("us-east-1:u") == "chat/us-east-1:u/cancel"

@@ -100,5 +100,4 @@ UNSUPPORTED: Final[dict[str, str]] = {
     "get_thing_shadow": _EXTERNAL,
     "get_registry_data": _EXTERNAL,
     "machinelearning_predict": _EXTERNAL,
-    "md2": "MD2 is not available in Python's hashlib",
 }

@@ -164,6 +164,10 @@ def f_mod(_: Any, args: list[Any]) -> Any:
     return remainder(args[0], args[1]) if len(args) == 2 else UNDEFINED
 
 
+MAX_TRUNC_PLACES = 34
+"""trunc(): "If the second argument is greater than 34, it is set to 34" (iot-sql-functions.html)."""
+
+
 def f_trunc(_: Any, args: list[Any]) -> Any:
     if len(args) != 2:
         return UNDEFINED
@@ -172,15 +176,21 @@ def f_trunc(_: Any, args: list[Any]) -> Any:
     number, places = to_decimal(args[0]), floor_int(args[1])
     if type(number) is not Decimal or type(places) is not int:
         return UNDEFINED
-    places = max(0, min(34, places))
-    try:
-        cut = number.quantize(
-            Decimal(1).scaleb(-places), rounding=decimal.ROUND_DOWN, context=DECIMAL_CONTEXT
-        )
-    except DecimalError:
+    places = max(0, min(MAX_TRUNC_PLACES, places))
+    exponent = number.as_tuple().exponent
+    if not isinstance(exponent, int):  # NaN or Infinity
         return UNDEFINED
-    if cut == cut.to_integral_value():
-        return Decimal(int(cut))
+    cut = number
+    if exponent < -places:
+        # Cutting digits off never needs more precision than the number already has: quantize with
+        # exactly that much, so 12.5 at 33 places is 12.5 rather than a 35-digit overflow.
+        digits = max(1, number.adjusted() + places + 1)
+        cut = number.quantize(
+            Decimal(1).scaleb(-places), rounding=decimal.ROUND_DOWN, context=decimal.Context(prec=digits)
+        )
+    whole = cut.to_integral_value()
+    if cut == whole:  # "trailing zeros are removed"; -0 becomes 0 as in Java's BigDecimal
+        return Decimal(int(whole)) if whole.adjusted() < DECIMAL_CONTEXT.prec else whole
     return cut.normalize(DECIMAL_CONTEXT)
 
 

@@ -7,6 +7,7 @@ import hashlib
 import re
 from typing import Any
 
+from localcore.rules.sql.functions.md2 import md2_hexdigest
 from localcore.rules.sql.values import UNDEFINED, floor_int, to_string
 
 _JAVA_TRIM = "".join(chr(c) for c in range(33))  # String.trim() strips every char <= U+0020
@@ -211,10 +212,13 @@ def f_regexp_replace(_: Any, args: list[Any]) -> Any:
 def _hasher(algorithm: str) -> Any:
     def digest(_: Any, args: list[Any]) -> Any:
         s = _str_args(args, 1)
-        return UNDEFINED if s is None else hashlib.new(algorithm, s[0].encode("utf-8")).hexdigest()
+        if s is None:
+            return UNDEFINED
+        data = s[0].encode("utf-8")
+        return md2_hexdigest(data) if algorithm == "md2" else hashlib.new(algorithm, data).hexdigest()
 
     digest.__name__ = f"f_{algorithm}"
     return digest
 
 
-HASHES = {name: _hasher(name) for name in ("md5", "sha1", "sha224", "sha256", "sha384", "sha512")}
+HASHES = {name: _hasher(name) for name in ("md2", "md5", "sha1", "sha224", "sha256", "sha384", "sha512")}
