@@ -96,9 +96,10 @@ def _normalised(document: dict) -> list[dict]:
 
 def test_role_policies_come_from_iot_policies_with_variables_intact(synth, source_policy):
     """The identity roles' inline policies are role-authenticated.json / role-dashboard.json (the IAM half
-    of the IoT permission intersection: https://docs.aws.amazon.com/iot/latest/developerguide/cog-iot-policies.html)."""
+    of the IoT permission intersection: https://docs.aws.amazon.com/iot/latest/developerguide/cog-iot-policies.html),
+    their `arn:aws:` ARNs given the stack's partition (rendered here as `aws`)."""
     inline = [
-        _normalised(role["Properties"]["Policies"][0]["PolicyDocument"])
+        _normalised(synth.text(role["Properties"]["Policies"][0]["PolicyDocument"]))
         for logical_id, role in synth.resources("AWS::IAM::Role").items()
         if logical_id in _identity_roles(synth)
     ]
