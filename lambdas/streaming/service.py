@@ -283,6 +283,8 @@ class StreamingService:
         text = "".join(run.text)
         self._record(identity_id, prompt, outcome, text)
         summary = {**metrics, **publisher.metrics.summary()}
+        if run.usage is not None and run.usage.output_tokens:
+            summary["output_tokens"] = run.usage.output_tokens
         self.logger.info("stream finished", extra={"rid": prompt.rid, "outcome": outcome, "metrics": summary})
         return PromptOutcome("streamed", prompt.rid, outcome, text, summary)
 
