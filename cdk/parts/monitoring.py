@@ -30,7 +30,7 @@ from cdk.parts.naming import pascal
 PERIOD = Duration.minutes(5)
 SLOW_FRACTION = 0.8
 """The prompt function's p99 duration alarm fires at this fraction of its timeout (answers cut by `timeout`)."""
-ANSWER_METRICS = ("TimeToFirstToken", "TokensPerSecond", "MessagesPerAnswer")
+ANSWER_METRICS = ("TimeToFirstToken", "TokensPerSecond", "MessagesPerAnswer", "PromptsRefused")
 """Emitted by the prompt function with Powertools (EMF), see `lambdas/prompt/answer_metrics.py`."""
 
 
@@ -105,7 +105,7 @@ class Monitoring(Construct):
                 namespace=metrics_namespace,
                 metric_name=metric,
                 dimensions_map={"service": metrics_service},
-                statistic="p50",
+                statistic="Sum" if metric == "PromptsRefused" else "p50",
                 period=PERIOD,
             )
             for metric in ANSWER_METRICS
@@ -140,7 +140,11 @@ class Monitoring(Construct):
             ),
         )
         self.dashboard.add_widgets(
-            cloudwatch.GraphWidget(title="Time to first token (ms, p50)", left=[answer["TimeToFirstToken"]]),
+            cloudwatch.GraphWidget(
+                title="Time to first token (ms, p50) and refused prompts (limits, invalid)",
+                left=[answer["TimeToFirstToken"]],
+                right=[answer["PromptsRefused"]],
+            ),
             cloudwatch.GraphWidget(
                 title="Tokens per second and MQTT messages per answer (p50)",
                 left=[answer["TokensPerSecond"]],
