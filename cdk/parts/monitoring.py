@@ -111,8 +111,8 @@ class Monitoring(Construct):
             for metric in ANSWER_METRICS
         }
         self.dashboard = cloudwatch.Dashboard(
-            self, "Dashboard", dashboard_name=f"{metrics_namespace}-operations"
-        )
+            self, "Dashboard"
+        )  # named by CloudFormation: output DashboardName
         self.dashboard.add_widgets(
             cloudwatch.GraphWidget(
                 title="Prompts reaching the rules (TopicMatch)",
