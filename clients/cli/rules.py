@@ -151,7 +151,9 @@ class RecordingLogSink:
         self.deliveries = deliveries
 
     def put(self, log_group: str, message: str) -> None:
-        self.deliveries.append(Delivery("cloudwatchLogs", f"log group {log_group}", message.encode(), ""))
+        self.deliveries.append(
+            Delivery("cloudwatchLogs", f"log group {log_group}", message.encode(), "one log event")
+        )
 
 
 class RecordingEngine(RulesEngine):

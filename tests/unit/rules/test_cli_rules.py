@@ -131,6 +131,22 @@ def test_from_not_matching_and_unknown_rule(tmp_path: Path, capsys: pytest.Captu
     assert "no rule named 'nope'" in capsys.readouterr().err
 
 
+def test_project_prompt_rule_sends_its_errors_to_cloudwatch_logs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The project's prompt rule: when the invoke fails, the errorAction (cloudwatch-logs-rule-action.html,
+    batchMode false) writes AWS's error message as one log event of /iotstream/rule-errors."""
+    functions = tmp_path / "functions.json"
+    functions.write_text(json.dumps({"cancel": {}}))
+    payload = _payload(tmp_path, {"v": 1})
+    args = ["--rule", "iotstream_prompt", "--topic", "chat/abc/prompt", "--payload", payload]
+    assert main(["rules", "test", *args, "--functions", str(functions)]) == 0
+    out = capsys.readouterr().out
+    assert "errorAction: cloudwatchLogs -> log group /iotstream/rule-errors (one log event)" in out
+    error = json.loads(_payload_lines(out)[-1])
+    assert (error["ruleName"], error["topic"]) == ("iotstream_prompt", "chat/abc/prompt")
+
+
 def test_list_shows_state_from_and_actions(capsys: pytest.CaptureFixture[str]) -> None:
     """`rules list` over a folder: name, enabled/disabled, FROM topic filter, actions and errorAction."""
     assert main(["rules", "list", "--rules-dir", RULES]) == 0
