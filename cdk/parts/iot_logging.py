@@ -4,6 +4,11 @@ to the `AWSIotLogsV2` log group (https://docs.aws.amazon.com/iot/latest/develope
 The setting is one per account and Region: CloudFormation cannot take it over when it was set another way
 (https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-iot-logging.html, note),
 so the stack creates it only with `-c iotLogging=true` (the default; docs/deploy.md says what to do otherwise).
+
+The role's trust is limited to this account (`aws:SourceAccount`), as AWS recommends for roles IoT assumes
+(https://docs.aws.amazon.com/iot/latest/developerguide/cross-service-confused-deputy-prevention.html). That page
+does not list logging among its examples; if IoT did not send the key for logging, its logs would stop, and
+`cdk deploy` would not tell: check that `AWSIotLogsV2` receives events after a first rule error.
 """
 
 from __future__ import annotations

@@ -119,7 +119,11 @@ class Admission:
         lease = self._lease(identity_id, rid, now_ms, now_ms + lease_ms)
         if isinstance(lease, Refusal):
             return lease
-        refusal = self._count(identity_id, now_ms)
+        try:
+            refusal = self._count(identity_id, now_ms)
+        except ClientError:
+            self.release(lease)  # the slot must not stay taken until its lease ends
+            raise
         if refusal is not None:
             self.release(lease)
             return refusal
