@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+import sys
 
 from aws_cdk import App, Environment
 
 from cdk.config import DeployConfig
 from cdk.deployment import DEFAULT_STACK_NAME
+from cdk.errors import DeploySourceError
 from cdk.stack import IotStreamStack
 
 
@@ -26,7 +28,12 @@ def build_app(app: App | None = None) -> App:
 
 
 def main() -> None:
-    build_app().synth()
+    """Synthesize; a bad setting or source file stops `cdk synth` with one line naming it, not a traceback."""
+    try:
+        build_app().synth()
+    except DeploySourceError as error:
+        print(f"iotstream: {error}", file=sys.stderr)
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

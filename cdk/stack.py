@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_cdk import CfnOutput, Stack
+from aws_cdk import CfnOutput, Duration, Stack
 from constructs import Construct
 
 from cdk.config import DeployConfig
 from cdk.deployment import OUTPUT_KEYS, TOPICS
 from cdk.errors import DeploySourceError
+from cdk.models import ModelRef
 from cdk.parts.detach import PolicyDetacher
 from cdk.parts.endpoint import IotDataEndpoint
 from cdk.parts.function_url import IamFunctionUrl
@@ -18,12 +19,20 @@ from cdk.parts.functions import Functions
 from cdk.parts.grants import grant_iot_permissions, grant_stream_model
 from cdk.parts.identity import Identity
 from cdk.parts.iot_access import IotPolicies
+from cdk.parts.iot_logging import IotLogging
+from cdk.parts.monitoring import Monitoring
+from cdk.parts.prompt_invocation import PromptInvocation
 from cdk.parts.rules import TopicRules
 from cdk.parts.state import StateTable
-from cdk.sources import PolicySources, load_functions
+from cdk.sources import FunctionSpec, PolicySources, load_functions
 from iot_rules.definitions import load_rules
 
 REQUIRED_FUNCTIONS = ("prompt", "cancel", "attach_policy", "detach_policies")
+PROMPT_MAX_AGE_MS = 30_000
+"""A prompt older than this is answered with `prompt_expired`: the client's idle timeout
+(`streaming.assembler.DEFAULT_IDLE_TIMEOUT_S`), after which nobody listens for the answer."""
+OPERATOR_OUTPUTS = {"alarm_topic_arn": "AlarmTopicArn", "dashboard_name": "DashboardName"}
+"""Outputs for the operator (not read by the clients, see `cdk.deployment.OUTPUT_KEYS`)."""
 
 
 class IotStreamStack(Stack):
@@ -44,6 +53,8 @@ class IotStreamStack(Stack):
             dashboard_policy=policies.roles["dashboard"],
             dashboard_group=config.dashboard_group,
             retain=config.retain_data,
+            self_sign_up=config.self_sign_up,
+            deletion_protection=config.deletion_protection,
         )
         state = StateTable(self, "State", retain=config.retain_data)
         endpoint = IotDataEndpoint(self, "IotDataEndpoint")
@@ -58,7 +69,7 @@ class IotStreamStack(Stack):
             "Functions",
             specs=specs,
             asset_dir=config.lambdas_dir,
-            layer_arn=config.powertools_arn(self.region),
+            layer_arn=config.powertools_arn(self.partition, self.region),
             common_environment={"STATE_TABLE": state.table.table_name, "IOT_DATA_ENDPOINT": endpoint.address},
         )
 
@@ -66,10 +77,21 @@ class IotStreamStack(Stack):
             grant_iot_permissions(functions[name], spec.iot_permissions)
 
         prompt = functions["prompt"]
-        prompt.add_environment("LLM_PROVIDER", "bedrock")
-        prompt.add_environment("BEDROCK_MODEL_ID", config.bedrock_model_id)
+        for key, value in {
+            "LLM_PROVIDER": "bedrock",
+            "BEDROCK_MODEL_ID": config.bedrock_model_id,
+            "MAX_TOKENS_CAP": config.max_tokens_per_answer,
+            "MAX_STREAMS_PER_IDENTITY": config.max_streams_per_user,
+            "PROMPTS_PER_MINUTE": config.prompts_per_minute,
+            "PROMPTS_PER_DAY": config.prompts_per_day,
+            "PROMPT_MAX_AGE_MS": PROMPT_MAX_AGE_MS,
+        }.items():
+            prompt.add_environment(key, str(value))
         state.table.grant_read_write_data(prompt)
-        grant_stream_model(prompt, config.bedrock_model_id)
+        grant_stream_model(prompt, ModelRef.parse(config.bedrock_model_id))
+        invocation = PromptInvocation(
+            self, "PromptInvocation", function=prompt, reserved_concurrency=config.prompt_reserved_concurrency
+        )
 
         state.table.grant_write_data(functions["cancel"])
 
@@ -102,7 +124,23 @@ class IotStreamStack(Stack):
             policy_names=[iot_policies.name(kind) for kind in policies.iot],
         )
 
-        TopicRules(self, "Rules", rules=load_rules(config.rules_dir), functions=functions.by_name)
+        rules = load_rules(config.rules_dir)
+        TopicRules(self, "Rules", rules=rules, functions=functions.by_name)
+        if config.iot_logging:
+            IotLogging(self, "IotLogging")
+        prompt_spec = specs["prompt"]
+        monitoring = Monitoring(
+            self,
+            "Monitoring",
+            rule_names=[rule.name for rule in rules],
+            functions=functions.by_name,
+            prompt=prompt,
+            prompt_timeout=Duration.seconds(prompt_spec.timeout_seconds),
+            failed_prompts=invocation.failed_prompts,
+            metrics_namespace=_required_variable(prompt_spec, "POWERTOOLS_METRICS_NAMESPACE"),
+            metrics_service=_required_variable(prompt_spec, "POWERTOOLS_SERVICE_NAME"),
+            alarm_email=config.alarm_email,
+        )
 
         self._outputs(
             region=self.region,
@@ -112,12 +150,22 @@ class IotStreamStack(Stack):
             iot_data_endpoint=endpoint.address,
             attach_policy_url=attach_url.url.url,
             topics=json.dumps(TOPICS, sort_keys=True),
+            alarm_topic_arn=monitoring.topic.topic_arn,
+            dashboard_name=monitoring.dashboard.dashboard_name,
         )
 
     def _outputs(self, **values: str) -> None:
-        """One `CfnOutput` per `OUTPUT_KEYS` entry, named as `cdk.deployment` reads them."""
-        for field, key in OUTPUT_KEYS.items():
+        """One `CfnOutput` per `OUTPUT_KEYS` entry (named as `cdk.deployment` reads them), then the
+        operator's `OPERATOR_OUTPUTS`."""
+        for field, key in {**OUTPUT_KEYS, **OPERATOR_OUTPUTS}.items():
             output = CfnOutput(
                 self, f"{key}Output", value=values[field], description=f"iotstream {field.replace('_', ' ')}"
             )
             output.override_logical_id(key)
+
+
+def _required_variable(spec: FunctionSpec, name: str) -> str:
+    """A variable the stack reads from the manifest (e.g. the metrics namespace its dashboard shows)."""
+    if not spec.environment.get(name):
+        raise DeploySourceError("lambdas/functions.json", f"{spec.name}.environment.{name} is required")
+    return spec.environment[name]

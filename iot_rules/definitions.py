@@ -18,7 +18,10 @@ RULE_NAME = re.compile(r"^[a-zA-Z0-9_]{1,128}$")
 SQL_VERSIONS = ("2015-10-08", "2016-03-23", "beta")
 DEFAULT_SQL_VERSION = "2015-10-08"  # AWS's default when awsIotSqlVersion is omitted
 MAX_ACTIONS = 10
-SUPPORTED_ACTIONS = ("lambda", "republish")
+SUPPORTED_ACTIONS = ("lambda", "republish", "cloudwatchLogs")
+REQUIRED_PARAMETER = {"republish": "topic", "cloudwatchLogs": "logGroupName"}
+"""The parameter each action cannot do without (`lambda` names its function, see `_check_action`). A `roleArn`
+may be omitted: the CDK stack creates the role the action needs."""
 
 
 class RuleDefinitionError(ValueError):
@@ -77,11 +80,13 @@ def _check_action(source: str, place: str, action: Any, lambda_field: str = "fun
         )
     if not isinstance(params, dict):
         raise RuleDefinitionError(source, f"{place}.{kind}", "action parameters must be an object")
-    required = lambda_field if kind == "lambda" else "topic"
+    required = lambda_field if kind == "lambda" else REQUIRED_PARAMETER[kind]
     if not isinstance(params.get(required), str) or not params[required]:
         raise RuleDefinitionError(source, f"{place}.{kind}.{required}", "required, a non-empty string")
     if kind == "republish" and params.get("qos", 0) not in (0, 1):
         raise RuleDefinitionError(source, f"{place}.republish.qos", "must be 0 or 1")
+    if kind == "cloudwatchLogs" and params.get("batchMode", False) is not False:
+        raise RuleDefinitionError(source, f"{place}.cloudwatchLogs.batchMode", "only false is supported")
     return action
 
 

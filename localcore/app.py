@@ -37,6 +37,7 @@ from localcore.iot_data.api import IotDataApi
 from localcore.lambda_runtime import LambdaRuntime
 from localcore.principal_policies import PrincipalPolicies
 from localcore.rules.engine import RulesEngine
+from localcore.rules.log_groups import LogGroupFiles
 from localcore.rules.store import RuleStore
 from localcore.sigv4 import SigV4Verifier
 
@@ -139,6 +140,7 @@ class Localcore:
         self.dynamodb = LocalDynamoDB(config.host, config.dynamodb_port)
         self.runtime: LambdaRuntime | None = None
         self.engine: RulesEngine | None = None
+        self.rule_logs = LogGroupFiles(config.state_dir / "rule-logs")  # the rules' cloudwatchLogs actions
         self.endpoints: dict[str, Any] = {}
 
     @property
@@ -186,7 +188,9 @@ class Localcore:
         )
         self.runtime = LambdaRuntime(functions, {}, region=config.region, account_id=config.account)
         await self.runtime.start()
-        self.engine = RulesEngine(self.rules, self.runtime, self.broker, config.account)
+        self.engine = RulesEngine(
+            self.rules, self.runtime, self.broker, config.account, log_sink=self.rule_logs
+        )
         self.broker.add_listener(self.engine.on_message)
         self.endpoints = self._describe()
         log.info("localcore ready: %s", json.dumps(self.endpoints))

@@ -10,6 +10,7 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from cdk.parts.nag import acknowledge
 from cdk.parts.naming import pascal
 from cdk.sources import FunctionSpec
 
@@ -57,6 +58,18 @@ class Functions(Construct):
                 environment={**spec.environment, **common_environment},
                 layers=[layer],
                 log_group=logs_group,
+            )
+            function = self.by_name[name]
+            acknowledge(
+                function,
+                "L1",
+                "Python 3.12 matches the public Powertools layer the functions use "
+                "(AWSLambdaPowertoolsPythonV3-python312); it is a supported Lambda runtime.",
+            )
+            acknowledge(
+                function,
+                "IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]",
+                "AWSLambdaBasicExecutionRole only lets the function write its own CloudWatch Logs.",
             )
 
     def __getitem__(self, name: str) -> lambda_.Function:

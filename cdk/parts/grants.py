@@ -3,35 +3,69 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from aws_cdk import ArnFormat, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 
+from cdk.models import ModelRef
+from cdk.parts.nag import acknowledge_wildcards
 from cdk.sources import IotPermission
 
-INFERENCE_PROFILE_PREFIXES = ("us.", "us-gov.", "eu.", "apac.", "jp.", "au.", "ca.", "global.")
+CONVERSE_STREAM_ACTION = "bedrock:InvokeModelWithResponseStream"
+"""What ConverseStream is authorised as ("This operation requires permission for the
+bedrock:InvokeModelWithResponseStream action", API_runtime_ConverseStream)."""
 
 
-def bedrock_model_arns(stack: Stack, model_id: str) -> list[str]:
-    """The resources `bedrock:InvokeModelWithResponseStream` (ConverseStream) needs for `model_id`.
+def _statement(resources: list[str], conditions: dict[str, Any] | None = None) -> iam.PolicyStatement:
+    return iam.PolicyStatement(actions=[CONVERSE_STREAM_ACTION], resources=resources, conditions=conditions)
 
-    A plain model id is a foundation model in the stack's region. A cross-region inference profile id
-    (`us.anthropic...`) needs the profile and the foundation model in every region the profile routes to.
-    A full ARN is taken as is.
+
+def bedrock_model_statements(stack: Stack, model: ModelRef) -> list[iam.PolicyStatement]:
+    """The statements that let the prompt function stream from `model`, as AWS documents them.
+
+    - foundation model: that model in the stack's Region;
+    - geographic inference profile (`eu.`...): the profile in the stack's Region, and the foundation model in
+      every Region the profile may route to, only through that profile (`bedrock:InferenceProfileArn`)
+      (https://docs.aws.amazon.com/bedrock/latest/userguide/geographic-cross-region-inference.html,
+      "IAM policy requirements for Geographic cross-Region inference");
+    - global inference profile (`global.`): the three-part policy of
+      https://docs.aws.amazon.com/bedrock/latest/userguide/global-cross-region-inference.html ("IAM policy
+      requirements for global cross-Region inference"): the profile, the Regional foundation model and the
+      Region-less foundation model `arn:aws:bedrock:::foundation-model/...` (`aws:RequestedRegion` is
+      `unspecified` for the global routing);
+    - a full ARN (e.g. an application inference profile): that ARN as is.
     """
-    if model_id.startswith("arn:"):
-        return [model_id]
-    if model_id.startswith(INFERENCE_PROFILE_PREFIXES):
-        base = model_id.split(".", 1)[1]
+    if model.kind == "arn":
+        return [_statement([model.model_id])]
+
+    def foundation_model(region: str) -> str:
+        return stack.format_arn(
+            service="bedrock",
+            region=region,
+            account="",
+            resource="foundation-model",
+            resource_name=model.foundation_model,
+        )
+
+    if model.kind == "foundation-model":
+        return [_statement([foundation_model(stack.region)])]
+    profile = stack.format_arn(service="bedrock", resource="inference-profile", resource_name=model.model_id)
+    if model.kind == "geographic-profile":
         return [
-            stack.format_arn(service="bedrock", resource="inference-profile", resource_name=model_id),
-            stack.format_arn(
-                service="bedrock", region="*", account="", resource="foundation-model", resource_name=base
-            ),
+            _statement([profile]),
+            _statement([foundation_model("*")], {"StringEquals": {"bedrock:InferenceProfileArn": profile}}),
         ]
+    in_region = {"aws:RequestedRegion": stack.region}
+    through_profile = {"bedrock:InferenceProfileArn": profile}
     return [
-        stack.format_arn(service="bedrock", account="", resource="foundation-model", resource_name=model_id)
+        _statement([profile], {"StringEquals": in_region}),
+        _statement([foundation_model(stack.region)], {"StringEquals": {**in_region, **through_profile}}),
+        _statement(
+            [foundation_model("")],
+            {"StringEquals": {"aws:RequestedRegion": "unspecified", **through_profile}},
+        ),
     ]
 
 
@@ -53,13 +87,22 @@ def grant_iot_permissions(function: lambda_.Function, permissions: Sequence[IotP
         function.add_to_role_policy(
             iam.PolicyStatement(actions=list(permission.actions), resources=resources)
         )
-
-
-def grant_stream_model(function: lambda_.Function, model_id: str) -> None:
-    """ConverseStream is authorised as `bedrock:InvokeModelWithResponseStream`."""
-    function.add_to_role_policy(
-        iam.PolicyStatement(
-            actions=["bedrock:InvokeModelWithResponseStream"],
-            resources=bedrock_model_arns(Stack.of(function), model_id),
+        acknowledge_wildcards(
+            function,
+            resources,
+            "IoT permissions of lambdas/functions.json: a topic pattern where the function serves every "
+            "user's topics (it writes only the topic the rule's topic(2) names), `*` where IAM has no resource "
+            "type for the target (iot:AttachPolicy to a Cognito identity, iot:ListAttachedPolicies).",
         )
-    )
+
+
+def grant_stream_model(function: lambda_.Function, model: ModelRef) -> None:
+    """Let `function` call ConverseStream on `model` (see `bedrock_model_statements`)."""
+    for statement in bedrock_model_statements(Stack.of(function), model):
+        function.add_to_role_policy(statement)
+        acknowledge_wildcards(
+            function,
+            statement.resources,
+            "A geographic inference profile routes to Regions AWS may add to it; the statement only allows "
+            "the model through that profile (bedrock:InferenceProfileArn).",
+        )

@@ -9,10 +9,12 @@ from aws_cdk import aws_iot as iot
 from constructs import Construct
 
 from cdk.parts.naming import pascal
+from cdk.parts.partition import partition_agnostic
 
 
 class IotPolicies(Construct):
-    """One `AWS::IoT::Policy` per document, the document passed verbatim (its `${...}` variables intact)."""
+    """One `AWS::IoT::Policy` per document, the document passed verbatim (its `${...}` variables intact) but
+    for the partition of its ARNs."""
 
     def __init__(
         self,
@@ -24,7 +26,9 @@ class IotPolicies(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.policies = {
-            kind: iot.CfnPolicy(self, pascal(kind), policy_name=names[kind], policy_document=document)
+            kind: iot.CfnPolicy(
+                self, pascal(kind), policy_name=names[kind], policy_document=partition_agnostic(document)
+            )
             for kind, document in documents.items()
         }
 

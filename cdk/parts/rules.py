@@ -1,4 +1,5 @@
-"""IoT topic rules from `iot_rules/`, their Lambda invoke permissions and republish roles."""
+"""IoT topic rules from `iot_rules/`, their Lambda invoke permissions, the roles of their republish and
+CloudWatch Logs actions, and those actions' log groups."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from aws_cdk import ArnFormat, Stack
+from aws_cdk import ArnFormat, RemovalPolicy, Stack
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_iot as iot
 from aws_cdk import aws_lambda as lambda_
+from aws_cdk import aws_logs as logs
 from constructs import Construct
 
 from cdk.errors import DeploySourceError
@@ -36,8 +38,12 @@ class TopicRules(Construct):
     """One `AWS::IoT::TopicRule` per definition (payload from `to_topic_rule_payload`).
 
     Lambda actions: the function gets a resource policy letting `iot.amazonaws.com` invoke it, scoped to
-    that rule's ARN and this account. Republish actions without a `roleArn`: the rule gets a role IoT
-    assumes, allowed `iot:Publish` on exactly those topics.
+    that rule's ARN and this account. Republish and CloudWatch Logs actions without a `roleArn`: the rule
+    gets one role IoT assumes, allowed `iot:Publish` on exactly those topics
+    (https://docs.aws.amazon.com/iot/latest/developerguide/republish-rule-action.html) and
+    `logs:CreateLogStream`, `logs:DescribeLogStreams`, `logs:PutLogEvents` on exactly those log groups
+    (https://docs.aws.amazon.com/iot/latest/developerguide/cloudwatch-logs-rule-action.html). Each log group
+    a rule names is created here (a month's retention), so the role needs no `logs:CreateLogGroup`.
     """
 
     def __init__(
@@ -50,7 +56,8 @@ class TopicRules(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         self.rules: dict[str, iot.CfnTopicRule] = {}
-        self.republish_roles: dict[str, iam.Role] = {}
+        self.action_roles: dict[str, iam.Role] = {}
+        self.log_groups: dict[str, logs.LogGroup] = {}
         for rule in rules:
             self.rules[rule.name] = self._rule(rule, functions)
 
@@ -63,7 +70,7 @@ class TopicRules(Construct):
             return functions[name].function_arn
 
         payload = rule.to_topic_rule_payload(function_arn)
-        self._add_republish_role(rule, payload)
+        self._add_action_role(rule, payload)
         topic_rule = iot.CfnTopicRule(
             self, pascal(rule.name), rule_name=rule.name, topic_rule_payload=payload
         )
@@ -78,18 +85,33 @@ class TopicRules(Construct):
             )
         return topic_rule
 
-    def _add_republish_role(self, rule: RuleDefinition, payload: dict[str, Any]) -> None:
+    def _log_group(self, name: str) -> logs.LogGroup:
+        if name not in self.log_groups:
+            self.log_groups[name] = logs.LogGroup(
+                self,
+                f"LogGroup{pascal(name)}",
+                log_group_name=name,
+                retention=logs.RetentionDays.ONE_MONTH,
+                removal_policy=RemovalPolicy.DESTROY,
+            )
+        return self.log_groups[name]
+
+    def _add_action_role(self, rule: RuleDefinition, payload: dict[str, Any]) -> None:
         actions: list[dict[str, Any]] = [*payload["actions"]]
         if "errorAction" in payload:
             actions.append(payload["errorAction"])
-        unroled = [action["republish"] for action in actions if "republish" in action]
-        unroled = [republish for republish in unroled if "roleArn" not in republish]
+        unroled = [
+            (kind, params)
+            for action in actions
+            for kind, params in action.items()
+            if kind in ("republish", "cloudwatchLogs") and "roleArn" not in params
+        ]
         if not unroled:
             return
         stack = Stack.of(self)
         role = iam.Role(
             self,
-            f"{pascal(rule.name)}RepublishRole",
+            f"{pascal(rule.name)}ActionRole",
             assumed_by=iam.ServicePrincipal(
                 "iot.amazonaws.com",
                 conditions={
@@ -97,10 +119,19 @@ class TopicRules(Construct):
                     "ArnLike": {"aws:SourceArn": rule_arn(stack, rule.name)},
                 },
             ),
-            description=f"Lets IoT rule {rule.name} republish to its target topics",
+            description=f"Lets IoT rule {rule.name} run its republish and CloudWatch Logs actions",
         )
-        topics = sorted({topic_arn_pattern(stack, republish["topic"]) for republish in unroled})
-        role.add_to_policy(iam.PolicyStatement(actions=["iot:Publish"], resources=topics))
-        for republish in unroled:
-            republish["roleArn"] = role.role_arn
-        self.republish_roles[rule.name] = role
+        topics = sorted({topic_arn_pattern(stack, p["topic"]) for kind, p in unroled if kind == "republish"})
+        if topics:
+            role.add_to_policy(iam.PolicyStatement(actions=["iot:Publish"], resources=topics))
+        groups = sorted({p["logGroupName"] for kind, p in unroled if kind == "cloudwatchLogs"})
+        if groups:
+            role.add_to_policy(
+                iam.PolicyStatement(
+                    actions=["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                    resources=[self._log_group(name).log_group_arn for name in groups],
+                )
+            )
+        for _, params in unroled:
+            params["roleArn"] = role.role_arn
+        self.action_roles[rule.name] = role

@@ -10,7 +10,8 @@ TTL_ATTRIBUTE = "expires_at"
 
 
 class StateTable(Construct):
-    """`pk`/`sk` string keys, on-demand billing, items expire through `expires_at` (epoch seconds)."""
+    """`pk`/`sk` string keys, on-demand billing, items expire through `expires_at` (epoch seconds),
+    point-in-time recovery on (conversation history is users' data)."""
 
     def __init__(self, scope: Construct, construct_id: str, *, retain: bool) -> None:
         super().__init__(scope, construct_id)
@@ -22,4 +23,7 @@ class StateTable(Construct):
             billing_mode=dynamodb.BillingMode.PAY_PER_REQUEST,
             time_to_live_attribute=TTL_ATTRIBUTE,
             removal_policy=RemovalPolicy.RETAIN if retain else RemovalPolicy.DESTROY,
+            point_in_time_recovery_specification=dynamodb.PointInTimeRecoverySpecification(
+                point_in_time_recovery_enabled=True
+            ),
         )

@@ -153,11 +153,29 @@ class RecordingPublisher:
         self.deliveries.append(Delivery("republish", f"topic {message.topic}", message.payload, details))
 
 
+class RecordingLogSink:
+    """Stands in for CloudWatch Logs: records the log events of cloudwatchLogs actions."""
+
+    def __init__(self, deliveries: list[Delivery]) -> None:
+        self.deliveries = deliveries
+
+    def put(self, log_group: str, message: str) -> None:
+        self.deliveries.append(
+            Delivery("cloudwatchLogs", f"log group {log_group}", message.encode(), "one log event")
+        )
+
+
 class RecordingEngine(RulesEngine):
     """The real engine, also noting failed actions in order among the deliveries."""
 
     def __init__(self, store: RuleStore, deliveries: list[Delivery], known: set[str] | None) -> None:
-        super().__init__(store, RecordingInvoker(deliveries, known), RecordingPublisher(deliveries), ACCOUNT)
+        super().__init__(
+            store,
+            RecordingInvoker(deliveries, known),
+            RecordingPublisher(deliveries),
+            ACCOUNT,
+            log_sink=RecordingLogSink(deliveries),
+        )
         self.deliveries = deliveries
 
     async def _run_action(self, action: Mapping[str, Any], output: Any, render: Render) -> str:
@@ -301,6 +319,8 @@ def _describe_action(action: dict[str, Any]) -> str:
     kind, params = next(iter(action.items()))
     if kind == "lambda":
         return f"lambda:{params['function']}"
+    if kind == "cloudwatchLogs":
+        return f"cloudwatchLogs:{params['logGroupName']}"
     return f"republish:{params['topic']}"
 
 

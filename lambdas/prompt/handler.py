@@ -7,16 +7,23 @@ execution environment (cold start) and reused.
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict
 from functools import cache
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
 
+from prompt.answer_metrics import DEFAULT_NAMESPACE, record_answer_metrics
 from streaming.config import service_from_env
 from streaming.service import StreamingService
 
-logger = Logger(service="iotstream-prompt")
+SERVICE = "iotstream-prompt"
+"""Powertools `service` (log key and metric dimension); lambdas/functions.json sets the same name."""
+logger = Logger(service=SERVICE)
+metrics = Metrics(
+    namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", DEFAULT_NAMESPACE), service=SERVICE
+)
 
 
 @cache
@@ -27,10 +34,12 @@ def service() -> StreamingService:
     return built
 
 
+@metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: Any, context: Any) -> dict[str, Any]:
     """Stream the answer to one prompt; never raises for a bad prompt (it is answered with an error event)."""
     outcome = service().handle_prompt(event, context.get_remaining_time_in_millis)
+    record_answer_metrics(metrics, outcome)
     result = asdict(outcome)
     result.pop("text")
     result["metrics"] = dict(outcome.metrics)

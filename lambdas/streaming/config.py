@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 
+from streaming.admission import Admission, AdmissionLimits
 from streaming.errors import StreamingError
 from streaming.llm import env_number, provider_from_env
 from streaming.publisher import PublisherConfig
@@ -52,7 +53,8 @@ def service_from_env(env: Mapping[str, str] | None = None, **clients: Any) -> St
 
     `STATE_TABLE` is required. Optional `IOT_DATA_ENDPOINT` overrides the iot-data endpoint
     (in AWS: the account's `iot:Data-ATS` endpoint as `https://...`). Clients may be passed in
-    as `iot=`, `dynamodb=`, `bedrock=`.
+    as `iot=`, `dynamodb=`, `bedrock=`. The per-identity limits come from `PROMPT_MAX_AGE_MS`,
+    `MAX_STREAMS_PER_IDENTITY`, `PROMPTS_PER_MINUTE`, `PROMPTS_PER_DAY` (`streaming.admission`).
     """
     env = os.environ if env is None else env
     table = env.get("STATE_TABLE")
@@ -66,4 +68,7 @@ def service_from_env(env: Mapping[str, str] | None = None, **clients: Any) -> St
         iot = boto3.client("iot-data", endpoint_url=endpoint)
     dynamodb = clients.get("dynamodb") or boto3.client("dynamodb")
     provider = provider_from_env(env, bedrock_client=clients.get("bedrock"))
-    return StreamingService(iot, StateStore(dynamodb, table), provider, service_config_from_env(env))
+    admission = Admission(dynamodb, table, AdmissionLimits.from_env(env))
+    return StreamingService(
+        iot, StateStore(dynamodb, table), provider, service_config_from_env(env), admission=admission
+    )

@@ -24,6 +24,7 @@ from typing import Any, Literal
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
+from streaming.admission import Admission, Lease, Refusal
 from streaming.cancel import cancel_request, trusted_identity
 from streaming.errors import ProtocolError, ProviderError, StreamingError
 from streaming.llm.base import (
@@ -55,6 +56,10 @@ from streaming.wire import (
 
 RAW_PAYLOAD_KEY = "payload_base64"
 """Alternative event shape: the raw MQTT payload, base64 (rule `SELECT encode(*, 'base64') AS payload_base64`)."""
+RECEIVED_AT_KEY = "received_at_ms"
+"""When the rules engine received the prompt (rule `timestamp() AS received_at_ms`), epoch ms."""
+LEASE_SLACK_MS = 1_000
+"""A stream slot is held at most the rest of the invocation plus this (a crashed stream frees it then)."""
 _SAFE_INTERNAL_MESSAGE = "The service failed while answering; please try again."
 
 
@@ -141,6 +146,7 @@ class StreamingService:
         *,
         clock: Callable[[], float] = time.monotonic,
         logger: Logger | None = None,
+        admission: Admission | None = None,
     ) -> None:
         self.iot = iot
         self.store = store
@@ -148,6 +154,8 @@ class StreamingService:
         self.config = config or ServiceConfig()
         self.clock = clock
         self.logger = logger or Logger(service="iotstream-prompt")
+        self.admission = admission
+        """Per-identity limits (`streaming.admission`); None: no limits (unit tests of the streaming)."""
 
     def handle_cancel(self, event: Any) -> bool:
         """Flag a stream as cancelled (see `streaming.cancel.cancel_request`)."""
@@ -168,17 +176,60 @@ class StreamingService:
         if not self.store.claim_request(identity_id, prompt.rid):
             self.logger.info("duplicate delivery; already answered", extra={"rid": prompt.rid})
             return PromptOutcome("duplicate", prompt.rid, "duplicate")
-        return self._stream(identity_id, prompt, remaining_ms)
+        lease = self._admit(identity_id, prompt.rid, event, remaining_ms)
+        if isinstance(lease, Refusal):
+            return self._refuse(identity_id, prompt.rid, lease)
+        return self._stream(identity_id, prompt, remaining_ms, lease)
+
+    def _admit(
+        self, identity_id: str, rid: str, event: Mapping[str, Any], remaining_ms: Callable[[], int]
+    ) -> Lease | Refusal | None:
+        """The identity's stream slot, a refusal, or None when no limits apply."""
+        if self.admission is None:
+            return None
+        received_at = event.get(RECEIVED_AT_KEY)
+        received_at_ms = (
+            received_at if isinstance(received_at, int) and not isinstance(received_at, bool) else None
+        )
+        try:
+            return self.admission.admit(identity_id, rid, received_at_ms, remaining_ms() + LEASE_SLACK_MS)
+        except (ClientError, BotoCoreError):
+            self.logger.exception("could not check the identity's limits", extra={"rid": rid})
+            return Refusal(E_INTERNAL, _SAFE_INTERNAL_MESSAGE)
+
+    def _release(self, lease: Lease | None) -> None:
+        if lease is None or self.admission is None:
+            return
+        try:
+            self.admission.release(lease)
+        except (ClientError, BotoCoreError):  # the lease expires on its own
+            self.logger.exception("could not release the stream slot", extra={"rid": lease.rid})
+
+    def _refuse(self, identity_id: str, rid: str, refusal: Refusal) -> PromptOutcome:
+        """Answer a prompt the limits refuse with one `error` event, and record it as answered."""
+        self.logger.info(
+            "prompt refused", extra={"identity_id": identity_id, "rid": rid, "code": refusal.code}
+        )
+        event = Error(rid, 0, refusal.code, refusal.message, refusal.retry_after_ms)
+        self._publish_error(identity_id, event)
+        try:
+            self.store.finish_request(identity_id, rid, f"error:{refusal.code}")
+        except (ClientError, BotoCoreError):
+            self.logger.exception("could not record the refused prompt", extra={"rid": rid})
+        return PromptOutcome("rejected", rid, f"error:{refusal.code}")
 
     def _reject(self, identity_id: str, exc: ProtocolError) -> PromptOutcome:
         rid = exc.rid or INVALID_RID
-        event = Error(rid=rid, seq=0, code=exc.code, message=exc.message)
         self.logger.info("invalid prompt", extra={"identity_id": identity_id, "rid": rid, "code": exc.code})
-        try:
-            self.iot.publish(topic=response_topic(identity_id, rid), qos=1, payload=encode_event(event))
-        except (ClientError, BotoCoreError):
-            self.logger.exception("could not publish the error for an invalid prompt", extra={"rid": rid})
+        self._publish_error(identity_id, Error(rid=rid, seq=0, code=exc.code, message=exc.message))
         return PromptOutcome("rejected", exc.rid, f"error:{exc.code}")
+
+    def _publish_error(self, identity_id: str, event: Error) -> None:
+        """The single event of a stream that never started."""
+        try:
+            self.iot.publish(topic=response_topic(identity_id, event.rid), qos=1, payload=encode_event(event))
+        except (ClientError, BotoCoreError):
+            self.logger.exception("could not publish the error event", extra={"rid": event.rid})
 
     def _messages(self, identity_id: str, prompt: Prompt) -> list[Message]:
         messages = [Message("system", self.config.system_prompt)] if self.config.system_prompt else []
@@ -192,7 +243,9 @@ class StreamingService:
         wanted = prompt.params.max_tokens or self.config.default_max_tokens
         return GenerationParams(min(wanted, self.config.max_tokens_cap), prompt.params.temperature)
 
-    def _stream(self, identity_id: str, prompt: Prompt, remaining_ms: Callable[[], int]) -> PromptOutcome:
+    def _stream(
+        self, identity_id: str, prompt: Prompt, remaining_ms: Callable[[], int], lease: Lease | None = None
+    ) -> PromptOutcome:
         started = self.clock()
         publisher = CoalescingPublisher(self.iot, identity_id, prompt.rid, self.config.publisher)
         publisher.start(self.provider.model)
@@ -212,6 +265,8 @@ class StreamingService:
         except Exception:  # request boundary: the stream must still end with an error event
             self.logger.exception("unexpected failure while streaming", extra={"rid": prompt.rid})
             run.error = (E_INTERNAL, _SAFE_INTERNAL_MESSAGE)
+        # Free the slot before the terminal event: a client may send its next prompt as soon as it sees it.
+        self._release(lease)
         metrics = run.metrics(self.clock())
         if run.error is not None:
             publisher.fail(*run.error)
@@ -228,6 +283,8 @@ class StreamingService:
         text = "".join(run.text)
         self._record(identity_id, prompt, outcome, text)
         summary = {**metrics, **publisher.metrics.summary()}
+        if run.usage is not None and run.usage.output_tokens:
+            summary["output_tokens"] = run.usage.output_tokens
         self.logger.info("stream finished", extra={"rid": prompt.rid, "outcome": outcome, "metrics": summary})
         return PromptOutcome("streamed", prompt.rid, outcome, text, summary)
 

@@ -39,6 +39,9 @@ E_TEXT_TOO_LONG: Final = "text_too_long"
 E_PAYLOAD_TOO_LARGE: Final = "payload_too_large"
 E_PROVIDER: Final = "provider_error"
 E_INTERNAL: Final = "internal_error"
+E_PROMPT_EXPIRED: Final = "prompt_expired"
+E_TOO_MANY_STREAMS: Final = "too_many_streams"
+E_RATE_LIMITED: Final = "rate_limited"
 
 _RID_RE: Final = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _CONVERSATION_RE: Final = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
@@ -247,6 +250,8 @@ class Error:
     seq: int
     code: str
     message: str
+    retry_after_ms: int | None = None
+    """For `rate_limited` / `too_many_streams`: wait at least this long before sending the prompt again."""
 
 
 Event = Start | Delta | End | Error
@@ -277,7 +282,8 @@ def event_to_json(event: Event) -> dict[str, Any]:
         usage = {"input_tokens": event.usage.input_tokens, "output_tokens": event.usage.output_tokens}
         end = {**base, "type": "end", "stop": event.stop, "usage": usage, "metrics": dict(event.metrics)}
         return {**end, "text": event.text} if event.text else end
-    return {**base, "type": "error", "code": event.code, "message": event.message}
+    error = {**base, "type": "error", "code": event.code, "message": event.message}
+    return error if event.retry_after_ms is None else {**error, "retry_after_ms": event.retry_after_ms}
 
 
 def encode_event(event: Event) -> bytes:
@@ -335,7 +341,16 @@ def decode_event(raw: bytes | str | Mapping[str, Any]) -> Event:
             text=_text(body),
         )
     if kind == "error":
-        return Error(rid=rid, seq=seq, code=_field(body, "code", str), message=_field(body, "message", str))
+        retry_after = body.get("retry_after_ms")
+        if retry_after is not None and (isinstance(retry_after, bool) or not isinstance(retry_after, int)):
+            raise ProtocolError(E_INVALID_FIELD, "event field 'retry_after_ms' must be an integer")
+        return Error(
+            rid=rid,
+            seq=seq,
+            code=_field(body, "code", str),
+            message=_field(body, "message", str),
+            retry_after_ms=retry_after,
+        )
     raise ProtocolError(E_INVALID_FIELD, f"unknown event type {kind!r}")
 
 

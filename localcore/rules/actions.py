@@ -1,4 +1,5 @@
-"""Rule actions localcore runs — `lambda` (asynchronous invoke) and `republish` — and the errorAction payload.
+"""Rule actions localcore runs — `lambda` (asynchronous invoke), `republish` and `cloudwatchLogs` — and the
+errorAction payload.
 
 Each action turns the rule's SELECT output into a side effect or raises `ActionFailed`, which the engine
 collects into AWS's error-action message (`failures[]` with `failedAction`, `failedResource`, `errorMessage`).
@@ -15,7 +16,11 @@ from typing import Any, Protocol
 from localcore.broker.message import Message, Publisher, PublishProperties
 from localcore.errors import LocalcoreError
 
-ACTION_NAMES = {"lambda": "LambdaAction", "republish": "RepublishAction"}
+ACTION_NAMES = {
+    "lambda": "LambdaAction",
+    "republish": "RepublishAction",
+    "cloudwatchLogs": "CloudwatchLogsAction",
+}
 
 
 class ActionFailed(LocalcoreError):
@@ -45,6 +50,12 @@ class MessagePublisher(Protocol):
     """The broker's internal publish."""
 
     async def publish(self, message: Message) -> None: ...
+
+
+class LogSink(Protocol):
+    """Where `cloudwatchLogs` actions write: one log event (the message as text) per rule output."""
+
+    def put(self, log_group: str, message: str) -> None: ...
 
 
 Render = Callable[[str], str]  # evaluates ${...} substitution templates against the original message
@@ -135,6 +146,16 @@ async def run_republish(
     except LocalcoreError as error:
         raise ActionFailed("republish", target.topic, str(error)) from error
     return target
+
+
+def run_cloudwatch_logs(params: Mapping[str, Any], output: Any, render: Render, sink: LogSink) -> str:
+    """Write the SELECT output as one log event of the rendered log group (`batchMode` false, AWS's default:
+    https://docs.aws.amazon.com/iot/latest/developerguide/cloudwatch-logs-rule-action.html)."""
+    group = render(str(params["logGroupName"]))
+    if not group:
+        raise ActionFailed("cloudwatchLogs", group, "the log group name is empty")
+    sink.put(group, serialise_output(output).decode("utf-8", errors="replace"))
+    return group
 
 
 def error_action_payload(

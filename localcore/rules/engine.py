@@ -21,12 +21,15 @@ from localcore.errors import LocalcoreError
 from localcore.rules.actions import (
     ActionFailed,
     AsyncInvoker,
+    LogSink,
     MessagePublisher,
     Render,
     error_action_payload,
+    run_cloudwatch_logs,
     run_lambda,
     run_republish,
 )
+from localcore.rules.log_groups import LoggingSink
 from localcore.rules.sql import SqlContext, render_template
 from localcore.rules.store import RuleStore, StoredRule
 
@@ -55,11 +58,13 @@ class RulesEngine:
         invoker: AsyncInvoker,
         publisher: MessagePublisher,
         account_id: str = "000000000000",
+        log_sink: LogSink | None = None,
     ) -> None:
         self.store = store
         self.invoker = invoker
         self.publisher = publisher
         self.account_id = account_id
+        self.log_sink: LogSink = log_sink or LoggingSink()
         self._tasks: set[asyncio.Task[list[RuleRun]]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -153,4 +158,6 @@ class RulesEngine:
         if kind == "republish":
             target = await run_republish(params, output, render, self.publisher)
             return f"republish:{target.topic}"
+        if kind == "cloudwatchLogs":
+            return f"cloudwatchLogs:{run_cloudwatch_logs(params, output, render, self.log_sink)}"
         raise ActionFailed(kind, "", f"action type {kind!r} is not supported by localcore")

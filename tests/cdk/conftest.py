@@ -1,4 +1,8 @@
-"""Synthesize the stack once per test session (synth through jsii takes seconds) and share the template."""
+"""Synthesize the stack once per test session (synth through jsii takes seconds) and share the template.
+
+The synth runs the cdk-nag AwsSolutions pack (cdk-nag 3 is a CDK policy-validation plugin): an unacknowledged
+finding fails the synth, and so every CDK test; `test_cdk_nag.py` reads the validation report.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +12,13 @@ os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 
 import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
-from aws_cdk import App, Environment
+from aws_cdk import App, Environment, Validations
 from aws_cdk.assertions import Template
+from cdk_nag import AwsSolutionsChecks
 
 from cdk.config import DeployConfig
 from cdk.stack import IotStreamStack
@@ -26,6 +32,7 @@ class Synth:
     template: Template
     json: dict[str, Any]
     config: DeployConfig
+    outdir: Path
 
     def text(self, value: Any) -> Any:
         """Render `Fn::Join` over literals and `Ref AWS::Partition` (as "aws"); anything else is returned as is."""
@@ -56,13 +63,36 @@ class Synth:
         return found[0]
 
 
+def synthesize(outdir: Path, config: DeployConfig) -> Synth:
+    """The stack for `config` in eu-west-1, synthesized with the cdk-nag AwsSolutions checks."""
+    app = App(outdir=str(outdir))
+    stack = IotStreamStack(app, "IotStream", config=config, env=Environment(account=ACCOUNT, region=REGION))
+    Validations.of(app).add_plugins(AwsSolutionsChecks(app))
+    app.synth()
+    template = Template.from_stack(stack)
+    return Synth(template=template, json=template.to_json(), config=config, outdir=outdir)
+
+
 @pytest.fixture(scope="session")
 def synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    app = App(outdir=str(tmp_path_factory.mktemp("cdk.out")))
-    config = DeployConfig()  # the project's own iot_policies/, iot_rules/ and lambdas/
-    stack = IotStreamStack(app, "IotStream", config=config, env=Environment(account=ACCOUNT, region=REGION))
-    template = Template.from_stack(stack)
-    return Synth(template=template, json=template.to_json(), config=config)
+    """The default deployment (the project's own iot_policies/, iot_rules/ and lambdas/)."""
+    return synthesize(tmp_path_factory.mktemp("cdk.out"), DeployConfig())
+
+
+@pytest.fixture(scope="session")
+def tuned(tmp_path_factory: pytest.TempPathFactory) -> Synth:
+    """A deployment with every optional knob turned: a geographic inference profile, reserved concurrency,
+    admin-only sign-up, no account-level IoT logging, an alarm e-mail."""
+    config = DeployConfig(
+        bedrock_model_id="eu.amazon.nova-2-lite-v1:0",
+        prompt_reserved_concurrency=25,
+        self_sign_up=False,
+        retain_data=False,
+        iot_logging=False,
+        alarm_email="ops@example.com",
+        prompts_per_minute=3,
+    )
+    return synthesize(tmp_path_factory.mktemp("cdk.out.tuned"), config)
 
 
 @pytest.fixture(scope="session")

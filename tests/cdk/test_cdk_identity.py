@@ -33,6 +33,27 @@ def test_app_client_has_password_and_refresh_flows_and_no_secret(synth):
     )
 
 
+def test_app_client_has_no_oauth_grant_and_no_placeholder_callback(synth):
+    """The clients sign in with USER_PASSWORD_AUTH/SRP, never through the hosted UI: no OAuth flow (in
+    particular no implicit grant) and no callback URL (CDK would otherwise add https://example.com;
+    https://docs.aws.amazon.com/cognito/latest/developerguide/user-pool-settings-client-apps.html)."""
+    _, client = synth.one("AWS::Cognito::UserPoolClient")
+    properties = client["Properties"]
+    assert properties.get("AllowedOAuthFlowsUserPoolClient", False) is False
+    assert not {"AllowedOAuthFlows", "CallbackURLs", "LogoutURLs", "AllowedOAuthScopes"} & set(properties)
+
+
+def test_sign_up_and_deletion_protection_are_context_choices(synth, tuned):
+    """Deletion protection follows `retainData` unless `userPoolDeletionProtection` is given (ACTIVE: Cognito
+    refuses DeleteUserPool); `-c selfSignUp=false` leaves sign-up to administrators (AllowAdminCreateUserOnly)."""
+    _, default = synth.one("AWS::Cognito::UserPool")
+    _, admin_only = tuned.one("AWS::Cognito::UserPool")
+    assert default["Properties"]["DeletionProtection"] == "ACTIVE"
+    assert admin_only["Properties"]["DeletionProtection"] == "INACTIVE"
+    assert admin_only["Properties"]["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+    assert admin_only["DeletionPolicy"] == "Delete"
+
+
 def test_identity_pool_trusts_the_user_pool_client_and_has_no_guests(synth):
     """Unauthenticated identities are off; the only provider is this user pool's app client."""
     client_id, _ = synth.one("AWS::Cognito::UserPoolClient")
@@ -96,9 +117,10 @@ def _normalised(document: dict) -> list[dict]:
 
 def test_role_policies_come_from_iot_policies_with_variables_intact(synth, source_policy):
     """The identity roles' inline policies are role-authenticated.json / role-dashboard.json (the IAM half
-    of the IoT permission intersection: https://docs.aws.amazon.com/iot/latest/developerguide/cog-iot-policies.html)."""
+    of the IoT permission intersection: https://docs.aws.amazon.com/iot/latest/developerguide/cog-iot-policies.html),
+    their `arn:aws:` ARNs given the stack's partition (rendered here as `aws`)."""
     inline = [
-        _normalised(role["Properties"]["Policies"][0]["PolicyDocument"])
+        _normalised(synth.text(role["Properties"]["Policies"][0]["PolicyDocument"]))
         for logical_id, role in synth.resources("AWS::IAM::Role").items()
         if logical_id in _identity_roles(synth)
     ]

@@ -29,6 +29,9 @@ _STREAM_ERRORS = (
     "throttlingException",
     "serviceUnavailableException",
 )
+MAX_TEMPERATURE = 1.0
+"""Converse accepts temperature 0-1 (API_runtime_InferenceConfiguration); the wire protocol allows up to 2
+(for OpenAI-compatible models), so a higher value is sent as 1 instead of failing with ValidationException."""
 _STOP_MAP: Mapping[str, FinishReason] = {"max_tokens": "max_tokens"}
 """Bedrock stop reasons other than max_tokens (end_turn, stop_sequence, guardrail_intervened,
 content_filtered, tool_use) all end the turn as far as the wire protocol is concerned."""
@@ -37,7 +40,11 @@ content_filtered, tool_use) all end the turn as far as the wire protocol is conc
 def build_converse_request(
     model_id: str, messages: Sequence[Message], params: GenerationParams
 ) -> dict[str, Any]:
-    """The keyword arguments of `converse_stream`: system prompts apart, alternating user/assistant turns."""
+    """The keyword arguments of `converse_stream`: system prompts apart, alternating user/assistant turns.
+
+    `model_id` is passed as the `modelId` unchanged: a foundation model id, a cross-Region inference profile id
+    (`global.amazon.nova-2-lite-v1:0`) or an ARN are all accepted there (API_runtime_ConverseStream).
+    """
     system = [{"text": m.content} for m in messages if m.role == "system"]
     turns: list[dict[str, Any]] = []
     for message in (m for m in messages if m.role != "system"):
@@ -47,7 +54,7 @@ def build_converse_request(
             turns.append({"role": message.role, "content": [{"text": message.content}]})
     inference: dict[str, Any] = {"maxTokens": params.max_tokens}
     if params.temperature is not None:
-        inference["temperature"] = params.temperature
+        inference["temperature"] = min(params.temperature, MAX_TEMPERATURE)
     request: dict[str, Any] = {"modelId": model_id, "messages": turns, "inferenceConfig": inference}
     if system:
         request["system"] = system

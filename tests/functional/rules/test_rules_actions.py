@@ -124,3 +124,43 @@ def test_http_publishes_reach_rules_with_clientid_na(stack: RunningLocalcore) ->
         stack.client("iot-data").publish(topic="http/in", qos=1, payload=b'{"via": "http"}')
         (message,) = watcher.expect(1)
     assert json.loads(message.payload) == {"via": "http", "client": "n/a", "no_trace": True}
+
+
+def test_error_action_to_cloudwatch_logs_writes_the_error_message_to_the_log_group(
+    stack: RunningLocalcore,
+) -> None:
+    """cloudwatch-logs-rule-action.html: the `cloudwatchLogs` action sends the message to a log group (batchMode
+    false: the whole message is one log event); as an errorAction the message is the AWS error-action JSON
+    (rule-error-handling.html). localcore writes the group's events to <state dir>/rule-logs/<group>.log."""
+    iot = stack.client("iot")
+    iot.create_topic_rule(
+        ruleName="logs_on_failure",
+        topicRulePayload={
+            "sql": "SELECT * FROM 'devices/+/logs'",
+            "awsIotSqlVersion": "2016-03-23",
+            "actions": [{"lambda": {"functionArn": "arn:aws:lambda:us-east-1:000000000000:function:absent"}}],
+            "errorAction": {
+                "cloudwatchLogs": {
+                    "logGroupName": "/test/rule-errors",
+                    "roleArn": "arn:aws:iam::000000000000:role/logs",
+                }
+            },
+        },
+    )
+    try:
+        with _client(stack, "sensor-logs") as device:
+            device.publish("devices/d9/logs", b'{"reading": 3}', qos=1)
+            stack.wait_rules_idle()
+    finally:
+        iot.delete_topic_rule(ruleName="logs_on_failure")
+    (event,) = stack.core.rule_logs.read("/test/rule-errors")
+    assert event["logGroupName"] == "/test/rule-errors"
+    error = json.loads(str(event["message"]))
+    assert (error["ruleName"], error["topic"], error["clientId"]) == (
+        "logs_on_failure",
+        "devices/d9/logs",
+        "sensor-logs",
+    )
+    assert base64.b64decode(error["base64OriginalPayload"]) == b'{"reading": 3}'
+    assert [f["failedAction"] for f in error["failures"]] == ["LambdaAction"]
+    assert stack.core.rule_logs.path("/test/rule-errors").parent.name == "rule-logs"

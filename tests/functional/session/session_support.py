@@ -31,7 +31,15 @@ AUTHZ_LOGGER = "localcore.broker.authz"
 def stack(**overrides: Any) -> Iterator[RunningLocalcore]:
     """A running stack with the scripted LLM (fast, deterministic) and fast Lambda retries."""
     functions = FunctionSettings(
-        environment={"LLM_PROVIDER": "scripted", "SCRIPTED_TEXT": SCRIPT, "SCRIPTED_TOKENS_PER_S": "2000"},
+        environment={
+            "LLM_PROVIDER": "scripted",
+            "SCRIPTED_TEXT": SCRIPT,
+            "SCRIPTED_TOKENS_PER_S": "2000",
+            # One victim streams after every attack of the package: a prompt rate limit would refuse it.
+            # The limits themselves are tested in tests/functional/streaming/test_stream_limits.py.
+            "PROMPTS_PER_MINUTE": "0",
+            "PROMPTS_PER_DAY": "0",
+        },
         retry_delays_seconds=(0.05, 0.05),
     )
     with RunningLocalcore(free_port_config(functions=functions, **overrides)) as running:

@@ -31,7 +31,7 @@ def test_payload_resolves_function_arns() -> None:
         {"lambda": {"functionArn": "arn:aws:lambda:us-east-1:000000000000:function:prompt"}}
     ]
     assert payload["awsIotSqlVersion"] == "2016-03-23"
-    assert payload["errorAction"] == {"republish": {"topic": "iotstream/rule-errors", "qos": 0}}
+    assert payload["errorAction"] == {"cloudwatchLogs": {"logGroupName": "/iotstream/rule-errors"}}
 
 
 def test_sql_version_defaults_to_2015_10_08() -> None:

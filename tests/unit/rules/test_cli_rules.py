@@ -31,7 +31,8 @@ def _payload_lines(out: str) -> list[str]:
 def test_lambda_action_shows_the_function_and_exact_event(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The project's prompt rule: the event is the SELECT output (payload base64, identity from topic(2))."""
+    """The project's prompt rule: the event is the SELECT output (payload base64, identity from topic(2),
+    the rules engine's `timestamp()` in epoch ms)."""
     payload = _payload(tmp_path, {"v": 1, "rid": "r1", "text": "hi"})
     code = main(
         ["rules", "test", "--rule", "iotstream_prompt", "--topic", "chat/abc/prompt", "--payload", payload]
@@ -41,7 +42,9 @@ def test_lambda_action_shows_the_function_and_exact_event(
     assert "action 1: lambda -> function prompt (arn:aws:lambda:us-east-1:000000000000:function:prompt" in out
     (event,) = _payload_lines(out)
     expected = base64.b64encode(json.dumps({"v": 1, "rid": "r1", "text": "hi"}).encode()).decode()
-    assert json.loads(event) == {"payload_base64": expected, "identity_id": "abc"}
+    decoded = json.loads(event)
+    assert isinstance(decoded.pop("received_at_ms"), int)
+    assert decoded == {"payload_base64": expected, "identity_id": "abc"}
 
 
 def test_where_not_satisfied_runs_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -126,6 +129,22 @@ def test_from_not_matching_and_unknown_rule(tmp_path: Path, capsys: pytest.Captu
     assert "no action runs" in capsys.readouterr().out
     assert main(["rules", "test", "--rule", "nope", "--topic", "a", "--payload", payload]) == 2
     assert "no rule named 'nope'" in capsys.readouterr().err
+
+
+def test_project_prompt_rule_sends_its_errors_to_cloudwatch_logs(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The project's prompt rule: when the invoke fails, the errorAction (cloudwatch-logs-rule-action.html,
+    batchMode false) writes AWS's error message as one log event of /iotstream/rule-errors."""
+    functions = tmp_path / "functions.json"
+    functions.write_text(json.dumps({"cancel": {}}))
+    payload = _payload(tmp_path, {"v": 1})
+    args = ["--rule", "iotstream_prompt", "--topic", "chat/abc/prompt", "--payload", payload]
+    assert main(["rules", "test", *args, "--functions", str(functions)]) == 0
+    out = capsys.readouterr().out
+    assert "errorAction: cloudwatchLogs -> log group /iotstream/rule-errors (one log event)" in out
+    error = json.loads(_payload_lines(out)[-1])
+    assert (error["ruleName"], error["topic"]) == ("iotstream_prompt", "chat/abc/prompt")
 
 
 def test_list_shows_state_from_and_actions(capsys: pytest.CaptureFixture[str]) -> None:

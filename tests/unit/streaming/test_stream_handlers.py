@@ -3,10 +3,12 @@ DynamoDB endpoint from AWS_ENDPOINT_URL_DYNAMODB (AWS SDKs "service-specific end
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -82,3 +84,38 @@ def test_cancel_handler_flags_the_request(store: StateStore) -> None:
     )
     assert store.is_cancelled(IDENTITY, rid) and not store.is_cancelled("someone-else", rid)
     assert cancel_handler.handler({"identity_id": IDENTITY}, LambdaContext()) == {"cancelled": False}
+
+
+def _emf_lines(output: str) -> list[dict[str, Any]]:
+    """The embedded-metric-format documents Powertools printed (lines with an `_aws` key)."""
+    documents = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    return [d for d in documents if "_aws" in d]
+
+
+@pytest.mark.usefixtures("lambda_env")
+def test_prompt_handler_emits_answer_metrics_as_emf(capsys: pytest.CaptureFixture[str]) -> None:
+    """Powertools Metrics writes EMF to stdout (CloudWatch_Embedded_Metric_Format.html): TimeToFirstToken,
+    TokensPerSecond, MessagesPerAnswer in the `iotstream` namespace with the function's `service` dimension;
+    a refused prompt counts in PromptsRefused."""
+    event = {"v": 1, "rid": str(uuid.uuid4()), "text": "hello", "identity_id": IDENTITY}
+    prompt_handler.handler(event, LambdaContext())
+    (document,) = _emf_lines(capsys.readouterr().out)
+    (directive,) = document["_aws"]["CloudWatchMetrics"]
+    assert directive["Namespace"] == "iotstream"
+    names = {m["Name"]: m["Unit"] for m in directive["Metrics"]}
+    assert names == {
+        "TimeToFirstToken": "Milliseconds",
+        "TokensPerSecond": "Count/Second",
+        "MessagesPerAnswer": "Count",
+    }
+    assert document["service"] == prompt_handler.SERVICE and ["service"] in directive["Dimensions"]
+    manifest = json.loads((Path(prompt_handler.__file__).parents[1] / "functions.json").read_text())
+    assert manifest["prompt"]["environment"]["POWERTOOLS_SERVICE_NAME"] == prompt_handler.SERVICE
+    values = {name: document[name] for name in names}  # Powertools writes each value as a list of samples
+    assert values["MessagesPerAnswer"][0] >= 2  # start (+ deltas) + end
+    assert values["TimeToFirstToken"][0] >= 0
+    prompt_handler.handler(
+        {"v": 1, "rid": "not-a-uuid", "text": "x", "identity_id": IDENTITY}, LambdaContext()
+    )
+    (refused,) = _emf_lines(capsys.readouterr().out)
+    assert refused["PromptsRefused"] == [1.0]

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+import botocore.session
+import botocore.validate
 import pytest
 
 from streaming.errors import ProviderError, StreamingError
@@ -155,6 +157,20 @@ def test_bedrock_request_separates_system_and_merges_turns() -> None:
     assert [m["role"] for m in request["messages"]] == ["user", "assistant", "user"]
     assert request["messages"][-1]["content"] == [{"text": "Q2"}, {"text": "again"}]
     assert request["inferenceConfig"] == {"maxTokens": 5, "temperature": 0.1}
+
+
+def test_bedrock_request_for_the_default_profile_fits_the_converse_stream_shape() -> None:
+    """The request with the deployed default (an inference profile id as `modelId`,
+    geographic-cross-region-inference.html "Use ...") passes botocore's own ConverseStream input validation;
+    a protocol temperature above Converse's 0-1 range (API_runtime_InferenceConfiguration) is sent as 1."""
+    request = build_converse_request(
+        "global.amazon.nova-2-lite-v1:0", MESSAGES, GenerationParams(max_tokens=64, temperature=1.8)
+    )
+    shape = (
+        botocore.session.get_session().get_service_model("bedrock-runtime").operation_model("ConverseStream")
+    )
+    botocore.validate.validate_parameters(request, shape.input_shape)
+    assert request["inferenceConfig"] == {"maxTokens": 64, "temperature": 1.0}
 
 
 def converse_events(stop: str) -> list[dict[str, Any]]:

@@ -23,6 +23,7 @@ from streaming.wire import (
     encode_event,
     encode_prompt,
     event_text,
+    event_to_json,
     parse_cancel,
     parse_prompt,
     prompt_topic,
@@ -174,3 +175,17 @@ def test_start_and_end_may_carry_text() -> None:
     ]
     with pytest.raises(ProtocolError):
         decode_event(b'{"v":1,"rid":"r","seq":0,"type":"start","model":"m","ts":1,"text":5}')
+
+
+def test_error_event_carries_retry_after_ms_only_when_set() -> None:
+    """docs/protocol.md: `rate_limited` / `too_many_streams` errors carry an integer `retry_after_ms`; other
+    errors leave the field out, and a non-integer value is not a v1 event."""
+    limited = Error("r", 0, "rate_limited", "Too many prompts this minute.", 42_000)
+    assert event_to_json(limited)["retry_after_ms"] == 42_000
+    assert decode_event(encode_event(limited)) == limited
+    plain = Error("r", 0, "provider_error", "busy")
+    assert "retry_after_ms" not in event_to_json(plain)
+    assert decode_event(encode_event(plain)).retry_after_ms is None
+    bad = {**event_to_json(limited), "retry_after_ms": "soon"}
+    with pytest.raises(ProtocolError, match="retry_after_ms"):
+        decode_event(bad)

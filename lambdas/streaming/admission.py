@@ -1,0 +1,255 @@
+"""Per-identity admission: may this identity start one more stream now?
+
+Cost and abuse controls of the prompt service, the same code on AWS and in localcore (state in the state
+table, reached through the injected DynamoDB client):
+
+| limit | variable | default | refusal code |
+|---|---|---|---|
+| prompt older than the client waits (rule `timestamp()`) | `PROMPT_MAX_AGE_MS` | 30000 | `prompt_expired` |
+| streams running at once | `MAX_STREAMS_PER_IDENTITY` | 2 | `too_many_streams` |
+| prompts per UTC minute | `PROMPTS_PER_MINUTE` | 10 | `rate_limited` |
+| prompts per UTC day | `PROMPTS_PER_DAY` | 200 | `rate_limited` |
+
+0 turns a limit off. A refusal is answered with one `error` event carrying the code and, where waiting
+helps, `retry_after_ms` (docs/protocol.md). Items (pk `LIMIT#{identity}`), all expiring through
+`expires_at` (TTL):
+
+- `STREAMS`: a map `leases` {rid: lease end, epoch ms} and a `version`. A lease ends when its stream does,
+  or at the end of its invocation at the latest, so a crashed stream never holds a slot for ever. Updates are
+  optimistic (read, then put conditioned on `version`), so two prompts racing for the last slot cannot both
+  win.
+- `MINUTE#<yyyy-mm-ddThh:mm>`, `DAY#<yyyy-mm-dd>`: counters `n`, raised together in one transaction, each
+  only while below its limit (conditional `ADD`), so a refused prompt counts nowhere.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from streaming.wire import E_PROMPT_EXPIRED, E_RATE_LIMITED, E_TOO_MANY_STREAMS
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+LEASE_ATTEMPTS = 5
+"""Optimistic retries of the stream lease when other prompts of the same identity change it meanwhile."""
+TTL_SLACK_S = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class AdmissionLimits:
+    """The limits (see the module table); 0 turns one off."""
+
+    max_age_ms: int = 30_000
+    max_streams: int = 2
+    per_minute: int = 10
+    per_day: int = 200
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> AdmissionLimits:
+        defaults = cls()
+
+        def read(key: str, default: int) -> int:
+            raw = env.get(key)
+            return default if raw in (None, "") else max(0, int(raw))
+
+        return cls(
+            max_age_ms=read("PROMPT_MAX_AGE_MS", defaults.max_age_ms),
+            max_streams=read("MAX_STREAMS_PER_IDENTITY", defaults.max_streams),
+            per_minute=read("PROMPTS_PER_MINUTE", defaults.per_minute),
+            per_day=read("PROMPTS_PER_DAY", defaults.per_day),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Refusal:
+    """Why a prompt is not answered; `message` is safe to show, `retry_after_ms` None when waiting won't help."""
+
+    code: str
+    message: str
+    retry_after_ms: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """A stream slot held by `rid` until `release` (or until it expires)."""
+
+    identity_id: str
+    rid: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Window:
+    limit: int
+    sort_key: str
+    ends_ms: int
+    message: str
+
+
+class Admission:
+    """Decides, per identity, whether a prompt may stream now."""
+
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table: str,
+        limits: AdmissionLimits,
+        *,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.client = client
+        self.table = table
+        self.limits = limits
+        self.wall_clock = wall_clock
+
+    def admit(self, identity_id: str, rid: str, received_at_ms: int | None, lease_ms: int) -> Lease | Refusal:
+        """A lease for `rid` (held at most `lease_ms`), or the first limit the prompt is over."""
+        now_ms = int(self.wall_clock() * 1000)
+        limit = self.limits.max_age_ms
+        if limit and received_at_ms is not None and now_ms - received_at_ms > limit:
+            return Refusal(
+                E_PROMPT_EXPIRED, "This prompt waited too long to be answered; please send it again."
+            )
+        lease = self._lease(identity_id, rid, now_ms, now_ms + lease_ms)
+        if isinstance(lease, Refusal):
+            return lease
+        try:
+            refusal = self._count(identity_id, now_ms)
+        except ClientError:
+            self.release(lease)  # the slot must not stay taken until its lease ends
+            raise
+        if refusal is not None:
+            self.release(lease)
+            return refusal
+        return lease
+
+    def release(self, lease: Lease) -> None:
+        """Give the slot back (the stream ended); a lease already gone is fine."""
+        if not self.limits.max_streams:
+            return
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=self._key(lease.identity_id, "STREAMS"),
+                UpdateExpression="REMOVE leases.#rid ADD version :one",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#rid": lease.rid},
+                ExpressionAttributeValues={":one": {"N": "1"}},
+            )
+        except ClientError as exc:
+            if exc.response["Error"].get("Code") != "ConditionalCheckFailedException":
+                raise
+
+    # ------------------------------------------------------------------ streams
+
+    @staticmethod
+    def _key(identity_id: str, sort_key: str) -> dict[str, Any]:
+        return {"pk": {"S": f"LIMIT#{identity_id}"}, "sk": {"S": sort_key}}
+
+    def _lease(self, identity_id: str, rid: str, now_ms: int, until_ms: int) -> Lease | Refusal:
+        limit = self.limits.max_streams
+        if not limit:
+            return Lease(identity_id, rid)
+        key = self._key(identity_id, "STREAMS")
+        for _ in range(LEASE_ATTEMPTS):
+            item = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+            stored = item.get("leases", {}).get("M", {}) if item else {}
+            live = {r: int(v["N"]) for r, v in stored.items() if int(v["N"]) > now_ms}
+            if len(live) >= limit:
+                return Refusal(
+                    E_TOO_MANY_STREAMS,
+                    f"You already have {len(live)} answers streaming (the limit is {limit}); "
+                    "wait for one to finish.",
+                    min(live.values()) - now_ms,
+                )
+            live[rid] = until_ms
+            version = int(item["version"]["N"]) if item else 0
+            condition: dict[str, Any] = (
+                {
+                    "ConditionExpression": "version = :v",
+                    "ExpressionAttributeValues": {":v": {"N": str(version)}},
+                }
+                if item
+                else {"ConditionExpression": "attribute_not_exists(pk)"}
+            )
+            try:
+                self.client.put_item(
+                    TableName=self.table,
+                    Item={
+                        **key,
+                        "leases": {"M": {r: {"N": str(end)} for r, end in live.items()}},
+                        "version": {"N": str(version + 1)},
+                        "expires_at": {"N": str(max(live.values()) // 1000 + TTL_SLACK_S)},
+                    },
+                    **condition,
+                )
+            except ClientError as exc:
+                if exc.response["Error"].get("Code") == "ConditionalCheckFailedException":
+                    continue  # another prompt of this identity changed the leases: read again
+                raise
+            return Lease(identity_id, rid)
+        return Refusal(E_TOO_MANY_STREAMS, "Too many prompts at once; please try again.", 1000)
+
+    # ------------------------------------------------------------------ rates
+
+    def _windows(self, now_ms: int) -> list[_Window]:
+        now = datetime.fromtimestamp(now_ms / 1000, UTC)
+        minute = now.replace(second=0, microsecond=0)
+        day = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        windows = [
+            _Window(
+                self.limits.per_minute,
+                f"MINUTE#{minute:%Y-%m-%dT%H:%M}",
+                int((minute + timedelta(minutes=1)).timestamp() * 1000),
+                f"Too many prompts this minute (the limit is {self.limits.per_minute}); try again shortly.",
+            ),
+            _Window(
+                self.limits.per_day,
+                f"DAY#{day:%Y-%m-%d}",
+                int((day + timedelta(days=1)).timestamp() * 1000),
+                f"The daily limit of {self.limits.per_day} prompts is reached; try again tomorrow (UTC).",
+            ),
+        ]
+        return [window for window in windows if window.limit]
+
+    def _count(self, identity_id: str, now_ms: int) -> Refusal | None:
+        """Count the prompt in every window at once, or refuse it for the first window that is full."""
+        windows = self._windows(now_ms)
+        if not windows:
+            return None
+        updates: list[Any] = [
+            {
+                "Update": {
+                    "TableName": self.table,
+                    "Key": self._key(identity_id, window.sort_key),
+                    "UpdateExpression": "SET expires_at = if_not_exists(expires_at, :exp) ADD #n :one",
+                    "ConditionExpression": "attribute_not_exists(#n) OR #n < :max",
+                    "ExpressionAttributeNames": {"#n": "n"},
+                    "ExpressionAttributeValues": {
+                        ":one": {"N": "1"},
+                        ":max": {"N": str(window.limit)},
+                        ":exp": {"N": str(window.ends_ms // 1000 + TTL_SLACK_S)},
+                    },
+                }
+            }
+            for window in windows
+        ]
+        for _ in range(LEASE_ATTEMPTS):
+            try:
+                self.client.transact_write_items(TransactItems=updates)
+            except ClientError as exc:
+                if exc.response["Error"].get("Code") != "TransactionCanceledException":
+                    raise
+                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+                for window, reason in zip(windows, reasons, strict=False):
+                    if reason == "ConditionalCheckFailed":
+                        return Refusal(E_RATE_LIMITED, window.message, window.ends_ms - now_ms)
+                continue  # TransactionConflict: a concurrent prompt of this identity; try again
+            return None
+        return Refusal(E_RATE_LIMITED, "Too many prompts at once; please try again.", 1000)
