@@ -15,6 +15,8 @@ from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 from constructs import Construct
 
+from cdk.parts.nag import acknowledge_wildcards
+
 
 class PolicyDetacher(Construct):
     """`Custom::IotPolicyDetacher` served by `lambdas/detach_policies` with exactly the rights it uses."""
@@ -36,6 +38,11 @@ class PolicyDetacher(Construct):
         # DetachPolicy is authorised on its target; IAM names only certificate and thing-group targets
         # (service-authorization list_awsiot.html), and a Cognito identity has no ARN: `*` is the only way.
         function.add_to_role_policy(iam.PolicyStatement(actions=["iot:DetachPolicy"], resources=["*"]))
+        acknowledge_wildcards(
+            function,
+            ["*"],
+            "iot:DetachPolicy is authorised on its target, and a Cognito identity target has no ARN.",
+        )
         self.resource = CustomResource(
             self,
             "Resource",

@@ -18,6 +18,7 @@ MARKDOWN_LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 REPO_PATH = re.compile(r"(?<![\w./-])((?:" + "|".join(TOP_LEVEL) + r")/[\w./-]*[\w/])(?![\w*<{….-])")
 MARKDOWN_FILE = re.compile(r"(?<![\w-])((?:\.\./|[\w-]+/)*[\w.-]+\.md)\b")
 OUTSIDE = re.compile(r"DESIGN\.md|shared/reference|/work/|\.\./shared")
+URL = re.compile(r"[a-z][a-z0-9+.-]*://\S+")  # a web address is not a repository path
 
 
 def _sources() -> Iterator[Path]:
@@ -52,8 +53,9 @@ def _problems(source: Path) -> list[str]:
             target = match.group(1)
             if not re.match(r"[a-z][a-z0-9+.-]*:|#", target) and not _exists(target, source):
                 found.append(f"broken link {target!r}")
+    without_urls = URL.sub(" ", text)
     for pattern in (REPO_PATH, MARKDOWN_FILE):
-        for match in pattern.finditer(text):
+        for match in pattern.finditer(without_urls):
             if not _exists(match.group(1).rstrip("."), source):
                 found.append(f"cites a missing file {match.group(1)!r}")
     return found
