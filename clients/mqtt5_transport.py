@@ -1,0 +1,203 @@
+"""MQTT 5 over SigV4 WebSockets with awscrt (`awscrt.mqtt5`, the client of the AWS IoT Device SDK v2).
+
+`wss://` endpoints (AWS) are built with `awsiot.mqtt5_client_builder.websockets_with_default_aws_signing`;
+localcore's plain `ws://` needs a client without TLS, built from the same awscrt pieces with the same SigV4
+handshake transform (`clients.session.sigv4_handshake_transform`), as `Session.mqtt_connection` does for
+MQTT 3.1.1. awscrt reconnects by itself (at least `RECONNECT_MIN_DELAY_S` apart) and, with a session
+expiry, rejoins the session after the first successful connection (`REJOIN_POST_SUCCESS`).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import threading
+from typing import Any
+
+import awscrt.io
+import awscrt.mqtt5 as mqtt5
+from awsiot import mqtt5_client_builder
+
+from clients.errors import ClientTimeoutError, IotstreamClientError, PolicyDeniedError, StackNotRunningError
+from clients.session import Session, sigv4_handshake_transform
+from clients.transport import (
+    RECONNECT_MIN_DELAY_S,
+    ConnectOptions,
+    MessageHandler,
+    StatusHandler,
+    refusal,
+    renew_expiring_credentials,
+)
+
+log = logging.getLogger("iotstream.client")
+_REFUSED_CONNACK = {0x85, 0x86, 0x87, 0x8A}
+_UNREACHABLE = ("SOCKET", "DNS", "CONNECTION", "TIMEOUT", "NO_ROUTE", "NETWORK")
+
+
+class Mqtt5Transport:
+    """One awscrt MQTT 5 client; messages go to `on_message` on awscrt's thread."""
+
+    def __init__(
+        self,
+        session: Session,
+        options: ConnectOptions,
+        on_message: MessageHandler,
+        on_status: StatusHandler | None = None,
+    ) -> None:
+        self.session = session
+        self.options = options
+        self._on_message = on_message
+        self._on_status = on_status or (lambda status: None)
+        self._lock = threading.Lock()
+        self._filters: list[str] = []
+        self._first: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._stopping = False
+        self._stopped = threading.Event()
+        self._client = self._build()
+
+    def _build(self) -> mqtt5.Client:
+        config, options = self.session.config, self.options
+        behaviour = (
+            mqtt5.ClientSessionBehaviorType.REJOIN_POST_SUCCESS
+            if options.session_expiry_s > 0
+            else mqtt5.ClientSessionBehaviorType.CLEAN
+        )
+        common: dict[str, Any] = {
+            "client_id": options.client_id,
+            "keep_alive_interval_sec": options.keep_alive_s,
+            "session_expiry_interval_sec": options.session_expiry_s,
+            "session_behavior": behaviour,
+            "min_reconnect_delay_ms": RECONNECT_MIN_DELAY_S * 1000,
+            "max_reconnect_delay_ms": 10_000,
+            "on_publish_received": self._received,
+            "on_lifecycle_attempting_connect": self._attempting,
+            "on_lifecycle_connection_success": self._connected,
+            "on_lifecycle_connection_failure": self._failed,
+            "on_lifecycle_disconnection": self._disconnected,
+            "on_lifecycle_stopped": lambda data: self._stopped.set(),
+        }
+        provider = self.session.credentials_provider()
+        if config.tls:
+            return mqtt5_client_builder.websockets_with_default_aws_signing(
+                region=config.region,
+                credentials_provider=provider,
+                endpoint=config.mqtt_host,
+                port=config.mqtt_port,
+                ca_filepath=config.ca_file,
+                **common,
+            )
+        client_options = mqtt5.ClientOptions(
+            host_name=config.mqtt_host,
+            port=config.mqtt_port,
+            bootstrap=awscrt.io.ClientBootstrap.get_or_create_static_default(),
+            websocket_handshake_transform=sigv4_handshake_transform(config.region, provider),
+            connect_options=mqtt5.ConnectPacket(
+                client_id=options.client_id,
+                keep_alive_interval_sec=options.keep_alive_s,
+                session_expiry_interval_sec=options.session_expiry_s,
+            ),
+            session_behavior=behaviour,
+            extended_validation_and_flow_control_options=(
+                mqtt5.ExtendedValidationAndFlowControlOptions.AWS_IOT_CORE_DEFAULTS
+            ),
+            min_reconnect_delay_ms=common["min_reconnect_delay_ms"],
+            max_reconnect_delay_ms=common["max_reconnect_delay_ms"],
+            on_publish_callback_fn=self._received,
+            on_lifecycle_event_attempting_connect_fn=self._attempting,
+            on_lifecycle_event_connection_success_fn=self._connected,
+            on_lifecycle_event_connection_failure_fn=self._failed,
+            on_lifecycle_event_disconnection_fn=self._disconnected,
+            on_lifecycle_event_stopped_fn=common["on_lifecycle_stopped"],
+        )
+        return mqtt5.Client(client_options)
+
+    # ------------------------------------------------------------------ the Transport protocol
+
+    def start(self, timeout: float) -> None:
+        self._client.start()
+        try:
+            self._first.result(timeout)
+        except concurrent.futures.TimeoutError:
+            self.stop()
+            raise ClientTimeoutError(f"no CONNACK from {self.session.config.websocket_endpoint}") from None
+        except IotstreamClientError:
+            self.stop()
+            raise
+
+    def subscribe(self, topic_filter: str, timeout: float) -> None:
+        packet = mqtt5.SubscribePacket([mqtt5.Subscription(topic_filter, mqtt5.QoS.AT_LEAST_ONCE)])
+        suback = _result(self._client.subscribe(packet), timeout, f"SUBACK for {topic_filter}")
+        code = int(suback.reason_codes[0])
+        if code >= 0x80:
+            raise refusal(f"SUBSCRIBE {topic_filter}", "SUBACK", code)
+        with self._lock:
+            if topic_filter not in self._filters:
+                self._filters.append(topic_filter)
+
+    def publish(self, topic: str, payload: bytes, timeout: float) -> None:
+        packet = mqtt5.PublishPacket(topic=topic, payload=payload, qos=mqtt5.QoS.AT_LEAST_ONCE)
+        done = _result(self._client.publish(packet), timeout, f"PUBACK for {topic}")
+        if done.puback is not None and int(done.puback.reason_code) >= 0x80:
+            raise refusal(f"PUBLISH {topic}", "PUBACK", int(done.puback.reason_code))
+
+    def stop(self) -> None:
+        """DISCONNECT with session expiry 0: a deliberate close leaves no session queueing messages."""
+        if self._stopping:
+            return
+        self._stopping = True
+        self._client.stop(mqtt5.DisconnectPacket(session_expiry_interval_sec=0))
+        self._stopped.wait(10)
+
+    # ------------------------------------------------------------------ awscrt callbacks (its thread)
+
+    def _received(self, data: mqtt5.PublishReceivedData) -> None:
+        packet = data.publish_packet
+        self._on_message(packet.topic, bytes(packet.payload or b""))
+
+    def _attempting(self, data: mqtt5.LifecycleAttemptingConnectData) -> None:
+        renew_expiring_credentials(self.session)
+
+    def _connected(self, data: mqtt5.LifecycleConnectSuccessData) -> None:
+        present = bool(data.connack_packet.session_present)
+        if not self._first.done():
+            self._first.set_result(None)
+            self._on_status("connected")
+            return
+        with self._lock:
+            lost = [] if present else list(self._filters)
+        for topic_filter in lost:  # the broker forgot the session: subscribe again, without blocking here
+            packet = mqtt5.SubscribePacket([mqtt5.Subscription(topic_filter, mqtt5.QoS.AT_LEAST_ONCE)])
+            self._client.subscribe(packet)
+        self._on_status("resumed" if present else "reconnected (session lost: subscribed again)")
+
+    def _failed(self, data: mqtt5.LifecycleConnectFailureData) -> None:
+        error = self._connect_error(data)
+        if not self._first.done():
+            self._first.set_exception(error)
+        else:
+            self._on_status(f"reconnecting: {error}")
+
+    def _disconnected(self, data: mqtt5.LifecycleDisconnectData) -> None:
+        if not self._stopping and self._first.done():
+            self._on_status("connection lost, reconnecting")
+
+    def _connect_error(self, data: mqtt5.LifecycleConnectFailureData) -> IotstreamClientError:
+        endpoint = self.session.config.websocket_endpoint
+        connack = data.connack_packet
+        if connack is not None and int(connack.reason_code) in _REFUSED_CONNACK:
+            return refusal(f"the connection as {self.options.client_id}", "CONNACK", int(connack.reason_code))
+        name = str(getattr(data.exception, "name", data.exception))
+        if "WEBSOCKET_UPGRADE" in name:
+            return PolicyDeniedError(f"{endpoint} refused the signed WebSocket upgrade ({name})")
+        if any(part in name for part in _UNREACHABLE):
+            return StackNotRunningError(f"nothing answers at {endpoint} ({name})")
+        return StackNotRunningError(f"cannot connect to {endpoint} ({name})")
+
+
+def _result(future: concurrent.futures.Future[Any], timeout: float, what: str) -> Any:
+    try:
+        return future.result(timeout)
+    except concurrent.futures.TimeoutError:
+        raise ClientTimeoutError(f"no {what} within {timeout:g}s") from None
+    except Exception as error:  # noqa: BLE001 (awscrt fails operations with its own exception types)
+        raise IotstreamClientError(f"no {what}: {getattr(error, 'name', error)}") from None
