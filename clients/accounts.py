@@ -16,6 +16,7 @@ import contextlib
 import os
 import urllib.error
 from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
@@ -30,6 +31,9 @@ from clients.errors import (
 from clients.session import Session, authenticate, open_session, refresh_tokens, sign_up
 from clients.targets import HOW_TO_START, Target
 from clients.token_cache import TokenCache
+
+if TYPE_CHECKING:
+    from mypy_boto3_cognito_idp import CognitoIdentityProviderClient
 
 PASSWORD_ENV = "IOTSTREAM_PASSWORD"
 LOCAL_PASSWORD = "iotstream-Local-1"  # meets Cognito's default password policy
@@ -65,7 +69,9 @@ def sign_in_user(
                 if _code(error) != "NotAuthorizedException":
                     raise
                 cache.forget(config.user_pool_client_id, username)
-                notice(f"the saved sign-in of {username} is no longer valid ({_message(error)}); signing in again")
+                notice(
+                    f"the saved sign-in of {username} is no longer valid ({_message(error)}); signing in again"
+                )
         secret = _password(target, username, password, ask_password, environ)
         try:
             tokens = authenticate(config, username, secret)
@@ -122,7 +128,7 @@ def _create_local_user(target: Target, username: str, password: str, dashboard: 
     return True
 
 
-def _admin_cognito(target: Target) -> object:
+def _admin_cognito(target: Target) -> CognitoIdentityProviderClient:
     """cognito-idp signed with localcore's admin keys (administrative operations need IAM, as on AWS)."""
     if target.admin is None:
         raise SignInError("admin", f"{target.source} has no admin keys to create local users with")

@@ -83,6 +83,11 @@ class AnswerState:
             return None
         return ClientTimeoutError(f"the answer {self.rid} stalled: {timeout.message}")
 
+    @property
+    def read_to_end(self) -> bool:
+        """True once the reader has taken the terminal event."""
+        return self._read_terminal
+
     def _take(self) -> Event:
         event = self._ready.popleft()
         self._read_terminal = is_terminal(event)
@@ -169,20 +174,30 @@ class Answer(AnswerState):
     def _push(self, events: list[Event]) -> None:
         self._queue.put(events)
 
-    def _next(self) -> Event:
+    def next_event(self, timeout: float | None = None) -> Event | None:
+        """The next event in `seq` order; None after `timeout` seconds without one (None: wait) or at the end.
+
+        Raises ClientTimeoutError once the answer has been idle for `idle_timeout`.
+        """
+        deadline = None if timeout is None else time.monotonic() + timeout
         while not self._ready:
+            if self._read_terminal:
+                return None
+            left = POLL_S if deadline is None else max(0.0, min(POLL_S, deadline - time.monotonic()))
             try:
-                self._ready.extend(self._queue.get(timeout=POLL_S))
+                self._ready.extend(self._queue.get(timeout=left))
             except queue.Empty:
                 error = self._idle_error()
                 if error is not None:
                     raise error from None
+                if deadline is not None and time.monotonic() >= deadline:
+                    return None
         return self._take()
 
     def events(self) -> Iterator[Event]:
         """The wire events in `seq` order as they arrive, up to the terminal one (resumable after a break)."""
-        while not self._read_terminal:
-            yield self._next()
+        while (event := self.next_event()) is not None:
+            yield event
 
     def __iter__(self) -> Iterator[str]:
         for event in self.events():

@@ -33,7 +33,9 @@ from streaming.wire import (
     response_filter,
 )
 
-DEFAULT_SESSION_EXPIRY_S = 600  # how long the broker keeps a dropped client's session (AWS caps it; 1 h default)
+DEFAULT_SESSION_EXPIRY_S = (
+    600  # how long the broker keeps a dropped client's session (AWS caps it; 1 h default)
+)
 DEFAULT_TIMEOUT_S = 20.0  # CONNACK, SUBACK, PUBACK
 
 

@@ -40,7 +40,9 @@ class ClientConfig:
     attach_policy_url: str
     endpoint_url: str | None = None  # boto3 `endpoint_url` for Cognito (None: the AWS default endpoints)
     ca_file: str | None = None  # extra CA for TLS endpoints (localcore's mqtts); AWS uses the system store
-    dashboard_shards: int = 8  # connections a dashboard opens, one per `dashboard/streams/{k}` (docs/protocol.md)
+    dashboard_shards: int = (
+        8  # connections a dashboard opens, one per `dashboard/streams/{k}` (docs/protocol.md)
+    )
 
     @property
     def provider_name(self) -> str:

@@ -99,8 +99,7 @@ class PahoTransport:
 
     def start(self, timeout: float) -> None:
         config = self.session.config
-        properties = Properties(PacketTypes.CONNECT)
-        properties.SessionExpiryInterval = self.options.session_expiry_s
+        properties = _session_expiry(PacketTypes.CONNECT, self.options.session_expiry_s)
         try:
             self._client.connect(
                 config.mqtt_host,
@@ -126,7 +125,9 @@ class PahoTransport:
             raise
 
     def subscribe(self, topic_filter: str, timeout: float) -> None:
-        _, mid = self._client.subscribe(topic_filter, qos=1)
+        result, mid = self._client.subscribe(topic_filter, qos=1)
+        if mid is None:
+            raise IotstreamClientError(f"cannot SUBSCRIBE {topic_filter}: {paho.error_string(result)}")
         code = _wait(self._acks.expect(mid), timeout, f"SUBACK for {topic_filter}")
         if code >= 0x80:
             raise refusal(f"SUBSCRIBE {topic_filter}", "SUBACK", code)
@@ -143,9 +144,7 @@ class PahoTransport:
     def stop(self) -> None:
         """DISCONNECT with session expiry 0: a deliberate close leaves no session queueing messages."""
         self._stopping = True
-        properties = Properties(PacketTypes.DISCONNECT)
-        properties.SessionExpiryInterval = 0
-        self._client.disconnect(properties=properties)
+        self._client.disconnect(properties=_session_expiry(PacketTypes.DISCONNECT, 0))
         self._client.loop_stop()
 
     # ------------------------------------------------------------------ paho callbacks (its thread)
@@ -170,11 +169,19 @@ class PahoTransport:
             lost = [] if flags.session_present else list(self._filters)
         for topic_filter in lost:  # the broker forgot the session: subscribe again, without blocking here
             client.subscribe(topic_filter, qos=1)
-        self._on_status("resumed" if flags.session_present else "reconnected (session lost: subscribed again)")
+        self._on_status(
+            "resumed" if flags.session_present else "reconnected (session lost: subscribed again)"
+        )
 
     def _disconnected(self, client: paho.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if not self._stopping and self._first.done():
             self._on_status(f"connection lost ({reason}), reconnecting")
+
+
+def _session_expiry(packet_type: int, seconds: int) -> Properties:
+    properties = Properties(packet_type)  # type: ignore[no-untyped-call]
+    properties.SessionExpiryInterval = seconds
+    return properties
 
 
 def _wait(future: concurrent.futures.Future[int], timeout: float, what: str) -> int:

@@ -39,12 +39,16 @@ class Target:
     web_url: str | None = None  # the browser pages, served on localcore's HTTP port
 
 
-def ready_file_path(explicit: Path | None = None, environ: Mapping[str, str] = os.environ) -> Path:
+def ready_file_path(
+    explicit: Path | None = None,
+    environ: Mapping[str, str] = os.environ,
+    default: Path = DEFAULT_READY_FILE,
+) -> Path:
     """--ready-file, else IOTSTREAM_READY_FILE, else .localcore/ready.json (where `iotstream up` writes it)."""
     if explicit is not None:
         return explicit
     from_env = environ.get(READY_FILE_ENV)
-    return Path(from_env) if from_env else DEFAULT_READY_FILE
+    return Path(from_env) if from_env else default
 
 
 def resolve_target(

@@ -41,7 +41,10 @@ class TokenCache:
 
     def save(self, client_id: str, username: str, refresh_token: str) -> None:
         entries = self._load()
-        entries[self.key(client_id, username)] = {"refresh_token": refresh_token, "saved_at": int(time.time())}
+        entries[self.key(client_id, username)] = {
+            "refresh_token": refresh_token,
+            "saved_at": int(time.time()),
+        }
         self._store(entries)
 
     def forget(self, client_id: str, username: str) -> None:
@@ -63,5 +66,5 @@ class TokenCache:
         descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "w") as handle:
             json.dump({"version": 1, "tokens": entries}, handle, indent=2)
-        os.chmod(temporary, 0o600)  # O_CREAT's mode is filtered by the umask, and an old file keeps its own
+        temporary.chmod(0o600)  # O_CREAT's mode is filtered by the umask, and an old file keeps its own
         temporary.replace(self.path)

@@ -10,6 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
+from clients.targets import READY_FILE_ENV, ready_file_path
 from localcore.app import Localcore, LocalcoreConfig
 from localcore.broker.limits import BrokerLimits
 from localcore.broker.server import write_ready_file
@@ -55,7 +56,12 @@ def stack_config(args: argparse.Namespace) -> LocalcoreConfig:
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_stack_arguments(parser)
-    parser.add_argument("--ready-file", type=Path, help="write every endpoint as JSON here once ready")
+    parser.add_argument(
+        "--ready-file",
+        type=Path,
+        help="write every endpoint as JSON here once ready, for the clients "
+        f"(default ${READY_FILE_ENV}, else <state-dir>/ready.json)",
+    )
 
 
 def print_endpoints(endpoints: dict[str, object]) -> None:
@@ -78,19 +84,19 @@ async def serve(args: argparse.Namespace) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    ready_file = ready_file_path(args.ready_file, default=args.state_dir / "ready.json")
     await core.start()
     try:
         print_endpoints(core.endpoints)
-        if args.ready_file is not None:
-            write_ready_file(args.ready_file, core.endpoints)
+        write_ready_file(ready_file, core.endpoints)
+        print(f"  {'ready file':24} {ready_file}  (iotstream chat / dashboard read it)")
         print("localcore ready (Ctrl-C stops)", flush=True)
         await stop.wait()
     finally:
         print("stopping localcore", flush=True)
         await core.stop()
-        if args.ready_file is not None:
-            with contextlib.suppress(FileNotFoundError):
-                args.ready_file.unlink()
+        with contextlib.suppress(FileNotFoundError):
+            ready_file.unlink()
 
 
 def run(args: argparse.Namespace) -> int:
