@@ -23,9 +23,11 @@ from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 
 from clients.errors import PolicyDeniedError
-from clients.feed_state import FeedFormatError, FeedState, FeedTotals, StreamStatus, feed_topic
+from clients.feed_state import FeedState, FeedTotals
 from clients.session import Session
 from clients.transport import ConnectOptions, StatusHandler, Transport, TransportName, open_transport
+from streaming.errors import ProtocolError
+from streaming.status import StreamStatus, dashboard_topic, decode_status
 
 DEFAULT_TIMEOUT_S = 20.0
 
@@ -73,7 +75,7 @@ class _ShardConnections:
         transport = self._transports[shard]
         try:
             transport.start(self.timeout)
-            transport.subscribe(feed_topic(shard), self.timeout)
+            transport.subscribe(dashboard_topic(shard), self.timeout)
         except Exception as error:  # noqa: BLE001 (collected and re-raised by connect)
             return error
         return None
@@ -85,8 +87,8 @@ class _ShardConnections:
 
     def _received(self, topic: str, payload: bytes) -> None:
         try:
-            status = StreamStatus.parse(payload)
-        except FeedFormatError:
+            status = decode_status(payload)
+        except ProtocolError:
             with self._lock:
                 self.state.ignored += 1
             return
@@ -98,7 +100,7 @@ class _ShardConnections:
     def snapshot(self) -> tuple[list[StreamStatus], FeedTotals, list[int]]:
         """Streams (oldest first), totals and the last 30 s of token rate, consistent with each other."""
         with self._lock:
-            return list(self.state.streams.values()), self.state.totals(), self.state.token_rate()
+            return self.state.streams, self.state.totals(), self.state.token_rate()
 
 
 class DashboardFeed:
