@@ -1,0 +1,92 @@
+"""Stacks for the client API and CLI tests: a fast scripted model for logic, a slow one to cut and cancel mid-answer.
+
+Each stack's ready file is written exactly as `iotstream up` writes it, so the CLI subprocesses find it the
+same way a user's do (`--ready-file` / IOTSTREAM_READY_FILE).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from clients.accounts import sign_in_user
+from clients.session import Session
+from clients.targets import Target, local_target
+from clients.token_cache import TokenCache
+from localcore.broker.server import write_ready_file
+from localcore.functions import FunctionSettings
+from localcore.testing import RunningLocalcore, free_port_config
+
+ROOT = Path(__file__).resolve().parents[3]
+FAST_SCRIPT = "Clients stream answers over MQTT. Every delta arrives in order."
+SLOW_SCRIPT = " ".join(f"word{i}" for i in range(60)) + "."
+SLOW_TOKENS_PER_S = 30  # 61 tokens: about 2 s per answer, time to cut the socket or cancel mid-answer
+
+
+def _stack(script: str, tokens_per_s: int, ready: Path) -> Iterator[tuple[RunningLocalcore, Target]]:
+    functions = FunctionSettings(
+        environment={
+            "LLM_PROVIDER": "scripted",
+            "SCRIPTED_TEXT": script,
+            "SCRIPTED_TOKENS_PER_S": str(tokens_per_s),
+            "DASHBOARD_INTERVAL_MS": "200",
+        },
+        retry_delays_seconds=(0.05, 0.05),
+    )
+    with RunningLocalcore(free_port_config(functions=functions)) as core:
+        write_ready_file(ready, core.endpoints)
+        yield core, local_target(ready)
+
+
+@pytest.fixture(scope="package")
+def fast(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningLocalcore, Target]]:
+    yield from _stack(FAST_SCRIPT, 2000, tmp_path_factory.mktemp("fast") / "ready.json")
+
+
+@pytest.fixture(scope="package")
+def slow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningLocalcore, Target]]:
+    yield from _stack(SLOW_SCRIPT, SLOW_TOKENS_PER_S, tmp_path_factory.mktemp("slow") / "ready.json")
+
+
+@pytest.fixture
+def cache(tmp_path: Path) -> TokenCache:
+    return TokenCache(tmp_path / "config" / "tokens.json")
+
+
+def new_user(target: Target, cache: TokenCache | None = None, *, dashboard: bool = False) -> Session:
+    """A fresh local user, created on first use like `iotstream chat --user NAME` does."""
+    return sign_in_user(target, f"u-{uuid.uuid4().hex[:10]}", cache=cache, dashboard=dashboard)
+
+
+def cli_environment(tmp_path: Path, target: Target) -> dict[str, str]:
+    """The environment of a user's shell: their own config folder, the stack's ready file."""
+    environment = {key: value for key, value in os.environ.items() if not key.startswith("IOTSTREAM_")}
+    environment.update(XDG_CONFIG_HOME=str(tmp_path / "xdg"), IOTSTREAM_READY_FILE=str(target.source))
+    return environment
+
+
+def iotstream(*arguments: str) -> list[str]:
+    """The `iotstream` command line (this interpreter, so the test's virtualenv)."""
+    return [sys.executable, "-m", "clients.cli", *arguments]
+
+
+def run_cli(
+    arguments: list[str], environment: dict[str, str], cwd: Path, *, stdin: str = "", timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`iotstream …` as a user runs it, from `cwd` outside the repository (the installed package must do)."""
+    return subprocess.run(
+        iotstream(*arguments),
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environment,
+        cwd=cwd,
+        timeout=timeout,
+        check=False,
+    )
