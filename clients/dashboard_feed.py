@@ -51,15 +51,10 @@ class _ShardConnections:
         self.state = FeedState()
         self._lock = threading.Lock()
         self._push = push
+        self.client_ids = [session.client_id(f"dash{shard}-{self.instance}") for shard in range(self.shards)]
         self._transports: list[Transport] = [
-            open_transport(
-                transport,
-                session,
-                ConnectOptions(session.client_id(f"dash{shard}-{self.instance}")),
-                self._received,
-                on_status,
-            )
-            for shard in range(self.shards)
+            open_transport(transport, session, ConnectOptions(client_id), self._received, on_status)
+            for client_id in self.client_ids
         ]
 
     def connect(self) -> None:
@@ -118,6 +113,7 @@ class DashboardFeed:
         self._queue: queue.Queue[StreamStatus] = queue.Queue()
         self._connections = _ShardConnections(session, self._queue.put, shards, transport, timeout, on_status)
         self.shards = self._connections.shards
+        self.client_ids = self._connections.client_ids  # connection k: `{identityId}-dash{k}-{instance}`
 
     def connect(self) -> DashboardFeed:
         """Open every shard; PolicyDeniedError for a user outside the `dashboard` group."""

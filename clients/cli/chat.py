@@ -157,9 +157,12 @@ class _Conversation:
         while True:
             try:
                 line = self.console.input("[bold cyan]you ›[/] ").strip()
-            except (EOFError, KeyboardInterrupt):
+            except EOFError:
                 self.console.print()
                 return 0
+            except KeyboardInterrupt:
+                self.console.print()
+                return EXIT_INTERRUPTED
             if not line:
                 continue
             if line.startswith("/"):

@@ -64,10 +64,12 @@ def new_user(target: Target, cache: TokenCache | None = None, *, dashboard: bool
     return sign_in_user(target, f"u-{uuid.uuid4().hex[:10]}", cache=cache, dashboard=dashboard)
 
 
-def cli_environment(tmp_path: Path, target: Target) -> dict[str, str]:
-    """The environment of a user's shell: their own config folder, the stack's ready file."""
+def cli_environment(tmp_path: Path, ready_file: Path | None = None) -> dict[str, str]:
+    """The environment of a user's shell: their own config folder and, when given, the stack's ready file."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith("IOTSTREAM_")}
-    environment.update(XDG_CONFIG_HOME=str(tmp_path / "xdg"), IOTSTREAM_READY_FILE=str(target.source))
+    environment["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
+    if ready_file is not None:
+        environment["IOTSTREAM_READY_FILE"] = str(ready_file)
     return environment
 
 
