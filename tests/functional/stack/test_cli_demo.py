@@ -10,12 +10,18 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def test_demo_streams_an_answer_and_prints_a_summary(tmp_path: Path) -> None:
-    """The demo: local stack, a local-mode user, one prompt, the streamed answer, then a one-line summary."""
+    """The demo: local stack, a signed-in user and a dashboard user, the browser URL, one prompt, the streamed answer,
+    the dashboard's view of the same stream (feed `end` with the same token count), then a one-line summary."""
     command = [sys.executable, "-m", "clients.cli", "demo", "--llm", "scripted", "--state-dir", str(tmp_path)]
     done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "asks:" in done.stdout
-    summary = done.stdout.strip().splitlines()[-1]
+    assert "chat in your browser: http://127.0.0.1:" in done.stdout
+    *_, dashboard, summary = done.stdout.strip().splitlines()
+    assert dashboard.startswith("dashboard (dashboard/streams/") and ": end · " in dashboard
+    tokens = summary.split(" tokens in ")[0].rsplit(" ", 1)[-1]
+    assert f"end · {tokens} tokens" in dashboard
+    assert not (tmp_path / "ready.json").exists()
     assert (
         summary.startswith("stop=end_turn")
         and "time to first token" in summary
