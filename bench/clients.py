@@ -106,7 +106,9 @@ def plot(results: list[Measured], path: Path) -> None:
     labels = [f"{r.transport}\n#{i}" for i, r in enumerate(warm)]
     positions = range(len(warm))
     left.bar([p - 0.2 for p in positions], [r.ttft_ms for r in warm], 0.4, label="client")
-    left.bar([p + 0.2 for p in positions], [r.service_ttft_ms for r in warm], 0.4, label="service (reference)")
+    left.bar(
+        [p + 0.2 for p in positions], [r.service_ttft_ms for r in warm], 0.4, label="service (reference)"
+    )
     left.set(title="time to first token (ms)", xticks=list(positions), xticklabels=labels)
     right.bar([p - 0.2 for p in positions], [r.tokens_per_s for r in warm], 0.4, label="client")
     right.bar([p + 0.2 for p in positions], [r.service_tokens_per_s for r in warm], 0.4, label="service")

@@ -1,4 +1,4 @@
-"""iotstream clients: sign in, chat over MQTT over SigV4 WebSockets, read the dashboard feed.
+r"""iotstream clients: sign in, chat over MQTT over SigV4 WebSockets, read the dashboard feed.
 
 The same code runs against the local stack (`iotstream up`) and a deployed one (`--aws cdk-outputs.json`):
 

@@ -77,9 +77,11 @@ def _stream(answer: Answer) -> bool:
         event = answer.next_event(timeout=0.25)
         if event is None:
             if answer.messages == 0 and (tty or not waited):
-                waiting = time.monotonic() - answer.asked_at
-                line = f"waiting for the model (it loads on first use) … {waiting:.0f} s"
-                print("\r" + line if tty else line, end="" if tty else "\n", flush=True)
+                line = "waiting for the model (it loads on first use) …"
+                if tty:
+                    print(f"\r{line} {time.monotonic() - answer.asked_at:.0f} s", end="", flush=True)
+                else:
+                    print(line, flush=True)
                 waited = True
             continue
         if waited and tty and event.seq == 0:
