@@ -19,6 +19,7 @@ from pathlib import Path
 
 from clients import Client, sign_in_user
 from clients.targets import local_target
+from clients.transport import TRANSPORTS, TransportName
 from localcore.broker.server import write_ready_file
 from localcore.functions import FunctionSettings
 from localcore.testing import RunningLocalcore, free_port_config
@@ -34,7 +35,7 @@ QUESTIONS = (
 
 @dataclass
 class Measured:
-    transport: str
+    transport: TransportName
     cold: bool
     ttft_ms: float  # client: prompt published -> first text received
     service_ttft_ms: float  # Lambda: prompt received -> first model token
@@ -44,14 +45,14 @@ class Measured:
     messages: int
 
 
-def measure(answers: int, max_tokens: int, transports: list[str], ready: Path) -> list[Measured]:
+def measure(answers: int, max_tokens: int, transports: list[TransportName], ready: Path) -> list[Measured]:
     functions = FunctionSettings(environment={"LLM_PROVIDER": "local"})
     results: list[Measured] = []
     with RunningLocalcore(free_port_config(functions=functions)) as core:
         write_ready_file(ready, core.endpoints)
         session = sign_in_user(local_target(ready), "bench-user")
         for transport in transports:
-            with Client(session, transport=transport, idle_timeout=300) as chat:  # type: ignore[arg-type]
+            with Client(session, transport=transport, idle_timeout=300) as chat:
                 for index in range(answers + (1 if not results else 0)):
                     answer = chat.ask(QUESTIONS[index % len(QUESTIONS)], max_tokens=max_tokens).wait()
                     metrics = answer.metrics
@@ -83,7 +84,7 @@ def report(results: list[Measured]) -> str:
     for (cold, transport), rows in groups.items():
 
         def median(name: str, rows: list[Measured] = rows) -> float:
-            return statistics.median(getattr(row, name) for row in rows)
+            return float(statistics.median(getattr(row, name) for row in rows))
 
         ratio = median("ttft_ms") / median("service_ttft_ms") if median("service_ttft_ms") else float("nan")
         label = "cold (loads the model)" if cold else f"{len(rows)} warm"
@@ -127,7 +128,8 @@ def main() -> None:
     parser.add_argument("--plot", type=Path, default=Path("bench/results/clients.png"))
     parser.add_argument("--ready-file", type=Path, default=Path("bench/results/clients-ready.json"))
     args = parser.parse_args()
-    results = measure(args.answers, args.max_tokens, args.transports.split(","), args.ready_file)
+    transports = [name for name in TRANSPORTS if name in args.transports.split(",")]
+    results = measure(args.answers, args.max_tokens, transports, args.ready_file)
     print(report(results))
     plot(results, args.plot)
     print(f"plot: {args.plot}")
