@@ -52,6 +52,11 @@ class AnswerState:
         self._assembler = StreamAssembler(rid=rid, idle_timeout=idle_timeout, now=self.asked_at)
         self._ready: deque[Event] = deque()
         self._read_terminal = False
+        self._open_queue()
+
+    def _open_queue(self) -> None:
+        """The queue the transport's thread fills with released events (sync or asyncio)."""
+        raise NotImplementedError
 
     def mark_sent(self) -> None:
         """The prompt was just published: time to first token counts from here."""
@@ -161,14 +166,7 @@ class AnswerState:
 class Answer(AnswerState):
     """The synchronous flavour: iterate for text deltas, `events()` for the wire events."""
 
-    def __init__(
-        self,
-        rid: str,
-        conversation: str | None,
-        cancel: Callable[[], None],
-        idle_timeout: float = DEFAULT_IDLE_TIMEOUT_S,
-    ) -> None:
-        super().__init__(rid, conversation, cancel, idle_timeout)
+    def _open_queue(self) -> None:
         self._queue: queue.Queue[list[Event]] = queue.Queue()
 
     def _push(self, events: list[Event]) -> None:
@@ -221,16 +219,9 @@ class Answer(AnswerState):
 class AsyncAnswer(AnswerState):
     """The asyncio flavour: `async for delta in answer`, `await answer.wait()`, `await answer.cancel()`."""
 
-    def __init__(
-        self,
-        rid: str,
-        conversation: str | None,
-        cancel: Callable[[], None],
-        loop: asyncio.AbstractEventLoop,
-        idle_timeout: float = DEFAULT_IDLE_TIMEOUT_S,
-    ) -> None:
-        super().__init__(rid, conversation, cancel, idle_timeout)
-        self._loop = loop
+    def _open_queue(self) -> None:
+        """Made on the reader's event loop (an AsyncAnswer is created inside a coroutine)."""
+        self._loop = asyncio.get_running_loop()
         self._queue: asyncio.Queue[list[Event]] = asyncio.Queue()
 
     def _push(self, events: list[Event]) -> None:

@@ -16,6 +16,7 @@ import secrets
 import threading
 import uuid
 from types import TracebackType
+from typing import TYPE_CHECKING, TypedDict
 
 from clients.answers import DEFAULT_IDLE_TIMEOUT_S, Answer, AnswerState, AsyncAnswer
 from clients.errors import PromptError
@@ -33,10 +34,23 @@ from streaming.wire import (
     response_filter,
 )
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack for **kwargs needs Python 3.12
+
 DEFAULT_SESSION_EXPIRY_S = (
-    600  # how long the broker keeps a dropped client's session (AWS caps it; 1 h default)
+    600  # how long the broker keeps a dropped client's session (AWS: capped, 1 h default)
 )
 DEFAULT_TIMEOUT_S = 20.0  # CONNACK, SUBACK, PUBACK
+
+
+class ClientOptions(TypedDict, total=False):
+    """`Client`'s keyword options, which `AsyncClient` takes too."""
+
+    transport: TransportName
+    session_expiry_s: int
+    idle_timeout: float
+    timeout: float
+    on_status: StatusHandler | None
 
 
 def new_conversation_id() -> str:
@@ -149,24 +163,9 @@ class AsyncClient:
     The MQTT work runs on the transport's own thread; answers are read with `async for`.
     """
 
-    def __init__(
-        self,
-        session: Session,
-        *,
-        transport: TransportName = "mqtt5",
-        session_expiry_s: int = DEFAULT_SESSION_EXPIRY_S,
-        idle_timeout: float = DEFAULT_IDLE_TIMEOUT_S,
-        timeout: float = DEFAULT_TIMEOUT_S,
-        on_status: StatusHandler | None = None,
-    ) -> None:
-        self._client = Client(
-            session,
-            transport=transport,
-            session_expiry_s=session_expiry_s,
-            idle_timeout=idle_timeout,
-            timeout=timeout,
-            on_status=on_status,
-        )
+    def __init__(self, session: Session, **options: Unpack[ClientOptions]) -> None:
+        """The options of `Client`."""
+        self._client = Client(session, **options)
         self.session = session
         self.identity_id = session.identity_id
 
@@ -189,9 +188,7 @@ class AsyncClient:
     ) -> AsyncAnswer:
         rid = str(uuid.uuid4())
         client = self._client
-        answer = AsyncAnswer(
-            rid, conversation, lambda: client.cancel(rid), asyncio.get_running_loop(), client.idle_timeout
-        )
+        answer = AsyncAnswer(rid, conversation, lambda: client.cancel(rid), client.idle_timeout)
         params = Params(max_tokens=max_tokens, temperature=temperature)
         await asyncio.to_thread(client.send, answer, text, params)
         return answer

@@ -18,7 +18,7 @@ import contextlib
 import queue
 import secrets
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from types import TracebackType
 
@@ -32,17 +32,17 @@ from streaming.status import StreamStatus, dashboard_topic, decode_status
 DEFAULT_TIMEOUT_S = 20.0
 
 
-class _ShardConnections:
-    """The connections of one dashboard; accepted updates go to `push` (on the transports' threads)."""
+class _Feed:
+    """The connections of one dashboard and what they received; subclasses deliver the news (`_push`)."""
 
     def __init__(
         self,
         session: Session,
-        push: Callable[[StreamStatus], None],
-        shards: int | None,
-        transport: TransportName,
-        timeout: float,
-        on_status: StatusHandler | None,
+        *,
+        shards: int | None = None,
+        transport: TransportName = "mqtt5",
+        timeout: float = DEFAULT_TIMEOUT_S,
+        on_status: StatusHandler | None = None,
     ) -> None:
         self.session = session
         self.shards = shards or session.config.dashboard_shards
@@ -50,32 +50,45 @@ class _ShardConnections:
         self.instance = secrets.token_hex(3)
         self.state = FeedState()
         self._lock = threading.Lock()
-        self._push = push
+        # connection k: `{identityId}-dash{k}-{instance}`
         self.client_ids = [session.client_id(f"dash{shard}-{self.instance}") for shard in range(self.shards)]
         self._transports: list[Transport] = [
             open_transport(transport, session, ConnectOptions(client_id), self._received, on_status)
             for client_id in self.client_ids
         ]
+        self._open_queue()
 
-    def connect(self) -> None:
+    def _open_queue(self) -> None:
+        raise NotImplementedError
+
+    def _push(self, status: StreamStatus) -> None:
+        raise NotImplementedError
+
+    def _connect(self) -> None:
         """Connect and subscribe every shard (in parallel); any refusal stops them all and is raised."""
         with ThreadPoolExecutor(max_workers=self.shards) as pool:
-            outcomes = list(pool.map(self._open, range(self.shards)))
-        failures = [outcome for outcome in outcomes if outcome is not None]
+            failures = [error for error in pool.map(self._open, range(self.shards)) if error is not None]
         if failures:
-            self.close()
-            raise failures[0]
+            self._close()
+            error = failures[0]
+            if isinstance(error, PolicyDeniedError):
+                raise PolicyDeniedError(
+                    f"{self.session.username} may not read the dashboard feed ({error}); "
+                    "dashboards need a user in the Cognito group `dashboard`",
+                    error.reason_code,
+                )
+            raise error
 
     def _open(self, shard: int) -> BaseException | None:
         transport = self._transports[shard]
         try:
             transport.start(self.timeout)
             transport.subscribe(dashboard_topic(shard), self.timeout)
-        except Exception as error:  # noqa: BLE001 (collected and re-raised by connect)
+        except Exception as error:  # noqa: BLE001 (collected and re-raised by _connect)
             return error
         return None
 
-    def close(self) -> None:
+    def _close(self) -> None:
         for transport in self._transports:
             with contextlib.suppress(Exception):
                 transport.stop()
@@ -98,33 +111,22 @@ class _ShardConnections:
             return self.state.streams, self.state.totals(), self.state.token_rate()
 
 
-class DashboardFeed:
+class DashboardFeed(_Feed):
     """The synchronous flavour: iterate for updates, or poll `next_update(timeout)` between redraws."""
 
-    def __init__(
-        self,
-        session: Session,
-        *,
-        shards: int | None = None,
-        transport: TransportName = "mqtt5",
-        timeout: float = DEFAULT_TIMEOUT_S,
-        on_status: StatusHandler | None = None,
-    ) -> None:
+    def _open_queue(self) -> None:
         self._queue: queue.Queue[StreamStatus] = queue.Queue()
-        self._connections = _ShardConnections(session, self._queue.put, shards, transport, timeout, on_status)
-        self.shards = self._connections.shards
-        self.client_ids = self._connections.client_ids  # connection k: `{identityId}-dash{k}-{instance}`
+
+    def _push(self, status: StreamStatus) -> None:
+        self._queue.put(status)
 
     def connect(self) -> DashboardFeed:
         """Open every shard; PolicyDeniedError for a user outside the `dashboard` group."""
-        try:
-            self._connections.connect()
-        except PolicyDeniedError as error:
-            raise _not_a_dashboard_user(self._connections.session, error) from None
+        self._connect()
         return self
 
     def close(self) -> None:
-        self._connections.close()
+        self._close()
 
     def __enter__(self) -> DashboardFeed:
         return self.connect()
@@ -145,59 +147,29 @@ class DashboardFeed:
         while True:
             yield self._queue.get()
 
-    def snapshot(self) -> tuple[list[StreamStatus], FeedTotals, list[int]]:
-        return self._connections.snapshot()
 
-    @property
-    def state(self) -> FeedState:
-        return self._connections.state
-
-
-class AsyncDashboardFeed:
+class AsyncDashboardFeed(_Feed):
     """The asyncio flavour: `async with AsyncDashboardFeed(session) as feed: async for status in feed`."""
 
-    def __init__(
-        self,
-        session: Session,
-        *,
-        shards: int | None = None,
-        transport: TransportName = "mqtt5",
-        timeout: float = DEFAULT_TIMEOUT_S,
-    ) -> None:
-        self._loop: asyncio.AbstractEventLoop | None = None
+    _loop: asyncio.AbstractEventLoop
+
+    def _open_queue(self) -> None:
         self._queue: asyncio.Queue[StreamStatus] = asyncio.Queue()
-        self._connections = _ShardConnections(session, self._push, shards, transport, timeout, None)
-        self.shards = self._connections.shards
 
     def _push(self, status: StreamStatus) -> None:
-        if self._loop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is reading any more
-                self._loop.call_soon_threadsafe(self._queue.put_nowait, status)
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is reading any more
+            self._loop.call_soon_threadsafe(self._queue.put_nowait, status)
 
     async def __aenter__(self) -> AsyncDashboardFeed:
         self._loop = asyncio.get_running_loop()
-        try:
-            await asyncio.to_thread(self._connections.connect)
-        except PolicyDeniedError as error:
-            raise _not_a_dashboard_user(self._connections.session, error) from None
+        await asyncio.to_thread(self._connect)
         return self
 
     async def __aexit__(
         self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
     ) -> None:
-        await asyncio.to_thread(self._connections.close)
+        await asyncio.to_thread(self._close)
 
     async def __aiter__(self) -> AsyncIterator[StreamStatus]:
         while True:
             yield await self._queue.get()
-
-    def snapshot(self) -> tuple[list[StreamStatus], FeedTotals, list[int]]:
-        return self._connections.snapshot()
-
-
-def _not_a_dashboard_user(session: Session, error: PolicyDeniedError) -> PolicyDeniedError:
-    return PolicyDeniedError(
-        f"{session.username} may not read the dashboard feed ({error}); "
-        "dashboards need a user in the Cognito group `dashboard`",
-        error.reason_code,
-    )

@@ -24,6 +24,7 @@ from clients.transport import (
     RECONNECT_MIN_DELAY_S,
     ConnectOptions,
     MessageHandler,
+    ReconnectingTransport,
     StatusHandler,
     refusal,
     renew_expiring_credentials,
@@ -34,7 +35,7 @@ _REFUSED_CONNACK = {0x85, 0x86, 0x87, 0x8A}
 _UNREACHABLE = ("SOCKET", "DNS", "CONNECTION", "TIMEOUT", "NO_ROUTE", "NETWORK")
 
 
-class Mqtt5Transport:
+class Mqtt5Transport(ReconnectingTransport):
     """One awscrt MQTT 5 client; messages go to `on_message` on awscrt's thread."""
 
     def __init__(
@@ -44,14 +45,7 @@ class Mqtt5Transport:
         on_message: MessageHandler,
         on_status: StatusHandler | None = None,
     ) -> None:
-        self.session = session
-        self.options = options
-        self._on_message = on_message
-        self._on_status = on_status or (lambda status: None)
-        self._lock = threading.Lock()
-        self._filters: list[str] = []
-        self._first: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self._stopping = False
+        super().__init__(session, options, on_message, on_status)
         self._stopped = threading.Event()
         self._client = self._build()
 
@@ -115,14 +109,7 @@ class Mqtt5Transport:
 
     def start(self, timeout: float) -> None:
         self._client.start()
-        try:
-            self._first.result(timeout)
-        except concurrent.futures.TimeoutError:
-            self.stop()
-            raise ClientTimeoutError(f"no CONNACK from {self.session.config.websocket_endpoint}") from None
-        except IotstreamClientError:
-            self.stop()
-            raise
+        self._wait_connected(timeout)
 
     def subscribe(self, topic_filter: str, timeout: float) -> None:
         packet = mqtt5.SubscribePacket([mqtt5.Subscription(topic_filter, mqtt5.QoS.AT_LEAST_ONCE)])
@@ -130,9 +117,7 @@ class Mqtt5Transport:
         code = int(suback.reason_codes[0])
         if code >= 0x80:
             raise refusal(f"SUBSCRIBE {topic_filter}", "SUBACK", code)
-        with self._lock:
-            if topic_filter not in self._filters:
-                self._filters.append(topic_filter)
+        self._remember(topic_filter)
 
     def publish(self, topic: str, payload: bytes, timeout: float) -> None:
         packet = mqtt5.PublishPacket(topic=topic, payload=payload, qos=mqtt5.QoS.AT_LEAST_ONCE)
@@ -158,28 +143,17 @@ class Mqtt5Transport:
         renew_expiring_credentials(self.session)
 
     def _connected(self, data: mqtt5.LifecycleConnectSuccessData) -> None:
-        present = bool(data.connack_packet.session_present)
-        if not self._first.done():
-            self._first.set_result(None)
-            self._on_status("connected")
-            return
-        with self._lock:
-            lost = [] if present else list(self._filters)
-        for topic_filter in lost:  # the broker forgot the session: subscribe again, without blocking here
-            packet = mqtt5.SubscribePacket([mqtt5.Subscription(topic_filter, mqtt5.QoS.AT_LEAST_ONCE)])
-            self._client.subscribe(packet)
-        self._on_status("resumed" if present else "reconnected (session lost: subscribed again)")
+        self._on_connected(bool(data.connack_packet.session_present), self._subscribe_nowait)
+
+    def _subscribe_nowait(self, topic_filter: str) -> None:
+        packet = mqtt5.SubscribePacket([mqtt5.Subscription(topic_filter, mqtt5.QoS.AT_LEAST_ONCE)])
+        self._client.subscribe(packet)
 
     def _failed(self, data: mqtt5.LifecycleConnectFailureData) -> None:
-        error = self._connect_error(data)
-        if not self._first.done():
-            self._first.set_exception(error)
-        else:
-            self._on_status(f"reconnecting: {error}")
+        self._on_refused(self._connect_error(data))
 
     def _disconnected(self, data: mqtt5.LifecycleDisconnectData) -> None:
-        if not self._stopping and self._first.done():
-            self._on_status("connection lost, reconnecting")
+        self._on_lost()
 
     def _connect_error(self, data: mqtt5.LifecycleConnectFailureData) -> IotstreamClientError:
         endpoint = self.session.config.websocket_endpoint

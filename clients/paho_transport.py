@@ -28,6 +28,7 @@ from clients.transport import (
     RECONNECT_MIN_DELAY_S,
     ConnectOptions,
     MessageHandler,
+    ReconnectingTransport,
     StatusHandler,
     refusal,
     renew_expiring_credentials,
@@ -60,7 +61,7 @@ class _Acks:
             future.set_result(code)
 
 
-class PahoTransport:
+class PahoTransport(ReconnectingTransport):
     """One paho client running its own network thread; messages go to `on_message` on that thread."""
 
     def __init__(
@@ -70,15 +71,8 @@ class PahoTransport:
         on_message: MessageHandler,
         on_status: StatusHandler | None = None,
     ) -> None:
-        self.session = session
-        self.options = options
-        self._on_message = on_message
-        self._on_status = on_status or (lambda status: None)
+        super().__init__(session, options, on_message, on_status)
         self._acks = _Acks()
-        self._lock = threading.Lock()
-        self._filters: list[str] = []
-        self._first: concurrent.futures.Future[None] = concurrent.futures.Future()
-        self._stopping = False
         client = paho.Client(
             CallbackAPIVersion.VERSION2,
             client_id=options.client_id,
@@ -115,14 +109,7 @@ class PahoTransport:
         except OSError as error:
             raise StackNotRunningError(f"nothing answers at {config.websocket_endpoint} ({error})") from None
         self._client.loop_start()
-        try:
-            self._first.result(timeout)
-        except concurrent.futures.TimeoutError:
-            self.stop()
-            raise ClientTimeoutError(f"no CONNACK from {config.websocket_endpoint}") from None
-        except IotstreamClientError:
-            self.stop()
-            raise
+        self._wait_connected(timeout)
 
     def subscribe(self, topic_filter: str, timeout: float) -> None:
         result, mid = self._client.subscribe(topic_filter, qos=1)
@@ -131,9 +118,7 @@ class PahoTransport:
         code = _wait(self._acks.expect(mid), timeout, f"SUBACK for {topic_filter}")
         if code >= 0x80:
             raise refusal(f"SUBSCRIBE {topic_filter}", "SUBACK", code)
-        with self._lock:
-            if topic_filter not in self._filters:
-                self._filters.append(topic_filter)
+        self._remember(topic_filter)
 
     def publish(self, topic: str, payload: bytes, timeout: float) -> None:
         info = self._client.publish(topic, payload, qos=1)  # queued by paho while disconnected
@@ -155,27 +140,16 @@ class PahoTransport:
 
     def _connected(self, client: paho.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         if reason.is_failure:
-            error = refusal(f"the connection as {self.options.client_id}", "CONNACK", int(reason.value))
-            if not self._first.done():
-                self._first.set_exception(error)
-            else:
-                self._on_status(f"reconnecting: {error}")
-            return
-        if not self._first.done():
-            self._first.set_result(None)
-            self._on_status("connected")
-            return
-        with self._lock:
-            lost = [] if flags.session_present else list(self._filters)
-        for topic_filter in lost:  # the broker forgot the session: subscribe again, without blocking here
-            client.subscribe(topic_filter, qos=1)
-        self._on_status(
-            "resumed" if flags.session_present else "reconnected (session lost: subscribed again)"
-        )
+            self._on_refused(
+                refusal(f"the connection as {self.options.client_id}", "CONNACK", int(reason.value))
+            )
+        else:
+            self._on_connected(
+                bool(flags.session_present), lambda topic_filter: client.subscribe(topic_filter, 1)
+            )
 
     def _disconnected(self, client: paho.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
-        if not self._stopping and self._first.done():
-            self._on_status(f"connection lost ({reason}), reconnecting")
+        self._on_lost(f" ({reason})")
 
 
 def _session_expiry(packet_type: int, seconds: int) -> Properties:

@@ -13,12 +13,14 @@ transport subscribes again (AWS: mqtt.html "Using MQTT persistent sessions").
 
 from __future__ import annotations
 
+import concurrent.futures
 import logging
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from clients.errors import PolicyDeniedError
+from clients.errors import ClientTimeoutError, IotstreamClientError, PolicyDeniedError
 from clients.session import Session
 
 log = logging.getLogger("iotstream.client")
@@ -69,6 +71,68 @@ class Transport(Protocol):
 
     def stop(self) -> None:
         """Disconnect and end the session (session expiry 0 on DISCONNECT)."""
+
+
+class ReconnectingTransport:
+    """What both transports share: the first CONNACK as a future, the filters to subscribe again when a
+    reconnect finds the session gone, and the status lines. Subclasses call the `_on_*` methods from their
+    library's callbacks (its thread)."""
+
+    def __init__(
+        self,
+        session: Session,
+        options: ConnectOptions,
+        on_message: MessageHandler,
+        on_status: StatusHandler | None = None,
+    ) -> None:
+        self.session = session
+        self.options = options
+        self._on_message = on_message
+        self._on_status = on_status or (lambda status: None)
+        self._lock = threading.Lock()
+        self._filters: list[str] = []
+        self._first: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._stopping = False
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def _wait_connected(self, timeout: float) -> None:
+        """Until the first CONNACK; a refusal or a timeout stops the transport and is raised."""
+        try:
+            self._first.result(timeout)
+        except concurrent.futures.TimeoutError:
+            self.stop()
+            raise ClientTimeoutError(f"no CONNACK from {self.session.config.websocket_endpoint}") from None
+        except IotstreamClientError:
+            self.stop()
+            raise
+
+    def _remember(self, topic_filter: str) -> None:
+        with self._lock:
+            if topic_filter not in self._filters:
+                self._filters.append(topic_filter)
+
+    def _on_connected(self, session_present: bool, resubscribe: Callable[[str], object]) -> None:
+        if not self._first.done():
+            self._first.set_result(None)
+            self._on_status("connected")
+            return
+        with self._lock:
+            lost = [] if session_present else list(self._filters)
+        for topic_filter in lost:  # the broker forgot the session: subscribe again, without blocking here
+            resubscribe(topic_filter)
+        self._on_status("resumed" if session_present else "reconnected (session lost: subscribed again)")
+
+    def _on_refused(self, error: IotstreamClientError) -> None:
+        if not self._first.done():
+            self._first.set_exception(error)
+        else:
+            self._on_status(f"reconnecting: {error}")
+
+    def _on_lost(self, detail: str = "") -> None:
+        if not self._stopping and self._first.done():
+            self._on_status(f"connection lost{detail}, reconnecting")
 
 
 def open_transport(

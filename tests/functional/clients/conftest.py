@@ -92,3 +92,26 @@ def run_cli(
         timeout=timeout,
         check=False,
     )
+
+
+def start_cli(
+    arguments: list[str], environment: dict[str, str], cwd: Path, ready_line: str, stream: str
+) -> tuple[subprocess.Popen[str], str]:
+    """Start a long-running `iotstream …` and read its `stream` ("stdout" or "stderr") until a line containing
+    `ready_line` (or the end); returns the process and what it printed until then."""
+    process = subprocess.Popen(
+        iotstream(*arguments),
+        cwd=cwd,
+        env=environment,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    output = getattr(process, stream)
+    assert output is not None
+    seen = ""
+    for line in output:
+        seen += line
+        if ready_line in line:
+            break
+    return process, seen

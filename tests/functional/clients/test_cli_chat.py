@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
 from pathlib import Path
 
 from clients import sign_in_user
 from clients.targets import Target
 from localcore.testing import RunningLocalcore
 from streaming.wire import End, Start, decode_event
-from tests.functional.clients.conftest import FAST_SCRIPT, cli_environment, iotstream, run_cli
+from tests.functional.clients.conftest import FAST_SCRIPT, cli_environment, run_cli, start_cli
 
 Stack = tuple[RunningLocalcore, Target]
 
@@ -24,19 +23,10 @@ def test_chat_message_against_iotstream_up_from_a_new_directory(tmp_path: Path) 
     --message` run there (no flags, no setup) creates the local user, prints the streamed answer and exits 0."""
     environment = cli_environment(tmp_path)
     free_ports = ("--mqtt-port", "0", "--mqtts-port", "0", "--ws-port", "0", "--http-port", "0")
-    up = subprocess.Popen(
-        iotstream("up", "--llm", "scripted", *free_ports),
-        cwd=tmp_path,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
+    up, _ = start_cli(
+        ["up", "--llm", "scripted", *free_ports], environment, tmp_path, "localcore ready", "stdout"
     )
     try:
-        assert up.stdout is not None
-        for line in up.stdout:
-            if "localcore ready" in line:
-                break
         assert (tmp_path / ".localcore" / "ready.json").is_file()
         done = run_cli(["chat", "--message", "Hello, what is this?"], environment, tmp_path)
     finally:

@@ -9,12 +9,11 @@ AdminAddUserToGroup (https://docs.aws.amazon.com/cognito-user-identity-pools/lat
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
 
 from clients.targets import Target
 from localcore.testing import RunningLocalcore
-from tests.functional.clients.conftest import cli_environment, iotstream, run_cli
+from tests.functional.clients.conftest import cli_environment, run_cli, start_cli
 
 Stack = tuple[RunningLocalcore, Target]
 
@@ -25,21 +24,14 @@ def test_dashboard_exit_after_1_sees_the_chats_answer(fast: Stack, tmp_path: Pat
     core, target = fast
     core.wait_lambdas_idle()  # no final update of an earlier test is still on its way
     environment = cli_environment(tmp_path, target.source)
-    dashboard = subprocess.Popen(
-        iotstream("dashboard", "--exit-after", "1", "--json"),
-        cwd=tmp_path,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    dashboard, banner = start_cli(
+        ["dashboard", "--exit-after", "1", "--json"],
+        environment,
+        tmp_path,
+        " reads dashboard/streams/0",
+        "stderr",
     )
     try:
-        assert dashboard.stderr is not None
-        banner = ""
-        for line in dashboard.stderr:
-            banner += line
-            if " reads dashboard/streams/0" in line:
-                break
         assert "(8 connections)" in banner, banner
         chat = run_cli(["chat", "--json", "-m", "hello dashboard"], environment, tmp_path)
         assert chat.returncode == 0, chat.stderr
