@@ -19,13 +19,10 @@ import awscrt.mqtt5 as mqtt5
 from awsiot import mqtt5_client_builder
 
 from clients.errors import ClientTimeoutError, IotstreamClientError, PolicyDeniedError, StackNotRunningError
-from clients.session import Session, sigv4_handshake_transform
+from clients.session import sigv4_handshake_transform
 from clients.transport import (
     RECONNECT_MIN_DELAY_S,
-    ConnectOptions,
-    MessageHandler,
     ReconnectingTransport,
-    StatusHandler,
     refusal,
     renew_expiring_credentials,
 )
@@ -38,14 +35,7 @@ _UNREACHABLE = ("SOCKET", "DNS", "CONNECTION", "TIMEOUT", "NO_ROUTE", "NETWORK")
 class Mqtt5Transport(ReconnectingTransport):
     """One awscrt MQTT 5 client; messages go to `on_message` on awscrt's thread."""
 
-    def __init__(
-        self,
-        session: Session,
-        options: ConnectOptions,
-        on_message: MessageHandler,
-        on_status: StatusHandler | None = None,
-    ) -> None:
-        super().__init__(session, options, on_message, on_status)
+    def _setup(self) -> None:
         self._stopped = threading.Event()
         self._client = self._build()
 

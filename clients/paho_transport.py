@@ -23,13 +23,9 @@ from clients.errors import (
     PolicyDeniedError,
     StackNotRunningError,
 )
-from clients.session import Session
 from clients.transport import (
     RECONNECT_MIN_DELAY_S,
-    ConnectOptions,
-    MessageHandler,
     ReconnectingTransport,
-    StatusHandler,
     refusal,
     renew_expiring_credentials,
 )
@@ -64,14 +60,8 @@ class _Acks:
 class PahoTransport(ReconnectingTransport):
     """One paho client running its own network thread; messages go to `on_message` on that thread."""
 
-    def __init__(
-        self,
-        session: Session,
-        options: ConnectOptions,
-        on_message: MessageHandler,
-        on_status: StatusHandler | None = None,
-    ) -> None:
-        super().__init__(session, options, on_message, on_status)
+    def _setup(self) -> None:
+        session, options = self.session, self.options
         self._acks = _Acks()
         client = paho.Client(
             CallbackAPIVersion.VERSION2,

@@ -93,6 +93,11 @@ class ReconnectingTransport:
         self._filters: list[str] = []
         self._first: concurrent.futures.Future[None] = concurrent.futures.Future()
         self._stopping = False
+        self._setup()
+
+    def _setup(self) -> None:
+        """Make the library's client (not connected yet)."""
+        raise NotImplementedError
 
     def stop(self) -> None:
         raise NotImplementedError
