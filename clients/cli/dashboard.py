@@ -99,9 +99,9 @@ def render(streams: list[StreamStatus], totals: FeedTotals, rate: list[int]) -> 
     errors = f" ({totals.errors} errors)" if totals.errors else ""
     summary = Text.assemble(
         (f"live {totals.live} · finished {totals.completed}{errors} · {totals.tokens:,} tokens · ", "bold"),
-        ("tokens/s ", "dim"),
+        ("tokens/s (30 s) ", "dim"),
         (sparkline(rate), "green"),
-        (f" {rate[-2] if len(rate) > 1 else 0}", "bold"),
+        (f" {sum(rate[-5:]) / 5:.0f}/s over 5 s", "bold"),
     )
     return Group(table, summary)
 
