@@ -134,9 +134,12 @@ class PahoTransport(ReconnectingTransport):
                 refusal(f"the connection as {self.options.client_id}", "CONNACK", int(reason.value))
             )
         else:
-            self._on_connected(
-                bool(flags.session_present), lambda topic_filter: client.subscribe(topic_filter, 1)
-            )
+            self._on_connected(bool(flags.session_present), self._subscribe_nowait)
+
+    def _subscribe_nowait(self, topic_filter: str) -> None:
+        _, mid = self._client.subscribe(topic_filter, qos=1)
+        if mid is not None:
+            self._acks.expect(mid)  # nobody waits; this keeps the SUBACK from lingering as an early ack
 
     def _disconnected(self, client: paho.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
         self._on_lost(f" ({reason})")
