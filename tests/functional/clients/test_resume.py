@@ -15,7 +15,7 @@ import threading
 
 import pytest
 
-from clients import Client
+from clients import Client, ClientTimeoutError
 from clients.targets import Target
 from localcore.testing import RunningLocalcore
 from streaming.wire import event_text
@@ -61,3 +61,42 @@ def test_answer_survives_a_cut_connection(slow: tuple[RunningLocalcore, Target],
     assert "".join(received) == SLOW_SCRIPT == answer.text
     assert answer.stop == "end_turn" and answer.messages == answer.metrics["messages"]
     assert proxy.accepted >= 2  # a second connection carried the rest
+
+
+@pytest.mark.parametrize("transport", ["mqtt5", "paho"])
+def test_expired_session_is_subscribed_again_and_the_gap_is_reported(
+    slow: tuple[RunningLocalcore, Target], transport
+) -> None:
+    """Session Expiry 1 s and the client kept out for longer: the broker dropped the session and what was queued
+    (mqtt.html: expiry counts from the disconnect). The CONNACK says `sessionPresent` 0, the client subscribes
+    again, the cut answer ends with ClientTimeoutError naming the missing seqs, and the next answer streams."""
+    core, target = slow
+    session = new_user(target)
+    proxy = CuttableProxy(session.config.mqtt_port)
+    session.config = dataclasses.replace(session.config, websocket_endpoint=f"ws://127.0.0.1:{proxy.port}")
+    statuses: list[str] = []
+    lost = threading.Event()
+
+    def on_status(status: str) -> None:
+        statuses.append(status)
+        if status.startswith("reconnected (session lost"):
+            lost.set()
+
+    try:
+        with Client(
+            session, transport=transport, session_expiry_s=1, idle_timeout=3, on_status=on_status
+        ) as chat:
+            answer = chat.ask("a long one")
+            while not answer.text:
+                answer.next_event()
+            proxy.hold()
+            proxy.cut()
+            core.wait_lambdas_idle()  # the stream ended about 1.7 s after the cut: the 1 s session is gone
+            assert chat.client_id not in core.core.broker.sessions
+            proxy.release()
+            assert lost.wait(30), statuses
+            with pytest.raises(ClientTimeoutError, match=r"waiting for seq \d+"):
+                answer.wait()
+            assert chat.ask("again").wait().text == SLOW_SCRIPT
+    finally:
+        proxy.close()
