@@ -21,6 +21,7 @@ from awsiot import mqtt5_client_builder
 from clients.errors import ClientTimeoutError, IotstreamClientError, PolicyDeniedError, StackNotRunningError
 from clients.session import sigv4_handshake_transform
 from clients.transport import (
+    RECONNECT_MAX_DELAY_S,
     RECONNECT_MIN_DELAY_S,
     ReconnectingTransport,
     refusal,
@@ -52,7 +53,7 @@ class Mqtt5Transport(ReconnectingTransport):
             "session_expiry_interval_sec": options.session_expiry_s,
             "session_behavior": behaviour,
             "min_reconnect_delay_ms": RECONNECT_MIN_DELAY_S * 1000,
-            "max_reconnect_delay_ms": 10_000,
+            "max_reconnect_delay_ms": RECONNECT_MAX_DELAY_S * 1000,
             "on_publish_received": self._received,
             "on_lifecycle_attempting_connect": self._attempting,
             "on_lifecycle_connection_success": self._connected,

@@ -24,6 +24,7 @@ from clients.errors import (
     StackNotRunningError,
 )
 from clients.transport import (
+    RECONNECT_MAX_DELAY_S,
     RECONNECT_MIN_DELAY_S,
     ReconnectingTransport,
     refusal,
@@ -70,7 +71,7 @@ class PahoTransport(ReconnectingTransport):
             transport="websockets",
             reconnect_on_failure=True,
         )
-        client.reconnect_delay_set(RECONNECT_MIN_DELAY_S, 10)
+        client.reconnect_delay_set(RECONNECT_MIN_DELAY_S, RECONNECT_MAX_DELAY_S)
         if session.config.tls:
             client.tls_set_context(ssl.create_default_context(cafile=session.config.ca_file))
         client.on_pre_connect = self._pre_connect

@@ -32,6 +32,7 @@ TRANSPORTS: tuple[TransportName, ...] = ("mqtt5", "paho")
 
 AWS_MIN_KEEP_ALIVE_S = 30  # AWS raises 1-29 to 30 (mqtt.html, keep-alive)
 RECONNECT_MIN_DELAY_S = 1  # AWS IoT accepts at most 1 CONNECT per second per client id (iot-core quotas)
+RECONNECT_MAX_DELAY_S = 5  # backoff cap: a chat resumes within seconds once the network is back
 
 # MQTT 5 reason codes (OASIS MQTT 5.0, 2.4) that AWS IoT documents for refusals (mqtt.html, reason codes).
 REASON_NAMES = {
