@@ -1,18 +1,23 @@
 """A TCP proxy on 127.0.0.1 whose connections a test can cut (a real TCP close on both sides), and which can
-refuse new connections for a while: how a client's network drop looks to the client and to the broker."""
+refuse new connections for a while: how a client's network drop looks to the client and to the broker.
+With an SSL context it terminates TLS in front of a plain listener, as AWS IoT's `wss://` endpoint does."""
 
 from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import threading
 
 
 class CuttableProxy:
     """Forwards every accepted connection to `upstream_port`; `cut()` closes them all, `hold()` refuses new ones."""
 
-    def __init__(self, upstream_port: int, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, upstream_port: int, host: str = "127.0.0.1", tls: ssl.SSLContext | None = None
+    ) -> None:
         self.upstream = (host, upstream_port)
+        self.tls = tls
         self._listener = socket.create_server((host, 0))
         self.port = self._listener.getsockname()[1]
         self._lock = threading.Lock()
@@ -32,16 +37,21 @@ class CuttableProxy:
             if not self._open.is_set():
                 downstream.close()  # refused while held: the client sees the connection fail
                 continue
-            try:
-                upstream = socket.create_connection(self.upstream)
-            except OSError:
-                downstream.close()
-                continue
-            with self._lock:
-                self.accepted += 1
-                self._sockets += [downstream, upstream]
-            for source, target in ((downstream, upstream), (upstream, downstream)):
-                threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
+            threading.Thread(target=self._connect, args=(downstream,), daemon=True).start()
+
+    def _connect(self, downstream: socket.socket) -> None:
+        try:
+            if self.tls is not None:
+                downstream = self.tls.wrap_socket(downstream, server_side=True)
+            upstream = socket.create_connection(self.upstream)
+        except OSError:
+            downstream.close()
+            return
+        with self._lock:
+            self.accepted += 1
+            self._sockets += [downstream, upstream]
+        for source, target in ((downstream, upstream), (upstream, downstream)):
+            threading.Thread(target=self._pump, args=(source, target), daemon=True).start()
 
     @staticmethod
     def _pump(source: socket.socket, target: socket.socket) -> None:
