@@ -78,3 +78,28 @@ def test_wrong_password_is_one_line_and_status_3(fast: Stack, tmp_path: Path) ->
     done = run_cli(["chat", "--user", "frank-cli", "-m", "hi"], environment, tmp_path)
     assert done.returncode == 3
     assert done.stderr.count("\n") == 1 and "wrong user name or password" in done.stderr
+
+
+def test_aws_target_without_a_saved_sign_in_or_password_asks_for_one(tmp_path: Path) -> None:
+    """`--aws cdk-outputs.json` (or IOTSTREAM_AWS_OUTPUTS) selects the deployed stack; with no saved sign-in, no
+    IOTSTREAM_PASSWORD and no terminal to ask on, the chat says how to give the password (status 3) before any
+    request leaves the machine. Nobody is created on AWS."""
+    outputs = tmp_path / "cdk-outputs.json"
+    keys = (
+        "Region",
+        "UserPoolId",
+        "UserPoolClientId",
+        "IdentityPoolId",
+        "IotDataEndpoint",
+        "AttachPolicyUrl",
+    )
+    values = {key: f"value-of-{key}" for key in keys} | {"DashboardShards": "8", "Topics": "{}"}
+    outputs.write_text(json.dumps({"IotStream": values}))
+    environment = cli_environment(tmp_path)
+    for arguments, extra in (
+        (["chat", "--aws", str(outputs), "--user", "alice", "-m", "hi"], {}),
+        (["chat", "--user", "alice", "-m", "hi"], {"IOTSTREAM_AWS_OUTPUTS": str(outputs)}),
+    ):
+        done = run_cli(arguments, environment | extra, tmp_path)
+        assert done.returncode == 3, done.stderr
+        assert done.stderr.count("\n") == 1 and "IOTSTREAM_PASSWORD" in done.stderr

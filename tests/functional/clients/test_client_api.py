@@ -8,6 +8,7 @@ the enhanced Cognito flow (https://docs.aws.amazon.com/cognito/latest/developerg
 from __future__ import annotations
 
 import asyncio
+import uuid
 
 import pytest
 
@@ -19,7 +20,10 @@ from clients import (
     PromptError,
     ServiceError,
     new_conversation_id,
+    sign_in,
+    sign_up,
 )
+from clients.accounts import LOCAL_PASSWORD
 from clients.targets import Target
 from localcore.testing import RunningLocalcore
 from streaming.wire import Delta, End, Start
@@ -127,3 +131,17 @@ def test_normal_user_cannot_open_a_dashboard_feed(fast: Stack) -> None:
         DashboardFeed(new_user(target)).connect()
     assert raised.value.reason_code == 0x87
     assert "dashboard" in str(raised.value) and "0x87" in str(raised.value)
+
+
+@pytest.mark.parametrize("transport", ["mqtt5", "paho"])
+def test_identity_without_an_iot_policy_is_refused_at_connect(fast: Stack, transport) -> None:
+    """Cognito identities need an attached IoT policy as well as the role's
+    (https://docs.aws.amazon.com/iot/latest/developerguide/cog-iot-policies.html); without one AWS answers an MQTT 5
+    CONNECT with CONNACK 0x87 Not authorized (mqtt.html, "MQTT 5 reason codes"): PolicyDeniedError, nothing retried."""
+    _, target = fast
+    name = f"no-policy-{uuid.uuid4().hex[:8]}"
+    sign_up(target.config, name, LOCAL_PASSWORD, f"{name}@example.com")
+    fresh = sign_in(target.config, name, LOCAL_PASSWORD, attach=False)
+    with pytest.raises(PolicyDeniedError) as raised:
+        Client(fresh, transport=transport).connect()
+    assert raised.value.reason_code == 0x87 and "CONNACK 0x87" in str(raised.value)
