@@ -34,6 +34,9 @@ from streaming.status import (
 )
 from streaming.wire import StopReason
 
+_Final = tuple[StatusState, StopReason | None, str | None]
+"""How a stream ended: the final state, and its stop reason (`end`) or error code (`error`)."""
+
 
 @dataclass(frozen=True, slots=True)
 class FeedConfig:
@@ -128,10 +131,11 @@ class StreamFeed:
     ) -> None:
         self._feed = feed
         self._progress = progress
-        self._first = StreamStatus(rid, identity, 0, "started", model, feed.now_ms(), feed.now_ms(), 0, 0)
+        now = feed.now_ms()
+        self._first = StreamStatus(rid, identity, 0, "started", model, now, now, 0, 0)
         self._last = self._first
         self._last_at = feed.clock()
-        self._final: tuple[StatusState, StopReason | None, str | None] | None = None
+        self._final: _Final | None = None
         self._cond = threading.Condition()
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"feed-{rid[:8]}", daemon=True)
@@ -155,7 +159,7 @@ class StreamFeed:
         """Wait until the final update was handled (published or given up). True when it finished in time."""
         return self._done.wait(timeout)
 
-    def _finish(self, final: tuple[StatusState, StopReason | None, str | None]) -> None:
+    def _finish(self, final: _Final) -> None:
         with self._cond:
             if self._final is None:
                 self._final = final
@@ -174,7 +178,7 @@ class StreamFeed:
             **extra,
         )
 
-    def _wait_for_turn(self) -> tuple[StatusState, StopReason | None, str | None] | None:
+    def _wait_for_turn(self) -> _Final | None:
         """Sleep until the next update is due (one interval after the last) or the stream ends."""
         with self._cond:
             while self._final is None:
