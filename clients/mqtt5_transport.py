@@ -42,58 +42,42 @@ class Mqtt5Transport(ReconnectingTransport):
 
     def _build(self) -> mqtt5.Client:
         config, options = self.session.config, self.options
-        behaviour = (
-            mqtt5.ClientSessionBehaviorType.REJOIN_POST_SUCCESS
-            if options.session_expiry_s > 0
-            else mqtt5.ClientSessionBehaviorType.CLEAN
-        )
-        common: dict[str, Any] = {
-            "client_id": options.client_id,
-            "keep_alive_interval_sec": options.keep_alive_s,
-            "session_expiry_interval_sec": options.session_expiry_s,
-            "session_behavior": behaviour,
-            "min_reconnect_delay_ms": RECONNECT_MIN_DELAY_S * 1000,
-            "max_reconnect_delay_ms": RECONNECT_MAX_DELAY_S * 1000,
-            "on_publish_received": self._received,
-            "on_lifecycle_attempting_connect": self._attempting,
-            "on_lifecycle_connection_success": self._connected,
-            "on_lifecycle_connection_failure": self._failed,
-            "on_lifecycle_disconnection": self._disconnected,
-            "on_lifecycle_stopped": lambda data: self._stopped.set(),
-        }
-        provider = self.session.credentials_provider()
-        if config.tls:
-            return mqtt5_client_builder.websockets_with_default_aws_signing(
-                region=config.region,
-                credentials_provider=provider,
-                endpoint=config.mqtt_host,
-                port=config.mqtt_port,
-                ca_filepath=config.ca_file,
-                **common,
-            )
         client_options = mqtt5.ClientOptions(
             host_name=config.mqtt_host,
             port=config.mqtt_port,
-            bootstrap=awscrt.io.ClientBootstrap.get_or_create_static_default(),
-            websocket_handshake_transform=sigv4_handshake_transform(config.region, provider),
             connect_options=mqtt5.ConnectPacket(
                 client_id=options.client_id,
                 keep_alive_interval_sec=options.keep_alive_s,
                 session_expiry_interval_sec=options.session_expiry_s,
             ),
-            session_behavior=behaviour,
+            session_behavior=(
+                mqtt5.ClientSessionBehaviorType.REJOIN_POST_SUCCESS
+                if options.session_expiry_s > 0
+                else mqtt5.ClientSessionBehaviorType.CLEAN
+            ),
             extended_validation_and_flow_control_options=(
                 mqtt5.ExtendedValidationAndFlowControlOptions.AWS_IOT_CORE_DEFAULTS
             ),
-            min_reconnect_delay_ms=common["min_reconnect_delay_ms"],
-            max_reconnect_delay_ms=common["max_reconnect_delay_ms"],
+            min_reconnect_delay_ms=RECONNECT_MIN_DELAY_S * 1000,
+            max_reconnect_delay_ms=RECONNECT_MAX_DELAY_S * 1000,
             on_publish_callback_fn=self._received,
             on_lifecycle_event_attempting_connect_fn=self._attempting,
             on_lifecycle_event_connection_success_fn=self._connected,
             on_lifecycle_event_connection_failure_fn=self._failed,
             on_lifecycle_event_disconnection_fn=self._disconnected,
-            on_lifecycle_event_stopped_fn=common["on_lifecycle_stopped"],
+            on_lifecycle_event_stopped_fn=lambda data: self._stopped.set(),
         )
+        provider = self.session.credentials_provider()
+        if config.tls:  # AWS: the SDK's own builder adds TLS and the same SigV4 signing
+            return mqtt5_client_builder.websockets_with_default_aws_signing(
+                region=config.region,
+                credentials_provider=provider,
+                endpoint=config.mqtt_host,
+                ca_filepath=config.ca_file,
+                client_options=client_options,
+            )
+        client_options.bootstrap = awscrt.io.ClientBootstrap.get_or_create_static_default()
+        client_options.websocket_handshake_transform = sigv4_handshake_transform(config.region, provider)
         return mqtt5.Client(client_options)
 
     # ------------------------------------------------------------------ the Transport protocol
