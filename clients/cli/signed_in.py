@@ -17,6 +17,7 @@ from clients.accounts import PASSWORD_ENV, sign_in_user
 from clients.errors import (
     ClientTimeoutError,
     IotstreamClientError,
+    PasswordRequiredError,
     PolicyDeniedError,
     SignInError,
     StackNotRunningError,
@@ -74,7 +75,10 @@ def sign_in_from_args(
 
 
 def _ask_password(username: str) -> str:
-    return getpass.getpass(f"password for {username}: ")
+    try:
+        return getpass.getpass(f"password for {username}: ")
+    except EOFError:
+        raise PasswordRequiredError(username, "no password given") from None
 
 
 def login_name() -> str | None:
