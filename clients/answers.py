@@ -75,8 +75,8 @@ class AnswerState:
                 self.first_text_at = now
             if self._assembler.done:
                 self.finished_at = now
-        if released:
-            self._push(released)
+            if released:
+                self._push(released)  # under the lock: batches reach the reader in release order
 
     def _push(self, events: list[Event]) -> None:
         raise NotImplementedError
