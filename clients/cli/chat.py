@@ -169,9 +169,10 @@ class _Conversation:
                 if not self._command(line):
                     return 0
                 continue
-            answer = ask_and_show(self.chat, self.view, line, self.conversation, self.max_tokens)
-            if answer.error is not None:
-                self.console.print(Text(f"error {answer.error.code}: {answer.error.message}", style="red"))
+            try:
+                ask_and_show(self.chat, self.view, line, self.conversation, self.max_tokens)
+            except IotstreamClientError as error:  # e.g. a stalled answer: say so, keep the conversation
+                self.console.print(Text(str(error), style="red"))
 
     def _command(self, line: str) -> bool:
         """Run a /command; False to leave."""

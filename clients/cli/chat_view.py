@@ -131,7 +131,8 @@ class PlainView:
 
     def finish(self, answer: Answer) -> None:
         print(flush=True)
-        self.notice(("cancelled · " if answer.stop == "cancelled" else "") + status_line(answer))
+        if answer.error is None:  # an error is reported once, by the command's failure line
+            self.notice(("cancelled · " if answer.stop == "cancelled" else "") + status_line(answer))
 
 
 class JsonView(PlainView):
