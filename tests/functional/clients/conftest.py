@@ -10,7 +10,6 @@ import os
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,29 +28,46 @@ SLOW_SCRIPT = " ".join(f"word{i}" for i in range(60)) + "."
 SLOW_TOKENS_PER_S = 30  # 61 tokens: about 2 s per answer, time to cut the socket or cancel mid-answer
 
 
-def _stack(script: str, tokens_per_s: int, ready: Path) -> Iterator[tuple[RunningLocalcore, Target]]:
-    functions = FunctionSettings(
-        environment={
-            "LLM_PROVIDER": "scripted",
-            "SCRIPTED_TEXT": script,
-            "SCRIPTED_TOKENS_PER_S": str(tokens_per_s),
-            "DASHBOARD_INTERVAL_MS": "200",
-        },
-        retry_delays_seconds=(0.05, 0.05),
-    )
-    with RunningLocalcore(free_port_config(functions=functions)) as core:
+_STACKS: dict[str, tuple[RunningLocalcore, Target]] = {}
+
+
+def _stack(name: str, script: str, tokens_per_s: int, ready: Path) -> tuple[RunningLocalcore, Target]:
+    """The stack `name`, started on first use and kept until this folder's last test (see below)."""
+    if name not in _STACKS:
+        functions = FunctionSettings(
+            environment={
+                "LLM_PROVIDER": "scripted",
+                "SCRIPTED_TEXT": script,
+                "SCRIPTED_TOKENS_PER_S": str(tokens_per_s),
+                "DASHBOARD_INTERVAL_MS": "200",
+            },
+            retry_delays_seconds=(0.05, 0.05),
+        )
+        core = RunningLocalcore(free_port_config(functions=functions)).start()
         write_ready_file(ready, core.endpoints)
-        yield core, local_target(ready)
+        _STACKS[name] = (core, local_target(ready))
+    return _STACKS[name]
 
 
-@pytest.fixture(scope="package")
-def fast(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningLocalcore, Target]]:
-    yield from _stack(FAST_SCRIPT, 2000, tmp_path_factory.mktemp("fast") / "ready.json")
+def pytest_runtest_teardown(item: pytest.Item, nextitem: pytest.Item | None) -> None:
+    """Stop the stacks after this folder's last test. `scope="package"` would keep them (and their Lambda
+    workers) for the whole session: this folder is not a Python package (it must not be: the test modules
+    would then be imported as `clients.…` and shadow the real package)."""
+    if nextitem is None or nextitem.path.parent != item.path.parent:
+        while _STACKS:
+            _STACKS.popitem()[1][0].stop()
 
 
-@pytest.fixture(scope="package")
-def slow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[RunningLocalcore, Target]]:
-    yield from _stack(SLOW_SCRIPT, SLOW_TOKENS_PER_S, tmp_path_factory.mktemp("slow") / "ready.json")
+@pytest.fixture
+def fast(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunningLocalcore, Target]:
+    return _stack("fast", FAST_SCRIPT, 2000, tmp_path_factory.getbasetemp() / "clients-fast-ready.json")
+
+
+@pytest.fixture
+def slow(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunningLocalcore, Target]:
+    return _stack(
+        "slow", SLOW_SCRIPT, SLOW_TOKENS_PER_S, tmp_path_factory.getbasetemp() / "clients-slow-ready.json"
+    )
 
 
 @pytest.fixture
