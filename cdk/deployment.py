@@ -23,6 +23,7 @@ OUTPUT_KEYS = {
     "identity_pool_id": "IdentityPoolId",
     "iot_data_endpoint": "IotDataEndpoint",
     "attach_policy_url": "AttachPolicyUrl",
+    "dashboard_shards": "DashboardShards",
     "topics": "Topics",
 }
 
@@ -40,6 +41,7 @@ TOPICS = {
     "response": "chat/{identityId}/response/{requestId}",
     "responseFilter": "chat/{identityId}/response/+",
     "dashboardResponses": "chat/+/response/+",
+    "dashboardStreams": "dashboard/streams/{shard}",
     "dashboard": "dashboard/#",
 }
 
@@ -54,6 +56,7 @@ class Deployment:
     identity_pool_id: str
     iot_data_endpoint: str  # host name, e.g. xxxx-ats.iot.eu-west-1.amazonaws.com
     attach_policy_url: str
+    dashboard_shards: int  # the dashboard feed's shard count: one connection per shard (docs/protocol.md)
     topics: dict[str, str]
     endpoint_url: str | None = None  # localcore only (LOCAL_OUTPUT_KEYS)
     mqtt_endpoint: str | None = None  # localcore only
@@ -72,9 +75,13 @@ class Deployment:
             topics = json.loads(outputs[OUTPUT_KEYS["topics"]])
         except json.JSONDecodeError as error:
             raise DeploySourceError(source, f"output Topics is not JSON ({error})") from None
-        values = {field: outputs[key] for field, key in OUTPUT_KEYS.items() if field != "topics"}
+        shards = outputs[OUTPUT_KEYS["dashboard_shards"]]
+        if not shards.isdigit() or int(shards) < 1:
+            raise DeploySourceError(source, f"output DashboardShards is not a positive integer ({shards!r})")
+        skip = {"topics", "dashboard_shards"}
+        values = {field: outputs[key] for field, key in OUTPUT_KEYS.items() if field not in skip}
         local = {field: str(outputs[key]) for field, key in LOCAL_OUTPUT_KEYS.items() if outputs.get(key)}
-        return cls(topics=topics, **values, **local)
+        return cls(topics=topics, dashboard_shards=int(shards), **values, **local)
 
     @classmethod
     def from_outputs_file(cls, path: Path, stack_name: str | None = None) -> Deployment:

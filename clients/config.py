@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from cdk.deployment import Deployment
 from cdk.errors import DeploySourceError
 from clients.errors import ClientConfigError
+from streaming.status import DEFAULT_DASHBOARD_SHARDS
 
 _LOCALCORE_KEYS = (
     "region",
@@ -40,6 +41,7 @@ class ClientConfig:
     attach_policy_url: str
     endpoint_url: str | None = None  # boto3 `endpoint_url` for Cognito (None: the AWS default endpoints)
     ca_file: str | None = None  # extra CA for TLS endpoints (localcore's mqtts); AWS uses the system store
+    dashboard_shards: int = DEFAULT_DASHBOARD_SHARDS  # dashboards open one connection per shard
 
     @property
     def provider_name(self) -> str:
@@ -69,6 +71,9 @@ class ClientConfig:
             raise ClientConfigError(source, f"missing {missing} (is the full stack running?)")
         ws = urlsplit(str(endpoints["ws"]))
         ca = endpoints.get("ca_file")
+        shards = endpoints.get("dashboard_shards", DEFAULT_DASHBOARD_SHARDS)
+        if not isinstance(shards, int) or isinstance(shards, bool) or shards < 1:
+            raise ClientConfigError(source, f"dashboard_shards must be a positive integer, got {shards!r}")
         return cls(
             region=str(endpoints["region"]),
             user_pool_id=str(endpoints["user_pool_id"]),
@@ -78,17 +83,12 @@ class ClientConfig:
             attach_policy_url=str(endpoints["attach_policy_url"]),
             endpoint_url=str(endpoints["http"]),
             ca_file=str(ca) if isinstance(ca, str) else None,
+            dashboard_shards=shards,
         )
 
     @classmethod
     def from_ready_file(cls, path: Path) -> ClientConfig:
-        try:
-            document = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as error:
-            raise ClientConfigError(str(path), f"cannot read the ready file ({error})") from None
-        if not isinstance(document, dict):
-            raise ClientConfigError(str(path), "expected a JSON object")
-        return cls.from_localcore(document, str(path))
+        return cls.from_localcore(read_ready_file(path), str(path))
 
     @classmethod
     def from_deployment(cls, deployment: Deployment) -> ClientConfig:
@@ -100,6 +100,7 @@ class ClientConfig:
             websocket_endpoint=deployment.websocket_endpoint,
             attach_policy_url=deployment.attach_policy_url,
             endpoint_url=deployment.endpoint_url,
+            dashboard_shards=deployment.dashboard_shards,
         )
 
     @classmethod
@@ -110,3 +111,14 @@ class ClientConfig:
         except DeploySourceError as error:
             raise ClientConfigError(str(path), str(error)) from None
         return cls.from_deployment(deployment)
+
+
+def read_ready_file(path: Path) -> dict[str, Any]:
+    """The JSON object `iotstream up --ready-file` writes (every endpoint, the local admin keys)."""
+    try:
+        document = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise ClientConfigError(str(path), f"cannot read the ready file ({error})") from None
+    if not isinstance(document, dict):
+        raise ClientConfigError(str(path), "expected a JSON object")
+    return document

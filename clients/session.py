@@ -117,6 +117,17 @@ def authenticate(config: ClientConfig, username: str, password: str) -> Tokens:
     return Tokens(result["IdToken"], result["AccessToken"], result.get("RefreshToken"))
 
 
+def refresh_tokens(config: ClientConfig, refresh_token: str) -> Tokens:
+    """InitiateAuth(REFRESH_TOKEN_AUTH): new ID and access tokens; NotAuthorized once it expired or was revoked."""
+    response = cognito_idp(config).initiate_auth(
+        ClientId=config.user_pool_client_id,
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": refresh_token},
+    )
+    result = response["AuthenticationResult"]
+    return Tokens(result["IdToken"], result["AccessToken"], refresh_token)
+
+
 def identity_id_for(config: ClientConfig, tokens: Tokens) -> str:
     """cognito-identity GetId with the user pool's id token as the login."""
     response = cognito_identity(config).get_id(
@@ -210,13 +221,7 @@ class Session:
         """
         tokens = self.tokens
         if tokens.refresh_token:
-            response = cognito_idp(self.config).initiate_auth(
-                ClientId=self.config.user_pool_client_id,
-                AuthFlow="REFRESH_TOKEN_AUTH",
-                AuthParameters={"REFRESH_TOKEN": tokens.refresh_token},
-            )
-            result = response["AuthenticationResult"]
-            tokens = Tokens(result["IdToken"], result["AccessToken"], tokens.refresh_token)
+            tokens = refresh_tokens(self.config, tokens.refresh_token)
         credentials = credentials_for(self.config, self.identity_id, tokens)
         with self._lock:
             self._tokens, self._credentials = tokens, credentials
@@ -337,7 +342,11 @@ def sigv4_handshake_transform(region: str, credentials_provider: Any) -> Any:
 
 def sign_in(config: ClientConfig, username: str, password: str, *, attach: bool = True) -> Session:
     """InitiateAuth -> GetId -> GetCredentialsForIdentity -> (attach-policy function URL) -> Session."""
-    tokens = authenticate(config, username, password)
+    return open_session(config, username, authenticate(config, username, password), attach=attach)
+
+
+def open_session(config: ClientConfig, username: str, tokens: Tokens, *, attach: bool = True) -> Session:
+    """GetId -> GetCredentialsForIdentity -> (attach-policy function URL) -> Session, from user pool tokens."""
     identity_id = identity_id_for(config, tokens)
     credentials = credentials_for(config, identity_id, tokens)
     session = Session(config, username, identity_id, tokens, credentials)

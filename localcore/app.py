@@ -40,6 +40,7 @@ from localcore.rules.engine import RulesEngine
 from localcore.rules.log_groups import LogGroupFiles
 from localcore.rules.store import RuleStore
 from localcore.sigv4 import SigV4Verifier
+from streaming.status import DEFAULT_DASHBOARD_SHARDS, dashboard_shards
 
 log = logging.getLogger("localcore")
 
@@ -142,6 +143,8 @@ class Localcore:
         self.engine: RulesEngine | None = None
         self.rule_logs = LogGroupFiles(config.state_dir / "rule-logs")  # the rules' cloudwatchLogs actions
         self.endpoints: dict[str, Any] = {}
+        self.dashboard_shards = DEFAULT_DASHBOARD_SHARDS
+        """The prompt function's DASHBOARD_SHARDS: dashboards open one connection per shard."""
 
     @property
     def gateway_url(self) -> str:
@@ -186,7 +189,17 @@ class Localcore:
             config.account,
             {"attach_policy": self._attach_environment()},
         )
-        self.runtime = LambdaRuntime(functions, {}, region=config.region, account_id=config.account)
+        prompt = next((f for f in functions if f.name == "prompt"), None)
+        self.dashboard_shards = (
+            dashboard_shards(prompt.environment) if prompt is not None else DEFAULT_DASHBOARD_SHARDS
+        )
+        self.runtime = LambdaRuntime(
+            functions,
+            {},
+            region=config.region,
+            account_id=config.account,
+            concurrency=config.functions.concurrency,
+        )
         await self.runtime.start()
         self.engine = RulesEngine(
             self.rules, self.runtime, self.broker, config.account, log_sink=self.rule_logs
@@ -232,6 +245,7 @@ class Localcore:
             "user_pool_client_id": identity.client_id,
             "identity_pool_id": identity.identity_pool_id,
             "attach_policy_url": function_url(self.gateway_url, "attach_policy"),
+            "dashboard_shards": self.dashboard_shards,
             "admin_access_key_id": ADMIN_ACCESS_KEY_ID,
             "admin_secret_access_key": ADMIN_SECRET_ACCESS_KEY,
             "environment": self.boto3_environment(),

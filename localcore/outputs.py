@@ -27,6 +27,7 @@ def cdk_outputs(
         "identity_pool_id": endpoints["identity_pool_id"],
         "iot_data_endpoint": ws.netloc,
         "attach_policy_url": endpoints["attach_policy_url"],
+        "dashboard_shards": endpoints["dashboard_shards"],
         "topics": json.dumps(TOPICS, sort_keys=True),
         "endpoint_url": endpoints["http"],
         "mqtt_endpoint": f"{ws.scheme}://{ws.netloc}",

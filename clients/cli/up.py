@@ -16,12 +16,14 @@ from clients.cli.function_env import (
     check_prompt_settings,
     function_environment,
 )
+from clients.targets import READY_FILE_ENV, ready_file_path
 from iot_policies.errors import PolicyError
 from localcore.app import Localcore, LocalcoreConfig
 from localcore.broker.limits import BrokerLimits
 from localcore.broker.server import write_ready_file
 from localcore.errors import LocalcoreError
 from localcore.functions import FunctionSettings
+from localcore.lambda_runtime import ConcurrencyConfig
 from localcore.outputs import cdk_outputs
 
 LLM_PROVIDERS = ("local", "scripted", "openai", "bedrock")
@@ -52,12 +54,25 @@ def add_stack_arguments(parser: argparse.ArgumentParser, default_llm: str = "loc
         help="development only: a refused SigV4 WebSocket upgrade says why in its HTTP 403 body "
         "(AWS never does; the reason is always in localcore's log)",
     )
+    parser.add_argument(
+        "--lambda-concurrency",
+        type=_positive_int,
+        default=ConcurrencyConfig().account_limit,
+        help="Lambda invocations (worker processes) at once, all functions together (default: %(default)s, "
+        "4 per CPU); throttled events queue",
+    )
     parser.add_argument("--log-level", default="WARNING", help="Python logging level")
 
 
 STARTUP_ERRORS = (LocalcoreError, PolicyError, ValueError)
 """What a bad project file or option raises while the stack is built (FunctionEnvError, a malformed rule or
 policy, a bad functions manifest): reported in one line, never as a traceback."""
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
+    return int(text)
 
 
 def stack_config(args: argparse.Namespace) -> LocalcoreConfig:
@@ -73,14 +88,22 @@ def stack_config(args: argparse.Namespace) -> LocalcoreConfig:
         state_dir=args.state_dir,
         local_mode=not args.no_local_mode,
         limits=BrokerLimits.unlimited() if args.no_limits else BrokerLimits(),
-        functions=FunctionSettings(environment={**environment, PROVIDER_VARIABLE: args.llm}),
+        functions=FunctionSettings(
+            environment={**environment, PROVIDER_VARIABLE: args.llm},
+            concurrency=ConcurrencyConfig(account_limit=args.lambda_concurrency),
+        ),
         explain_refusals=args.explain_refusals,
     )
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_stack_arguments(parser)
-    parser.add_argument("--ready-file", type=Path, help="write every endpoint as JSON here once ready")
+    parser.add_argument(
+        "--ready-file",
+        type=Path,
+        help="write every endpoint as JSON here once ready, for the clients "
+        f"(default ${READY_FILE_ENV}, else <state-dir>/ready.json)",
+    )
     parser.add_argument(
         "--cdk-outputs",
         type=Path,
@@ -109,15 +132,16 @@ async def serve(args: argparse.Namespace, config: LocalcoreConfig) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
+    ready_file = ready_file_path(args.ready_file, default=args.state_dir / "ready.json")
     await core.start()
     outputs = args.cdk_outputs or args.state_dir / "cdk-outputs.json"
-    written = [outputs] if args.ready_file is None else [outputs, args.ready_file]
+    written = [outputs, ready_file]
     try:
         print_endpoints(core.endpoints)
         write_ready_file(outputs, cdk_outputs(core.endpoints))
-        if args.ready_file is not None:
-            write_ready_file(args.ready_file, core.endpoints)
-        print(f"CDK-format outputs: {outputs}", flush=True)
+        write_ready_file(ready_file, core.endpoints)
+        print(f"  {'ready file':24} {ready_file}  (iotstream chat / dashboard read it)")
+        print(f"  {'CDK-format outputs':24} {outputs}")
         print("localcore ready (Ctrl-C stops)", flush=True)
         await stop.wait()
     finally:

@@ -29,9 +29,7 @@ metrics = Metrics(
 @cache
 def service() -> StreamingService:
     """The service for this execution environment."""
-    built = service_from_env()
-    built.logger = logger
-    return built
+    return service_from_env(logger=logger)
 
 
 @metrics.log_metrics

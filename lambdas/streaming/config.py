@@ -7,8 +7,10 @@ from collections.abc import Mapping
 from typing import Any
 
 import boto3
+from aws_lambda_powertools import Logger
 
 from streaming.admission import Admission, AdmissionLimits
+from streaming.dashboard_feed import feed_config_from_env
 from streaming.errors import StreamingError
 from streaming.llm import env_number, provider_from_env
 from streaming.publisher import PublisherConfig
@@ -45,10 +47,13 @@ def service_config_from_env(env: Mapping[str, str]) -> ServiceConfig:
             start_hold_s=env_number(env, "PUBLISH_START_HOLD_MS", publisher_defaults.start_hold_s * 1000)
             / 1000,
         ),
+        feed=feed_config_from_env(env),
     )
 
 
-def service_from_env(env: Mapping[str, str] | None = None, **clients: Any) -> StreamingService:
+def service_from_env(
+    env: Mapping[str, str] | None = None, *, logger: Logger | None = None, **clients: Any
+) -> StreamingService:
     """The service with boto3 clients built from the environment (endpoints from `AWS_ENDPOINT_URL_*`).
 
     `STATE_TABLE` is required. Optional `IOT_DATA_ENDPOINT` overrides the iot-data endpoint
@@ -70,5 +75,10 @@ def service_from_env(env: Mapping[str, str] | None = None, **clients: Any) -> St
     provider = provider_from_env(env, bedrock_client=clients.get("bedrock"))
     admission = Admission(dynamodb, table, AdmissionLimits.from_env(env))
     return StreamingService(
-        iot, StateStore(dynamodb, table), provider, service_config_from_env(env), admission=admission
+        iot,
+        StateStore(dynamodb, table),
+        provider,
+        service_config_from_env(env),
+        admission=admission,
+        logger=logger,
     )

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import shutil
+
+import pytest
 
 from cdk.sources import IOT_POLICY_FILES
 from iot_rules.definitions import load_rules
+from tests.cdk.conftest import synthesize
 
 POLICY_VARIABLE = "${cognito-identity.amazonaws.com:sub}"
 
@@ -87,9 +92,29 @@ def _role_statements(synth, role_id: str) -> list[dict]:
     return statements
 
 
-def test_republish_actions_get_a_role_that_may_publish_only_their_topic(synth):
+REPUBLISH_RULE = {
+    "ruleName": "alerts_republish",
+    "sql": "SELECT * FROM 'devices/+/status' WHERE temperature > 30",
+    "awsIotSqlVersion": "2016-03-23",
+    "actions": [{"republish": {"topic": "alerts/overheating", "qos": 1}}],
+}
+
+
+@pytest.fixture(scope="module")
+def republishing(synth, tmp_path_factory):
+    """The stack with one more rule that republishes (the shipped rules only invoke Lambdas)."""
+    rules = tmp_path_factory.mktemp("rules")
+    for source in synth.config.rules_dir.glob("*.json"):
+        shutil.copy(source, rules / source.name)
+    (rules / "alerts_republish.json").write_text(json.dumps(REPUBLISH_RULE))
+    config = dataclasses.replace(synth.config, rules_dir=rules)
+    return synthesize(tmp_path_factory.mktemp("cdk.out.republish"), config)
+
+
+def test_republish_actions_get_a_role_that_may_publish_only_their_topic(republishing):
     """Republish needs `roleArn`, a role IoT assumes that allows iot:Publish on the target topic
     (https://docs.aws.amazon.com/iot/latest/developerguide/republish-rule-action.html)."""
+    synth = republishing
     checked = 0
     for rule in load_rules(synth.config.rules_dir):
         _, resource = synth.one("AWS::IoT::TopicRule", RuleName=rule.name)

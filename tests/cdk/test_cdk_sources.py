@@ -34,7 +34,8 @@ def test_missing_policy_file_names_the_file(tmp_path):
 
 
 def test_functions_manifest_is_validated(tmp_path):
-    """Lambda needs a handler 'module.function', a positive timeout and memory, string env vars."""
+    """Lambda needs a handler 'module.function', a positive timeout and memory, string env vars; reserved
+    concurrency (`ReservedConcurrentExecutions`, PutFunctionConcurrency: 0 or more) is optional."""
     manifest = tmp_path / "functions.json"
     good = {
         "handler": "prompt.handler.handler",
@@ -44,7 +45,12 @@ def test_functions_manifest_is_validated(tmp_path):
     }
     manifest.write_text(json.dumps({"prompt": good}))
     assert load_functions(manifest)["prompt"].timeout_seconds == 30
+    assert load_functions(manifest)["prompt"].reserved_concurrency is None
+    manifest.write_text(json.dumps({"prompt": {**good, "reservedConcurrency": 5}}))
+    assert load_functions(manifest)["prompt"].reserved_concurrency == 5
     for broken in (
+        {"reservedConcurrency": -1},
+        {"reservedConcurrency": "5"},
         {"timeoutSeconds": 0},
         {"handler": "nodot"},
         {"environment": {"A": 1}},
@@ -122,11 +128,17 @@ def test_outputs_file_round_trip(tmp_path, synth):
     assert set(OUTPUT_KEYS.values()) <= set(synth.json["Outputs"])
     values = {key: f"value-of-{key}" for key in OUTPUT_KEYS.values()}
     values["Topics"] = synth.json["Outputs"]["Topics"]["Value"]
+    values["DashboardShards"] = synth.json["Outputs"]["DashboardShards"]["Value"]
     path = tmp_path / "cdk-outputs.json"
     path.write_text(json.dumps({"IotStream": values}))
     deployment = Deployment.from_outputs_file(path)
     assert deployment.identity_pool_id == "value-of-IdentityPoolId"
     assert deployment.topics == TOPICS
+    assert deployment.topics["dashboardStreams"] == "dashboard/streams/{shard}"
+    assert deployment.dashboard_shards == 8  # the prompt function's DASHBOARD_SHARDS
+    path.write_text(json.dumps({"IotStream": {**values, "DashboardShards": "none"}}))
+    with pytest.raises(DeploySourceError, match="DashboardShards"):
+        Deployment.from_outputs_file(path)
     path.write_text(json.dumps({"IotStream": {"Region": "eu-west-1"}}))
     with pytest.raises(DeploySourceError, match="missing outputs"):
         Deployment.from_outputs_file(path)
