@@ -262,7 +262,7 @@ def main(argv: list[str] | None = None) -> None:
         "--quick", action="store_true", help="CI-sized: 1 and 10 chats, 1 and 2 dashboards, 4 s"
     )
     parser.add_argument("--chats", default="1,10,50,200", help="the chat ladder (at most 500)")
-    parser.add_argument("--dashboards", default="1,10,100", help="dashboard counts (at most 200)")
+    parser.add_argument("--dashboards", default="1,10,100", help="dashboard counts (at most 500)")
     parser.add_argument("--seconds", type=float, default=15.0, help="asking time per step (at most 120)")
     parser.add_argument("--lambda-concurrency", type=int, default=default_account_limit())
     parser.add_argument("--plot", type=Path, default=Path(__file__).parent / "results" / "broadcast.png")
@@ -271,7 +271,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.quick:
         args.chats, args.dashboards, args.seconds = "1,10", "1,2", 4.0
     chats = [max(1, min(n, 500)) for n in _counts(args.chats)]
-    dashboards = [max(1, min(n, 200)) for n in _counts(args.dashboards)]
+    dashboards = [max(1, min(n, 500)) for n in _counts(args.dashboards)]
     seconds = max(1.0, min(args.seconds, 120.0))
     rows = run(chats, dashboards, seconds, args.lambda_concurrency)
     print(table(rows, shards=8, lambda_concurrency=args.lambda_concurrency))

@@ -20,9 +20,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import BotoCoreError, ClientError
 
-from streaming.publisher import PublishClient
+from streaming.errors import PublishError
+from streaming.publisher import PublishClient, publish_with_retry
 from streaming.status import (
     DEFAULT_DASHBOARD_SHARDS,
     StatusState,
@@ -105,22 +105,20 @@ class DashboardFeed:
         self.send(status, self.config.final_attempts)
 
     def send(self, status: StreamStatus, attempts: int = 1) -> bool:
-        """One update, retried `attempts` times; a failure is logged, never raised."""
+        """One update, tried `attempts` times; a failure is logged, never raised."""
         topic = dashboard_topic(shard_of(status.rid, self.config.shards))
-        payload = encode_status(status)
-        for attempt in range(1, attempts + 1):
-            try:
-                self.client.publish(topic=topic, qos=self.config.qos, payload=payload)
-                return True
-            except (ClientError, BotoCoreError) as exc:
-                if attempt >= attempts:
-                    self.logger.warning(
-                        "dashboard feed update not published",
-                        extra={"rid": status.rid, "n": status.n, "state": status.state, "error": str(exc)},
-                    )
-                    return False
-                time.sleep(self.config.retry_backoff_s * 2 ** (attempt - 1))  # back off before retrying AWS
-        return False
+        config = self.config
+        try:
+            publish_with_retry(
+                self.client, topic, config.qos, encode_status(status), attempts, config.retry_backoff_s
+            )
+        except PublishError as exc:
+            self.logger.warning(
+                "dashboard feed update not published",
+                extra={"rid": status.rid, "n": status.n, "state": status.state, "error": str(exc.__cause__)},
+            )
+            return False
+        return True
 
 
 class StreamFeed:
