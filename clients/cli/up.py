@@ -10,6 +10,7 @@ import signal
 import sys
 from pathlib import Path
 
+from clients.web import serve_pages
 from localcore.app import Localcore, LocalcoreConfig
 from localcore.broker.limits import BrokerLimits
 from localcore.broker.server import write_ready_file
@@ -69,11 +70,13 @@ def print_endpoints(endpoints: dict[str, object]) -> None:
             print(f"  export {key}={value}")
     print(f"  export AWS_ACCESS_KEY_ID={endpoints['admin_access_key_id']}", end="  ")
     print(f"AWS_SECRET_ACCESS_KEY={endpoints['admin_secret_access_key']}  # local admin")
+    print(f"browser pages: chat {endpoints['http']}/  dashboard {endpoints['http']}/dashboard")
 
 
 async def serve(args: argparse.Namespace) -> None:
     """Start, announce the endpoints, wait for SIGINT/SIGTERM, stop cleanly."""
     core = Localcore(stack_config(args))
+    serve_pages(core)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
