@@ -4,7 +4,7 @@
 import { StreamAssembler } from "./assembler";
 import type { Session } from "./auth";
 import { loadConfig } from "./config";
-import { byId, element, formatMs, formatRate, shortId, showLinkState } from "./dom";
+import { byId, element, formatMs, formatRate, shortId, showLinkState, showWho } from "./dom";
 import { PlainError, serviceErrorText } from "./errors";
 import { BrokerLink } from "./link";
 import { mountSignIn } from "./signin";
@@ -78,6 +78,7 @@ class Answer {
     if (browserTtft !== undefined) this.item.dataset.ttftMs = browserTtft.toFixed(1);
     if (rate !== undefined) this.item.dataset.tokensPerS = rate.toFixed(1);
     this.item.dataset.tokens = String(tokens);
+    if (event.metrics.ttft_ms !== undefined) this.item.dataset.modelTtftMs = String(event.metrics.ttft_ms);
     const stop = event.stop === "cancelled" ? "stopped" : event.stop === "end_turn" ? "done" : event.stop.replace("_", " ");
     this.meta.textContent =
       `${stop} · ${tokens} tokens · first token ${formatMs(browserTtft)} (model ${formatMs(event.metrics.ttft_ms)})` +
@@ -133,7 +134,7 @@ class ChatPage {
     await link.open();
     this.session = session;
     this.link = link;
-    byId("who").textContent = session.username;
+    showWho(session);
     byId("signin").hidden = true;
     byId("chat").hidden = false;
     byId("new-conversation").hidden = false;

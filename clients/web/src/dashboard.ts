@@ -4,7 +4,7 @@
 
 import type { Session } from "./auth";
 import { loadConfig } from "./config";
-import { byId, element, formatMs, formatRate, shortId, shortName, showLinkState } from "./dom";
+import { byId, element, formatMs, formatRate, shortId, shortName, showLinkState, showWho } from "./dom";
 import { PlainError } from "./errors";
 import { FeedTable, parseStatus, type StreamStatus } from "./feed";
 import { BrokerLink, type LinkState } from "./link";
@@ -47,7 +47,7 @@ class DashboardPage {
         `${why} Dashboard accounts are members of the user pool's "dashboard" group (docs/security.md).`,
       );
     }
-    byId("who").textContent = session.username;
+    showWho(session);
     byId("signin").hidden = true;
     byId("dashboard").hidden = false;
     byId("sign-out").hidden = false;

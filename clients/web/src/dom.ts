@@ -1,5 +1,6 @@
 /** The few DOM helpers both pages use. Text goes in as text (textContent), never as HTML. */
 
+import type { Session } from "./auth";
 import type { LinkState } from "./link";
 
 export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
@@ -42,4 +43,12 @@ export function showLinkState(state: LinkState, detail: string): void {
   const badge = byId("link-state");
   badge.dataset.state = state;
   badge.textContent = state === "reconnecting" ? `reconnecting… (${detail})` : state === "closed" ? "" : state;
+}
+
+/** The signed-in user in the header; the identity id (the name the broker knows) on hover. */
+export function showWho(session: Session): void {
+  const who = byId("who");
+  who.textContent = session.username;
+  who.title = `identity ${session.identityId} · IoT policy ${session.policyName}`;
+  who.dataset.identity = session.identityId;
 }
