@@ -5,7 +5,7 @@
 import type { Session } from "./auth";
 import { loadConfig } from "./config";
 import { byId, element, formatMs, formatRate, shortId, shortName, showLinkState, showWho } from "./dom";
-import { PlainError } from "./errors";
+import { BrokerError, NOT_AUTHORIZED, PlainError } from "./errors";
 import { FeedTable, parseStatus, type StreamStatus } from "./feed";
 import { BrokerLink, type LinkState } from "./link";
 import { mountSignIn } from "./signin";
@@ -42,10 +42,10 @@ class DashboardPage {
       await Promise.allSettled(this.links.map((link) => link.close()));
       this.links.length = 0;
       this.states.length = 0;
-      const why = failure instanceof Error ? failure.message : String(failure);
-      throw new PlainError(
-        `${why} Dashboard accounts are members of the user pool's "dashboard" group (docs/security.md).`,
-      );
+      if (failure instanceof BrokerError && failure.code === NOT_AUTHORIZED) {
+        throw new PlainError(`${failure.message} Only members of the user pool's "dashboard" group may open the dashboard.`);
+      }
+      throw failure;
     }
     showWho(session);
     byId("signin").hidden = true;

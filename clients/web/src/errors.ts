@@ -79,12 +79,34 @@ export function signInErrorText(error: unknown): string {
   return `Sign-in failed: ${errorMessage(error)}`;
 }
 
-/** A failure of the MQTT connection, a SUBSCRIBE or a PUBLISH (MQTT.js errors carry the reason in `code`). */
-export function brokerErrorText(error: unknown, what: string): string {
-  if (error instanceof PlainError) return error.message;
-  const code = (error as { code?: unknown } | null)?.code;
-  if (typeof code === "number" && code in MQTT_REASONS) return `${what}: ${MQTT_REASONS[code]}.`;
-  return `${what}: ${errorMessage(error)}.`;
+/** A refusal by the broker, in words, with its MQTT 5 reason code when there is one. */
+export class BrokerError extends PlainError {
+  override name = "BrokerError";
+
+  constructor(
+    message: string,
+    readonly code: number | undefined,
+  ) {
+    super(message);
+  }
+}
+
+export const NOT_AUTHORIZED = 0x87;
+
+/** The MQTT 5 reason code of an MQTT.js error: `code` (CONNACK, PUBACK), or the first failed SUBACK code. */
+function reasonCode(error: unknown): number | undefined {
+  const fields = (error ?? {}) as { code?: unknown; packet?: { granted?: unknown } };
+  if (typeof fields.code === "number") return fields.code;
+  const granted = fields.packet?.granted;
+  return Array.isArray(granted) ? granted.find((code): code is number => typeof code === "number" && code >= 0x80) : undefined;
+}
+
+/** A failure of the MQTT connection, a SUBSCRIBE or a PUBLISH, with the broker's reason in words. */
+export function brokerError(error: unknown, what: string): BrokerError {
+  if (error instanceof BrokerError) return error;
+  const code = reasonCode(error);
+  const why = code !== undefined && code in MQTT_REASONS ? MQTT_REASONS[code] : errorMessage(error);
+  return new BrokerError(`${what}: ${why}.`, code);
 }
 
 /** A service `error` event (docs/protocol.md, "Error codes"): the plain sentence, its message, its code. */

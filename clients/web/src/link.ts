@@ -11,7 +11,7 @@ import mqtt from "mqtt";
 import type { IConnackPacket, MqttClient } from "mqtt";
 
 import type { Session } from "./auth";
-import { brokerErrorText, PlainError } from "./errors";
+import { brokerError, PlainError } from "./errors";
 import { presignMqttUrl } from "./sigv4";
 
 export type LinkState = "connecting" | "connected" | "reconnecting" | "closed";
@@ -55,7 +55,7 @@ export class BrokerLink {
     try {
       await this.client.publishAsync(topic, payload, { qos: 1 });
     } catch (error) {
-      throw new PlainError(brokerErrorText(error, `Cannot send on ${topic}`));
+      throw brokerError(error, `Cannot send on ${topic}`);
     }
   }
 
@@ -86,12 +86,16 @@ export class BrokerLink {
     client.on("message", (topic, payload) => this.options.onMessage(topic, payload));
     try {
       await connected(client);
-      if (this.options.subscriptions.length) {
-        await client.subscribeAsync(this.options.subscriptions, { qos: 1 });
-      }
     } catch (error) {
       client.end(true);
-      throw new PlainError(brokerErrorText(error, `The message broker refused the connection (${clientId})`));
+      throw brokerError(error, `The message broker refused the connection of client ${clientId}`);
+    }
+    const subscriptions = this.options.subscriptions;
+    try {
+      if (subscriptions.length) await client.subscribeAsync(subscriptions, { qos: 1 });
+    } catch (error) {
+      client.end(true);
+      throw brokerError(error, `Cannot subscribe to ${subscriptions.join(", ")}`);
     }
     this.connected = true;
     client.once("close", () => this.dropped(client));
