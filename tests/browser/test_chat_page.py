@@ -4,6 +4,7 @@ reconnection after a network drop."""
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from playwright.sync_api import expect
@@ -38,7 +39,7 @@ def test_sign_up_then_sign_in_and_the_answer_grows_token_by_token(open_page, scr
     growth = [text for text in dict.fromkeys(chat.shown_texts()) if text]
     intermediate = [text for text in growth if text != script]
     assert len(intermediate) >= 3, growth
-    assert all(later.startswith(earlier) for earlier, later in zip(growth, growth[1:], strict=False))
+    assert all(later.startswith(earlier) for earlier, later in itertools.pairwise(growth))
     meta = answer.locator(".meta").text_content() or ""
     assert re.search(r"done · \d+ tokens · first token .+ tokens/s · \d+ messages", meta), meta
     assert float(answer.get_attribute("data-tokens-per-s") or 0) > 0
