@@ -72,11 +72,20 @@ class IotStreamStack(Stack):
 
         state.table.grant_write_data(functions["cancel"])
 
+        # The attach function resolves identities with cognito-identity:GetId, a public API that needs no IAM
+        # grant (API_GetId.html: "You do not need any credentials to call this API"); its role may only
+        # iot:AttachPolicy (lambdas/functions.json). Settings: lambdas/attach_policy/service.py.
         attach = functions["attach_policy"]
-        attach.add_environment("IOT_USER_POLICY", iot_policies.name("user"))
-        attach.add_environment("IOT_DASHBOARD_POLICY", iot_policies.name("dashboard"))
-        attach.add_environment("DASHBOARD_ROLE_NAMES", identity.dashboard_role.role_name)
-        attach.add_environment("IDENTITY_POOL_ID", identity.identity_pool.ref)
+        for name, value in {
+            "IDENTITY_POOL_ID": identity.identity_pool.ref,
+            "USER_POOL_PROVIDER_NAME": identity.user_pool.user_pool_provider_name,
+            "AUTHENTICATED_ROLE_NAME": identity.authenticated_role.role_name,
+            "DASHBOARD_ROLE_NAME": identity.dashboard_role.role_name,
+            "DASHBOARD_GROUP": config.dashboard_group,
+            "IOT_USER_POLICY": iot_policies.name("user"),
+            "IOT_DASHBOARD_POLICY": iot_policies.name("dashboard"),
+        }.items():
+            attach.add_environment(name, value)
         attach_url = IamFunctionUrl(
             self,
             "AttachPolicyUrl",

@@ -2,7 +2,7 @@
 
     session = sign_in(config, "alice", "Passw0rd!")
     # cognito-idp InitiateAuth(USER_PASSWORD_AUTH) -> cognito-identity GetId -> GetCredentialsForIdentity
-    # -> POST the attach-policy function URL, SigV4-signed (service `lambda`)
+    # -> POST {"idToken"} to the attach-policy function URL, SigV4-signed (service `lambda`)
     connection = session.mqtt_connection()  # awsiotsdk / awscrt over WebSockets, SigV4-signed upgrade
     connection.connect().result(10)
     paho_client = session.paho_client()  # paho over WebSockets with a presigned /mqtt URL
@@ -138,9 +138,16 @@ def credentials_for(config: ClientConfig, identity_id: str, tokens: Tokens) -> T
     return TemporaryCredentials(credentials, expiration)
 
 
-def call_attach_policy(config: ClientConfig, credentials: AwsCredentials, timeout: float = 30.0) -> Any:
-    """POST the attach-policy function URL, SigV4-signed (service `lambda`); returns the JSON reply."""
-    body = b"{}"
+def call_attach_policy(
+    config: ClientConfig, credentials: AwsCredentials, id_token: str, timeout: float = 30.0
+) -> Any:
+    """POST `{"idToken": ...}` to the attach-policy function URL, SigV4-signed (service `lambda`) with the
+    identity-pool credentials; returns the JSON reply `{"identityId", "policyName", "attached"}`.
+
+    The function resolves the identity from the ID token (Lambda gives function URLs no Cognito identity,
+    docs/security.md); the signature proves the caller holds this pool's credentials.
+    """
+    body = json.dumps({"idToken": id_token}).encode()
     headers = sign_http_request(
         "POST",
         config.attach_policy_url,
@@ -223,7 +230,7 @@ class Session:
 
     def attach_policy(self) -> str:
         """Ask the attach-policy function to attach our IoT policy to our identity; returns its name."""
-        reply = call_attach_policy(self.config, self.credentials)
+        reply = call_attach_policy(self.config, self.credentials, self.tokens.id_token)
         policy = str(reply.get("policyName")) if isinstance(reply, dict) else None
         self.attached_policy = policy
         return policy or ""

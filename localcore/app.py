@@ -46,6 +46,7 @@ ADMIN_ACCESS_KEY_ID = "AKIALOCALCOREADMIN00"
 ADMIN_SECRET_ACCESS_KEY = "localcore-admin-secret"
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 STATE_TABLE = "iotstream-state"
+DASHBOARD_GROUP = "dashboard"
 
 
 @dataclass
@@ -99,7 +100,7 @@ class Localcore:
                 region=config.region,
                 auto_confirm=config.auto_confirm,
                 authenticated_role=_role(config, "authenticated", "role-authenticated.json"),
-                group_roles={"dashboard": _role(config, "dashboard", "role-dashboard.json")},
+                group_roles={DASHBOARD_GROUP: _role(config, "dashboard", "role-dashboard.json")},
             )
         )
         self.identity.store.mint_iam(
@@ -169,18 +170,34 @@ class Localcore:
         await self.gateway.start(config.host, config.http_port)
         self.identity.set_public_url(self.gateway_url)
         await self.broker_server.start()
-        lambda_env = {
-            **self.boto3_environment(),
-            "STATE_TABLE": STATE_TABLE,
-            "IDENTITY_POOL_ID": self.identity.config.identity_pool_id,
-        }
-        functions = function_configs(config.functions, self.identity.store, lambda_env, config.account)
+        lambda_env = {**self.boto3_environment(), "STATE_TABLE": STATE_TABLE}
+        functions = function_configs(
+            config.functions,
+            self.identity.store,
+            lambda_env,
+            config.account,
+            {"attach_policy": self._attach_environment()},
+        )
         self.runtime = LambdaRuntime(functions, {}, region=config.region, account_id=config.account)
         await self.runtime.start()
         self.engine = RulesEngine(self.rules, self.runtime, self.broker, config.account)
         self.broker.add_listener(self.engine.on_message)
         self.endpoints = self._describe()
         log.info("localcore ready: %s", json.dumps(self.endpoints))
+
+    def _attach_environment(self) -> dict[str, str]:
+        """What cdk/stack.py gives the attach-policy function, with localcore's pool, roles and policies."""
+        identity = self.identity.config
+        prefix = self.config.policy_prefix
+        return {
+            "IDENTITY_POOL_ID": identity.identity_pool_id,
+            "USER_POOL_PROVIDER_NAME": self.identity.user_pools.pools[identity.user_pool_id].provider_name,
+            "AUTHENTICATED_ROLE_NAME": identity.authenticated_role.name,
+            "DASHBOARD_ROLE_NAME": identity.group_roles[DASHBOARD_GROUP].name,
+            "DASHBOARD_GROUP": DASHBOARD_GROUP,
+            "IOT_USER_POLICY": f"{prefix}user",
+            "IOT_DASHBOARD_POLICY": f"{prefix}dashboard",
+        }
 
     async def _cognito_admin_check(self, request: web.Request, action: str) -> object:
         pool = f"arn:aws:cognito-idp:{self.config.region}:{self.config.account}:userpool/*"

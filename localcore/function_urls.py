@@ -1,8 +1,9 @@
 """Lambda function URLs with AWS_IAM auth: `http://<gateway>/lambda-url/<function>/...`.
 
 The request must be SigV4-signed (service `lambda`) with credentials localcore issued; the handler gets
-a payload-format 2.0 event whose `requestContext.authorizer.iam` describes the verified caller (the
-Cognito identity, for identity-pool credentials), exactly what the handler reads on AWS.
+the payload-format 2.0 event AWS documents for function URLs: `requestContext.authorizer.iam` names the
+verified caller (access key, account, assumed-role ARN) and `cognitoIdentity` is null, as on AWS, so a
+handler cannot learn a Cognito identity id from the event here either.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 import base64
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiohttp import web
@@ -32,44 +33,63 @@ def function_url(base_url: str, function: str) -> str:
 def url_event(
     request: web.Request, function: str, body: bytes, caller: Caller, account: str
 ) -> dict[str, Any]:
-    """A function-URL (payload format 2.0) event, as Lambda builds it."""
+    """The request payload Lambda builds for a function URL with AWS_IAM auth, field for field as documented
+    (https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html, "Request payload format"; the sample
+    is tests/fixtures/aws_events/lambda-url-iam-request.json). `cookies`, `queryStringParameters` and `body` are
+    left out when the request has none, as in real events; `authentication`, `pathParameters`,
+    `stageVariables` and `authorizer.iam.cognitoIdentity` are null: function URLs do not use them.
+    """
     path = request.path[len(f"{PREFIX}/{function}") :] or "/"
-    text_body: str | None
-    try:
-        text_body, encoded = body.decode(), False
-    except UnicodeDecodeError:
-        text_body, encoded = base64.b64encode(body).decode(), True
-    url_id = f"local{function.replace('_', '')}"
-    now = time.time()
-    return {
+    event: dict[str, Any] = {
         "version": "2.0",
         "routeKey": "$default",
         "rawPath": path,
         "rawQueryString": request.query_string,
-        "headers": {key.lower(): value for key, value in request.headers.items()},
-        "queryStringParameters": dict(request.query) or None,
-        "requestContext": {
-            "accountId": account,
-            "apiId": url_id,
-            "authorizer": {"iam": caller.iam_authorizer_context()},
-            "domainName": request.host,
-            "domainPrefix": url_id,
-            "http": {
-                "method": request.method,
-                "path": path,
-                "protocol": f"HTTP/{request.version.major}.{request.version.minor}",
-                "sourceIp": request.remote or "127.0.0.1",
-                "userAgent": request.headers.get("User-Agent", ""),
-            },
-            "requestId": str(uuid.uuid4()),
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
-            "timeEpoch": int(now * 1000),
-        },
-        "body": text_body or None,
-        "isBase64Encoded": encoded,
     }
+    cookies = [c.strip() for header in request.headers.getall("Cookie", []) for c in header.split(";")]
+    if any(cookies):
+        event["cookies"] = [cookie for cookie in cookies if cookie]
+    event["headers"] = _joined((k.lower(), v) for k, v in request.headers.items() if k.lower() != "cookie")
+    if request.query:
+        event["queryStringParameters"] = _joined(request.query.items())
+    url_id = f"local{function.replace('_', '')}"
+    now = time.time()
+    event["requestContext"] = {
+        "accountId": account,
+        "apiId": url_id,
+        "authentication": None,
+        "authorizer": {"iam": caller.iam_authorizer_context()},
+        "domainName": request.host,
+        "domainPrefix": url_id,
+        "http": {
+            "method": request.method,
+            "path": path,
+            "protocol": f"HTTP/{request.version.major}.{request.version.minor}",
+            "sourceIp": request.remote or "127.0.0.1",
+            "userAgent": request.headers.get("User-Agent", ""),
+        },
+        "requestId": str(uuid.uuid4()),
+        "routeKey": "$default",
+        "stage": "$default",
+        "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
+        "timeEpoch": int(now * 1000),
+    }
+    encoded = False
+    if body:
+        try:
+            event["body"] = body.decode()
+        except UnicodeDecodeError:
+            event["body"], encoded = base64.b64encode(body).decode(), True
+    event.update({"pathParameters": None, "isBase64Encoded": encoded, "stageVariables": None})
+    return event
+
+
+def _joined(pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Repeated names joined with commas (`header2: value1,value2` in the documented sample)."""
+    joined: dict[str, str] = {}
+    for name, value in pairs:
+        joined[name] = f"{joined[name]},{value}" if name in joined else value
+    return joined
 
 
 def url_response(payload: Any) -> web.Response:

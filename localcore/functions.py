@@ -18,12 +18,6 @@ from localcore.lambda_runtime import FunctionConfig
 LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
 
 
-# Per-function environment the CDK stack sets (cdk/stack.py), with localcore's names for the same resources.
-FUNCTION_ENVIRONMENT: dict[str, dict[str, str]] = {
-    "attach_policy": {"DASHBOARD_ROLE_NAMES": "iotstream-dashboard"},
-}
-
-
 @dataclass(frozen=True)
 class FunctionSettings:
     """How localcore runs the functions: where the code is, extra environment, timeouts and retries."""
@@ -63,14 +57,19 @@ def function_configs(
     credentials: CredentialStore,
     endpoints: Mapping[str, str],
     account: str,
+    function_environment: Mapping[str, Mapping[str, str]] | None = None,
 ) -> list[FunctionConfig]:
-    """One FunctionConfig per manifest entry, with credentials and local endpoints in its environment."""
+    """One FunctionConfig per manifest entry, with credentials and local endpoints in its environment.
+
+    `function_environment` adds per-function variables: what cdk/stack.py sets for each function, with
+    localcore's names for the same resources (e.g. the attach-policy function's pool and role names).
+    """
     configs = []
     for name, spec in load_manifest(settings.manifest).items():
         issued = credentials.mint_iam(execution_role(name, spec, account), name)
         environment = {
             **spec.get("environment", {}),
-            **FUNCTION_ENVIRONMENT.get(name, {}),
+            **(function_environment or {}).get(name, {}),
             **endpoints,
             **settings.environment,
             "AWS_ACCESS_KEY_ID": issued.access_key_id,

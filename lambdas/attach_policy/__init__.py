@@ -1,1 +1,1 @@
-"""Attach the IoT policy to the calling Cognito identity (Lambda function URL, IAM auth)."""
+"""Attach the IoT policy to the signed-in caller's Cognito identity (Lambda function URL, IAM auth)."""

@@ -1,32 +1,38 @@
-"""Lambda handler behind a function URL with AWS_IAM auth: attaches the IoT policy to the caller."""
+"""Lambda handler behind the attach-policy function URL (AuthType AWS_IAM). Thin: logic in `service`.
+
+Request: POST, SigV4-signed (service `lambda`) with identity-pool credentials, body `{"idToken": "<JWT>"}`.
+Answers: 200 `{"identityId", "policyName", "attached": true}`, 400/403/503 `{"message"}` (docs/security.md).
+Environment: see `AttachSettings.from_env`. Clients are built once per execution environment.
+"""
 
 from __future__ import annotations
 
-import json
 import os
+from functools import cache
 from typing import Any
 
 import boto3
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.data_classes import LambdaFunctionUrlEvent, event_source
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from attach_policy.service import NotACognitoCaller, PolicyChoice, attach_for_caller, caller_from_event
+from attach_policy.service import AttachRequest, AttachService, AttachSettings
 
-_iot = boto3.client("iot")
-_choice = PolicyChoice(
-    user_policy=os.environ.get("IOT_USER_POLICY", "iotstream-user"),
-    dashboard_policy=os.environ.get("IOT_DASHBOARD_POLICY", "iotstream-dashboard"),
-    dashboard_roles=frozenset(filter(None, os.environ.get("DASHBOARD_ROLE_NAMES", "").split(","))),
-)
+logger = Logger(service="iotstream-attach-policy")
 
 
-def _response(status: int, body: dict[str, Any]) -> dict[str, Any]:
-    return {"statusCode": status, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}
+@cache
+def service() -> AttachService:
+    """The service for this execution environment (GetId needs no IAM grant: it is a public API)."""
+    settings = AttachSettings.from_env(os.environ)
+    return AttachService(settings, boto3.client("cognito-identity"), boto3.client("iot"))
 
 
-def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    """Function-URL entry point: 200 with the attached policy, 403 for a non-Cognito caller."""
-    try:
-        caller = caller_from_event(event, os.environ.get("IDENTITY_POOL_ID") or None)
-    except NotACognitoCaller as error:
-        return _response(403, {"message": str(error)})
-    policy = attach_for_caller(_iot, caller, _choice)
-    return _response(200, {"identityId": caller.identity_id, "policyName": policy, "attached": True})
+@logger.inject_lambda_context(clear_state=True)
+@event_source(data_class=LambdaFunctionUrlEvent)
+def handler(event: LambdaFunctionUrlEvent, context: LambdaContext) -> dict[str, Any]:
+    """Attach the caller's IoT policy to the identity its ID token names."""
+    caller = event.request_context.authorizer.iam.user_arn
+    response = service().respond(AttachRequest(caller_arn=caller, body=event.decoded_body))
+    logger.info("attach-policy answered", extra={"status": response["statusCode"], "caller": caller})
+    return response

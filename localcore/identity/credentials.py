@@ -61,20 +61,17 @@ class Caller:
         return f"arn:aws:sts::{self.role.account}:assumed-role/{self.role.name}/{self.session_name}"
 
     def iam_authorizer_context(self) -> dict[str, Any]:
-        """`requestContext.authorizer.iam` of a Lambda function URL event signed by this caller."""
-        cognito = None
-        if self.kind == "cognito":
-            cognito = {
-                "amr": list(self.amr),
-                "identityId": self.identity_id,
-                "identityPoolId": self.identity_pool_id,
-            }
+        """`requestContext.authorizer.iam` of a Lambda function URL event signed by this caller.
+
+        `cognitoIdentity` is null even for Cognito callers: "Function URLs don't use this parameter. Lambda
+        sets this to null or excludes this from the JSON" (lambda/latest/dg/urls-invocation.html).
+        """
         user_id = f"{self.role.role_id}:{self.session_name}"
         return {
             "accessKey": self.access_key_id,
             "accountId": self.role.account,
             "callerId": user_id,
-            "cognitoIdentity": cognito,
+            "cognitoIdentity": None,
             "principalOrgId": None,
             "userArn": self.user_arn,
             "userId": user_id,

@@ -26,8 +26,22 @@ LOG_MARKER = "\x1elocalcore-lambda-mark "
 _THIS_FILE = Path(__file__).resolve()
 
 
+class CognitoIdentity:
+    """`context.identity`: AWS's runtime always sets this object; both fields are None unless a mobile SDK
+    invoked the function with Cognito credentials (never for function URLs, IoT rules or async events)."""
+
+    __slots__ = ("cognito_identity_id", "cognito_identity_pool_id")
+
+    def __init__(self) -> None:
+        self.cognito_identity_id: str | None = None
+        self.cognito_identity_pool_id: str | None = None
+
+
 class LambdaContext:
-    """The context object of Lambda's Python runtime."""
+    """The context object of Lambda's Python runtime, attribute for attribute as AWS's runtime interface client
+    builds it (https://docs.aws.amazon.com/lambda/latest/dg/python-context.html; `awslambdaric/lambda_context.py`
+    in aws/aws-lambda-python-runtime-interface-client): `identity` is an object, `client_context` and
+    `tenant_id` are None."""
 
     def __init__(self, request_id: str, invoked_function_arn: str, deadline_ms: int) -> None:
         self.aws_request_id = request_id
@@ -37,8 +51,9 @@ class LambdaContext:
         self.memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
         self.log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME", "")
         self.log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME", "")
-        self.identity: object | None = None
+        self.identity = CognitoIdentity()
         self.client_context: object | None = None
+        self.tenant_id: str | None = None
         self._deadline_ms = deadline_ms
 
     def get_remaining_time_in_millis(self) -> int:

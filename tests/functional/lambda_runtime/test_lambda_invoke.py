@@ -94,7 +94,10 @@ def test_context_object_has_the_python_runtime_fields_and_a_countdown() -> None:
     assert ctx["memory_limit_in_mb"] == "256"
     assert ctx["log_group_name"] == "/aws/lambda/ctx"
     assert "/[$LATEST]" in ctx["log_stream_name"]
-    assert ctx["identity"] is None and ctx["client_context"] is None
+    # AWS's runtime always builds `identity` (fields None without a mobile-SDK Cognito caller), awslambdaric
+    # lambda_context.py; `client_context` and `tenant_id` are None.
+    assert ctx["identity"] == {"cognito_identity_id": None, "cognito_identity_pool_id": None}
+    assert ctx["client_context"] is None and ctx["tenant_id"] is None
     first, second = ctx["remaining"]
     assert 0 < second < first <= 2000, "remaining time decreases towards the 2 s timeout"
 

@@ -238,26 +238,33 @@ def test_attach_url_unsigned_is_403(client_config: ClientConfig) -> None:
 
 
 def test_attach_url_with_iam_credentials_is_refused(
-    client_config: ClientConfig, core: RunningLocalcore
+    client_config: ClientConfig, core: RunningLocalcore, attacker: Session
 ) -> None:
-    """Signed, but not by a Cognito identity (an IAM principal, here the local admin): the function reads the
-    identity from `requestContext.authorizer.iam.cognitoIdentity`, finds none and answers 403 — it never takes an
-    identity from the body."""
+    """Signed, but not by one of the identity pool's roles (an IAM principal, here the local admin), even with a
+    valid ID token: the function checks the IAM-verified caller (`requestContext.authorizer.iam.userArn`) first
+    and answers 403 without looking the token up."""
     admin = AwsCredentials(ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY)
     with pytest.raises(AttachPolicyError) as error:
-        call_attach_policy(client_config, admin)
-    assert error.value.status == 403 and "Cognito" in error.value.body
+        call_attach_policy(client_config, admin, attacker.tokens.id_token)
+    assert error.value.status == 403 and "identity pool" in error.value.body
 
 
 def test_attach_url_ignores_an_identity_named_in_the_body(
     attacker: Session, victim: Session, core: RunningLocalcore
 ) -> None:
-    """The attach function attaches to the *signing* identity only: a body naming the victim and the dashboard
-    policy changes nothing for the victim, and the attacker still gets only `iotstream-user`."""
+    """The identity comes from the ID token (GetId), never from other body fields: naming the victim and the
+    dashboard policy beside one's own token changes nothing for the victim, and the attacker still gets only
+    `iotstream-user` on its own identity."""
     from clients.presign import sign_http_request
 
     config = attacker.config
-    body = json.dumps({"identityId": victim.identity_id, "policyName": "iotstream-dashboard"}).encode()
+    body = json.dumps(
+        {
+            "idToken": attacker.tokens.id_token,
+            "identityId": victim.identity_id,
+            "policyName": "iotstream-dashboard",
+        }
+    ).encode()
     headers = sign_http_request(
         "POST", config.attach_policy_url, attacker.credentials, config.region, "lambda", body=body
     )
@@ -272,6 +279,13 @@ def test_attach_url_ignores_an_identity_named_in_the_body(
     assert [p["policyName"] for p in iot.list_attached_policies(target=attacker.identity_id)["policies"]] == [
         "iotstream-user"
     ]
+
+
+def test_attach_url_without_an_id_token_is_400(attacker: Session, client_config: ClientConfig) -> None:
+    """SPEC §2: a body without `idToken` is 400 with a message saying what to send."""
+    with pytest.raises(AttachPolicyError) as error:
+        call_attach_policy(client_config, attacker.credentials, "")
+    assert error.value.status == 400 and "idToken" in error.value.body
 
 
 def client_as(core: RunningLocalcore, session: Session, service: str) -> Any:
