@@ -23,6 +23,7 @@ OUTPUT_KEYS = {
     "identity_pool_id": "IdentityPoolId",
     "iot_data_endpoint": "IotDataEndpoint",
     "attach_policy_url": "AttachPolicyUrl",
+    "dashboard_shards": "DashboardShards",
     "topics": "Topics",
 }
 
@@ -33,6 +34,7 @@ TOPICS = {
     "response": "chat/{identityId}/response/{requestId}",
     "responseFilter": "chat/{identityId}/response/+",
     "dashboardResponses": "chat/+/response/+",
+    "dashboardStreams": "dashboard/streams/{shard}",
     "dashboard": "dashboard/#",
 }
 
@@ -47,6 +49,7 @@ class Deployment:
     identity_pool_id: str
     iot_data_endpoint: str  # host name, e.g. xxxx-ats.iot.eu-west-1.amazonaws.com
     attach_policy_url: str
+    dashboard_shards: int  # the dashboard feed's shard count: one connection per shard (docs/protocol.md)
     topics: dict[str, str]
 
     @classmethod
@@ -58,8 +61,12 @@ class Deployment:
             topics = json.loads(outputs[OUTPUT_KEYS["topics"]])
         except json.JSONDecodeError as error:
             raise DeploySourceError(source, f"output Topics is not JSON ({error})") from None
-        values = {field: outputs[key] for field, key in OUTPUT_KEYS.items() if field != "topics"}
-        return cls(topics=topics, **values)
+        shards = outputs[OUTPUT_KEYS["dashboard_shards"]]
+        if not shards.isdigit() or int(shards) < 1:
+            raise DeploySourceError(source, f"output DashboardShards is not a positive integer ({shards!r})")
+        skip = {"topics", "dashboard_shards"}
+        values = {field: outputs[key] for field, key in OUTPUT_KEYS.items() if field not in skip}
+        return cls(topics=topics, dashboard_shards=int(shards), **values)
 
     @classmethod
     def from_outputs_file(cls, path: Path, stack_name: str | None = None) -> Deployment:

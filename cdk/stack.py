@@ -21,6 +21,7 @@ from cdk.parts.rules import TopicRules
 from cdk.parts.state import StateTable
 from cdk.sources import PolicySources, load_functions
 from iot_rules.definitions import load_rules
+from streaming.status import dashboard_shards
 
 REQUIRED_FUNCTIONS = ("prompt", "cancel", "attach_policy")
 
@@ -103,6 +104,7 @@ class IotStreamStack(Stack):
             identity_pool_id=identity.identity_pool.ref,
             iot_data_endpoint=endpoint.address,
             attach_policy_url=attach_url.url.url,
+            dashboard_shards=str(dashboard_shards(specs["prompt"].environment)),
             topics=json.dumps(TOPICS, sort_keys=True),
         )
 

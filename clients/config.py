@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 from cdk.deployment import Deployment
 from cdk.errors import DeploySourceError
 from clients.errors import ClientConfigError
+from streaming.status import DEFAULT_DASHBOARD_SHARDS
 
 _LOCALCORE_KEYS = (
     "region",
@@ -40,6 +41,7 @@ class ClientConfig:
     attach_policy_url: str
     endpoint_url: str | None = None  # boto3 `endpoint_url` for Cognito (None: the AWS default endpoints)
     ca_file: str | None = None  # extra CA for TLS endpoints (localcore's mqtts); AWS uses the system store
+    dashboard_shards: int = DEFAULT_DASHBOARD_SHARDS  # dashboards open one connection per shard
 
     @property
     def provider_name(self) -> str:
@@ -69,6 +71,9 @@ class ClientConfig:
             raise ClientConfigError(source, f"missing {missing} (is the full stack running?)")
         ws = urlsplit(str(endpoints["ws"]))
         ca = endpoints.get("ca_file")
+        shards = endpoints.get("dashboard_shards", DEFAULT_DASHBOARD_SHARDS)
+        if not isinstance(shards, int) or isinstance(shards, bool) or shards < 1:
+            raise ClientConfigError(source, f"dashboard_shards must be a positive integer, got {shards!r}")
         return cls(
             region=str(endpoints["region"]),
             user_pool_id=str(endpoints["user_pool_id"]),
@@ -78,6 +83,7 @@ class ClientConfig:
             attach_policy_url=str(endpoints["attach_policy_url"]),
             endpoint_url=str(endpoints["http"]),
             ca_file=str(ca) if isinstance(ca, str) else None,
+            dashboard_shards=shards,
         )
 
     @classmethod
@@ -99,6 +105,7 @@ class ClientConfig:
             identity_pool_id=deployment.identity_pool_id,
             websocket_endpoint=f"wss://{deployment.iot_data_endpoint}",
             attach_policy_url=deployment.attach_policy_url,
+            dashboard_shards=deployment.dashboard_shards,
         )
 
     @classmethod

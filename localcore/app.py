@@ -38,6 +38,7 @@ from localcore.principal_policies import PrincipalPolicies
 from localcore.rules.engine import RulesEngine
 from localcore.rules.store import RuleStore
 from localcore.sigv4 import SigV4Verifier
+from streaming.status import DEFAULT_DASHBOARD_SHARDS, dashboard_shards
 
 log = logging.getLogger("localcore")
 
@@ -134,6 +135,8 @@ class Localcore:
         self.runtime: LambdaRuntime | None = None
         self.engine: RulesEngine | None = None
         self.endpoints: dict[str, Any] = {}
+        self.dashboard_shards = DEFAULT_DASHBOARD_SHARDS
+        """The prompt function's DASHBOARD_SHARDS: dashboards open one connection per shard."""
 
     @property
     def gateway_url(self) -> str:
@@ -177,6 +180,10 @@ class Localcore:
             lambda_env,
             config.account,
             {"attach_policy": self._attach_environment()},
+        )
+        prompt = next((f for f in functions if f.name == "prompt"), None)
+        self.dashboard_shards = (
+            dashboard_shards(prompt.environment) if prompt is not None else DEFAULT_DASHBOARD_SHARDS
         )
         self.runtime = LambdaRuntime(functions, {}, region=config.region, account_id=config.account)
         await self.runtime.start()
@@ -222,6 +229,7 @@ class Localcore:
             "user_pool_client_id": identity.client_id,
             "identity_pool_id": identity.identity_pool_id,
             "attach_policy_url": function_url(self.gateway_url, "attach_policy"),
+            "dashboard_shards": self.dashboard_shards,
             "admin_access_key_id": ADMIN_ACCESS_KEY_ID,
             "admin_secret_access_key": ADMIN_SECRET_ACCESS_KEY,
             "environment": self.boto3_environment(),

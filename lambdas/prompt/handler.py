@@ -22,9 +22,7 @@ logger = Logger(service="iotstream-prompt")
 @cache
 def service() -> StreamingService:
     """The service for this execution environment."""
-    built = service_from_env()
-    built.logger = logger
-    return built
+    return service_from_env(logger=logger)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -7,7 +7,9 @@ from collections.abc import Mapping
 from typing import Any
 
 import boto3
+from aws_lambda_powertools import Logger
 
+from streaming.dashboard_feed import feed_config_from_env
 from streaming.llm import provider_from_env
 from streaming.publisher import PublisherConfig
 from streaming.service import ServiceConfig, StreamingService
@@ -47,10 +49,13 @@ def service_config_from_env(env: Mapping[str, str]) -> ServiceConfig:
             ),
             start_hold_s=_number(env, "PUBLISH_START_HOLD_MS", publisher_defaults.start_hold_s * 1000) / 1000,
         ),
+        feed=feed_config_from_env(env),
     )
 
 
-def service_from_env(env: Mapping[str, str] | None = None, **clients: Any) -> StreamingService:
+def service_from_env(
+    env: Mapping[str, str] | None = None, *, logger: Logger | None = None, **clients: Any
+) -> StreamingService:
     """The service with boto3 clients built from the environment (endpoints from `AWS_ENDPOINT_URL_*`).
 
     `STATE_TABLE` is required. Optional `IOT_DATA_ENDPOINT` overrides the iot-data endpoint
@@ -71,4 +76,6 @@ def service_from_env(env: Mapping[str, str] | None = None, **clients: Any) -> St
         iot = boto3.client("iot-data", endpoint_url=endpoint)
     dynamodb = clients.get("dynamodb") or boto3.client("dynamodb")
     provider = provider_from_env(env, bedrock_client=clients.get("bedrock"))
-    return StreamingService(iot, StateStore(dynamodb, table), provider, service_config_from_env(env))
+    return StreamingService(
+        iot, StateStore(dynamodb, table), provider, service_config_from_env(env), logger=logger
+    )

@@ -5,9 +5,10 @@ Pure logic with injected clients (iot-data publisher client, DynamoDB-backed `St
 `topic(2)` of `chat/{id}/prompt`; the topic policy guarantees a user can publish only on their own
 id, so a body can never speak for someone else.
 
-Three threads cooperate per stream: a reader thread pulls the model, this (controller) thread moves
-text to the publisher and checks cancel flags and the Lambda deadline, and the publisher thread
-sends. Neither the model nor the checks ever wait for a publish.
+Four threads cooperate per stream: a reader thread pulls the model, this (controller) thread moves
+text to the publisher and checks cancel flags and the Lambda deadline, the publisher thread sends, and
+the dashboard feed's thread reports the stream's status (`streaming.dashboard_feed`). Neither the model
+nor the checks ever wait for a publish, and the user's stream never waits for the feed.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
 from streaming.cancel import cancel_request, trusted_identity
+from streaming.dashboard_feed import DashboardFeed, FeedConfig, Progress, StreamFeed
 from streaming.errors import ProtocolError, ProviderError, StreamingError
 from streaming.llm.base import (
     DEFAULT_MAX_TOKENS,
@@ -77,6 +79,7 @@ class ServiceConfig:
     """How often the controller wakes while the model is silent (to check cancel and the deadline)."""
     close_timeout_s: float = 10.0
     publisher: PublisherConfig = field(default_factory=PublisherConfig)
+    feed: FeedConfig = field(default_factory=FeedConfig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,6 +144,7 @@ class StreamingService:
         *,
         clock: Callable[[], float] = time.monotonic,
         logger: Logger | None = None,
+        feed: DashboardFeed | None = None,
     ) -> None:
         self.iot = iot
         self.store = store
@@ -148,6 +152,7 @@ class StreamingService:
         self.config = config or ServiceConfig()
         self.clock = clock
         self.logger = logger or Logger(service="iotstream-prompt")
+        self.feed = feed or DashboardFeed(iot, self.config.feed, logger=self.logger, clock=clock)
 
     def handle_cancel(self, event: Any) -> bool:
         """Flag a stream as cancelled (see `streaming.cancel.cancel_request`)."""
@@ -178,6 +183,8 @@ class StreamingService:
             self.iot.publish(topic=response_topic(identity_id, rid), qos=1, payload=encode_event(event))
         except (ClientError, BotoCoreError):
             self.logger.exception("could not publish the error for an invalid prompt", extra={"rid": rid})
+        if exc.rid is not None:
+            self.feed.rejected(identity_id, exc.rid, self.provider.model, exc.code)
         return PromptOutcome("rejected", exc.rid, f"error:{exc.code}")
 
     def _messages(self, identity_id: str, prompt: Prompt) -> list[Message]:
@@ -197,6 +204,9 @@ class StreamingService:
         publisher = CoalescingPublisher(self.iot, identity_id, prompt.rid, self.config.publisher)
         publisher.start(self.provider.model)
         run = _Run(started=started)
+        feed = self.feed.open(
+            identity_id, prompt.rid, self.provider.model, lambda: run.progress(publisher.metrics.messages)
+        )
         margin_ms = min(self.config.timeout_margin_ms, remaining_ms() // 4)
         try:
             reader = _Reader(
@@ -225,6 +235,7 @@ class StreamingService:
             self.logger.error(
                 "terminal event not published", extra={"rid": prompt.rid, "error": str(publisher.failed)}
             )
+        self._end_feed(feed, run, remaining_ms)
         text = "".join(run.text)
         self._record(identity_id, prompt, outcome, text)
         summary = {**metrics, **publisher.metrics.summary()}
@@ -260,8 +271,10 @@ class StreamingService:
             except queue.Empty:
                 continue
             if isinstance(item, TextChunk):
+                now = self.clock()
                 if run.first_token_at is None:
-                    run.first_token_at = self.clock()
+                    run.first_token_at = now
+                run.last_token_at = now
                 run.chunks += 1
                 run.text.append(item.text)
                 publisher.add_text(item.text)
@@ -274,6 +287,16 @@ class StreamingService:
             else:
                 run.error = (E_PROVIDER, "The model failed while answering; please try again.")
                 return
+
+    def _end_feed(self, feed: StreamFeed, run: _Run, remaining_ms: Callable[[], int]) -> None:
+        """The feed's final update, once the user's stream has ended (so the user never waits for it)."""
+        if run.error is not None:
+            feed.fail(run.error[0])
+        else:
+            feed.end(run.stop or "end_turn")
+        budget = max(0.1, min(self.config.feed.close_timeout_s, (remaining_ms() - 500) / 1000))
+        if not feed.close(timeout=budget):
+            self.logger.warning("dashboard feed's final update still pending", extra={"rid": feed.rid})
 
     def _record(self, identity_id: str, prompt: Prompt, outcome: str, text: str) -> None:
         try:
@@ -290,6 +313,7 @@ class _Run:
 
     started: float
     first_token_at: float | None = None
+    last_token_at: float | None = None
     chunks: int = 0
     text: list[str] = field(default_factory=list)
     stop: StopReason | None = None
@@ -304,6 +328,16 @@ class _Run:
         if self.first_token_at is not None:
             out["ttft_ms"] = round((self.first_token_at - self.started) * 1000, 1)
         return out
+
+    def progress(self, messages: int) -> Progress:
+        """For the dashboard feed (read from its thread: each field is read once, a torn read is harmless
+        because the next update carries the whole state again). Rate: tokens after the first per second."""
+        first, last, chunks = self.first_token_at, self.last_token_at, self.chunks
+        ttft = None if first is None else round((first - self.started) * 1000, 1)
+        rate = None
+        if first is not None and last is not None and chunks > 1 and last > first:
+            rate = round((chunks - 1) / (last - first), 1)
+        return Progress(tokens=chunks, messages=messages, ttft_ms=ttft, tokens_per_s=rate)
 
 
 def _prompt_body(event: Mapping[str, Any]) -> bytes | Mapping[str, Any]:

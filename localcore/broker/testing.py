@@ -344,6 +344,15 @@ class MqttTestClient:
                 raise TimeoutError(f"expected {count} messages, got {len(self.received)}")
             return list(self.received)
 
+    def wait_until(
+        self, predicate: Callable[[list[Received]], bool], timeout: float = DEFAULT_TIMEOUT
+    ) -> list[Received]:
+        """Wait until `predicate(every message received so far)` holds; return those messages."""
+        with self._condition:
+            if not self._condition.wait_for(lambda: predicate(self.received), timeout):
+                raise TimeoutError(f"condition not met after {len(self.received)} messages")
+            return list(self.received)
+
     def wait_disconnected(self, timeout: float = DEFAULT_TIMEOUT) -> int | None:
         if not self._disconnected.wait(timeout):
             raise TimeoutError("still connected")

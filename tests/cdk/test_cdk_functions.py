@@ -148,16 +148,20 @@ def test_attach_function_knows_its_pool_roles_and_policies(synth):
     assert [p["ProviderName"] for p in providers] == [variables["USER_POOL_PROVIDER_NAME"]]
 
 
-def test_prompt_may_publish_only_to_response_topics(synth):
-    """Least privilege: iot:Publish only on topic/chat/*/response/* (never a user's prompt topic), and
-    ConverseStream (bedrock:InvokeModelWithResponseStream) only on the configured model."""
+def test_prompt_may_publish_only_to_response_and_feed_topics(synth):
+    """Least privilege: iot:Publish only on topic/chat/*/response/* and the dashboard feed's
+    topic/dashboard/streams/* (never a user's prompt topic), and ConverseStream
+    (bedrock:InvokeModelWithResponseStream) only on the configured model."""
     statements = synth.text(_role_statements(synth, "prompt"))
     publish = [s for s in statements if s["Action"] == "iot:Publish"]
     assert publish == [
         {
             "Action": "iot:Publish",
             "Effect": "Allow",
-            "Resource": f"arn:aws:iot:{ACCOUNT_REGION}:topic/chat/*/response/*",
+            "Resource": [
+                f"arn:aws:iot:{ACCOUNT_REGION}:topic/chat/*/response/*",
+                f"arn:aws:iot:{ACCOUNT_REGION}:topic/dashboard/streams/*",
+            ],
         }
     ]
     bedrock = [s for s in statements if "bedrock" in json.dumps(s["Action"])]

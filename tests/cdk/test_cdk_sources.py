@@ -112,11 +112,17 @@ def test_outputs_file_round_trip(tmp_path, synth):
     assert set(synth.json["Outputs"]) == set(OUTPUT_KEYS.values())
     values = {key: f"value-of-{key}" for key in OUTPUT_KEYS.values()}
     values["Topics"] = synth.json["Outputs"]["Topics"]["Value"]
+    values["DashboardShards"] = synth.json["Outputs"]["DashboardShards"]["Value"]
     path = tmp_path / "cdk-outputs.json"
     path.write_text(json.dumps({"IotStream": values}))
     deployment = Deployment.from_outputs_file(path)
     assert deployment.identity_pool_id == "value-of-IdentityPoolId"
     assert deployment.topics == TOPICS
+    assert deployment.topics["dashboardStreams"] == "dashboard/streams/{shard}"
+    assert deployment.dashboard_shards == 8  # the prompt function's DASHBOARD_SHARDS
+    path.write_text(json.dumps({"IotStream": {**values, "DashboardShards": "none"}}))
+    with pytest.raises(DeploySourceError, match="DashboardShards"):
+        Deployment.from_outputs_file(path)
     path.write_text(json.dumps({"IotStream": {"Region": "eu-west-1"}}))
     with pytest.raises(DeploySourceError, match="missing outputs"):
         Deployment.from_outputs_file(path)

@@ -1,4 +1,4 @@
-"""Topic-rule CRUD through boto3 `iot`, and the project's own `iotstream_completions` rule.
+"""Topic-rule CRUD through boto3 `iot`.
 
 AWS pages: API_CreateTopicRule.html (SqlParseException), API_GetTopicRule.html, API_ListTopicRules.html,
 API_ReplaceTopicRule.html, API_DeleteTopicRule.html; rules take effect as soon as they are created.
@@ -13,7 +13,6 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from iot_rules.definitions import load_rules, rules_dir
 from localcore.broker.testing import MqttTestClient
 from localcore.testing import RunningLocalcore
 
@@ -92,40 +91,3 @@ def test_rule_lifecycle_create_get_list_replace_disable_enable_delete(stack: Run
     with pytest.raises(iot.exceptions.ResourceNotFoundException):
         iot.get_topic_rule(ruleName=name)
     assert name not in [r["ruleName"] for r in iot.list_topic_rules()["rules"]]
-
-
-def test_project_completions_rule_summarises_end_events(stack: RunningLocalcore) -> None:
-    """iot_rules/completions_to_dashboard.json: only `end` events on chat/+/response/+ are summarised on
-    dashboard/completions, with the identity taken from the topic (iot-sql-functions.html, topic(n))."""
-    (definition,) = [rule for rule in load_rules(rules_dir()) if rule.name == "iotstream_completions"]
-    payload = definition.to_topic_rule_payload(stack.core.function_arn)
-    for action in payload["actions"]:
-        action["republish"]["roleArn"] = ROLE_ARN
-    iot = stack.client("iot")
-    iot.create_topic_rule(ruleName=definition.name, topicRulePayload=payload)
-    identity = f"us-east-1:{uuid.uuid4()}"
-    rid = str(uuid.uuid4())
-    end = {"v": 1, "type": "end", "rid": rid, "seq": 9, "stop": "end_turn", "usage": {"output_tokens": 12}}
-    try:
-        with _client(stack, "dashboard-watcher") as watcher, _client(stack, "responder") as responder:
-            assert watcher.subscribe("dashboard/completions", qos=1) == [1]
-            topic = f"chat/{identity}/response/{rid}"
-            responder.publish(
-                topic, json.dumps({"v": 1, "type": "delta", "rid": rid, "seq": 1, "text": "hi"}), qos=1
-            )
-            responder.publish(topic, json.dumps(end), qos=1)
-            (message,) = watcher.expect(1)
-            stack.wait_rules_idle()
-    finally:
-        iot.delete_topic_rule(ruleName=definition.name)
-    summary = json.loads(message.payload)
-    assert message.qos == 1
-    assert {key: summary[key] for key in ("rid", "identity_id", "stop", "usage")} == {
-        "rid": rid,
-        "identity_id": identity,
-        "stop": "end_turn",
-        "usage": {"output_tokens": 12},
-    }
-    assert "metrics" not in summary  # Undefined fields are left out of the output
-    assert isinstance(summary["ts"], int)
-    assert len(watcher.received) == 1

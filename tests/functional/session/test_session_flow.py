@@ -172,6 +172,7 @@ def test_client_config_from_ready_file_and_cdk_outputs(tmp_path: Any, core: Runn
     ready.write_text(json.dumps(core.endpoints))
     local = ClientConfig.from_ready_file(ready)
     assert local.endpoint_url == core.url and not local.tls and local.mqtt_port == core.ws_port
+    assert local.dashboard_shards == 8
     outputs = tmp_path / "cdk-outputs.json"
     outputs.write_text(
         json.dumps(
@@ -183,12 +184,13 @@ def test_client_config_from_ready_file_and_cdk_outputs(tmp_path: Any, core: Runn
                     "IdentityPoolId": "eu-west-1:0000",
                     "IotDataEndpoint": "abc-ats.iot.eu-west-1.amazonaws.com",
                     "AttachPolicyUrl": "https://xyz.lambda-url.eu-west-1.on.aws/",
+                    "DashboardShards": "8",
                     "Topics": "{}",
                 }
             }
         )
     )
     aws = ClientConfig.from_cdk_outputs(outputs)
-    assert aws.endpoint_url is None and aws.tls and aws.mqtt_port == 443
+    assert aws.endpoint_url is None and aws.tls and aws.mqtt_port == 443 and aws.dashboard_shards == 8
     assert aws.mqtt_host == "abc-ats.iot.eu-west-1.amazonaws.com"
     assert aws.provider_name == "cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc"

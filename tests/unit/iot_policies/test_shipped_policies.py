@@ -71,6 +71,8 @@ def test_user_may_use_own_client_id_and_topics(action: str, name: str) -> None:
         (SUBSCRIBE, f"chat/{IDENTITY}/prompt"),
         (SUBSCRIBE, f"chat/{IDENTITY}/#"),
         (SUBSCRIBE, "dashboard/#"),
+        (SUBSCRIBE, "dashboard/streams/0"),
+        (RECEIVE, "dashboard/streams/0"),
         (RECEIVE, f"chat/{OTHER}/response/{RID}"),
         (RECEIVE, f"chat/{IDENTITY}/prompt"),
         (RECEIVE, "dashboard/stats"),
@@ -100,6 +102,10 @@ DASH = RequestContext.for_identity(OTHER, client_id=OTHER)
         (CONNECT, IDENTITY, False),
         (SUBSCRIBE, "chat/+/response/+", True),
         (SUBSCRIBE, "dashboard/#", True),
+        (SUBSCRIBE, "dashboard/streams/0", True),
+        (SUBSCRIBE, "dashboard/streams/15", True),
+        (RECEIVE, "dashboard/streams/7", True),
+        (SUBSCRIBE, "dashboard/other", False),
         (SUBSCRIBE, "chat/#", False),
         (SUBSCRIBE, "#", False),
         (SUBSCRIBE, "chat/+/prompt", False),
@@ -112,8 +118,10 @@ DASH = RequestContext.for_identity(OTHER, client_id=OTHER)
     ],
 )
 def test_dashboard_is_read_only(action: str, name: str, allowed: bool) -> None:
-    """DESIGN.md: dashboards subscribe to `chat/+/response/+` and `dashboard/#` (literal filters) and receive
-    every stream; they publish nothing and cannot read prompts."""
+    """DESIGN.md: dashboards subscribe to `chat/+/response/+` and `dashboard/#` (literal filters) and to the
+    feed's shards `dashboard/streams/{k}` (policy `*` matches any characters, `+`/`#` are literal:
+    https://docs.aws.amazon.com/iot/latest/developerguide/pub-sub-policy.html) and receive every stream;
+    they publish nothing and cannot read prompts."""
     assert decide(load_shipped("dashboard"), action, name, DASH).allowed is allowed
 
 

@@ -15,7 +15,7 @@ FUNCTIONS = json.loads((Path(__file__).parents[3] / "lambdas" / "functions.json"
 def test_project_rules_load_and_reference_known_functions() -> None:
     """Every shipped rule is valid and every Lambda it names exists in lambdas/functions.json."""
     rules = load_rules()
-    assert {rule.name for rule in rules} == {"iotstream_prompt", "iotstream_cancel", "iotstream_completions"}
+    assert {rule.name for rule in rules} == {"iotstream_prompt", "iotstream_cancel"}
     for rule in rules:
         for function in rule.lambda_functions():
             assert function in FUNCTIONS

@@ -45,12 +45,13 @@ def test_lambda_action_shows_the_function_and_exact_event(
 
 
 def test_where_not_satisfied_runs_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """iotstream_completions only fires on `end` events: a delta prints "WHERE not satisfied", exit 1."""
-    payload = _payload(tmp_path, {"type": "delta", "rid": "r1"})
-    code = main(["rules", "test", "--topic", "chat/abc/response/r1", "--payload", payload])
+    """iot-rules.html: the actions run only when WHERE is true; `reading.value > 10` with 3 prints
+    "WHERE not satisfied", exit 1."""
+    payload = _payload(tmp_path, {"reading": {"value": 3}})
+    code = main(["rules", "test", "--rules-dir", RULES, "--topic", "where/in", "--payload", payload])
     out = capsys.readouterr().out
     assert code == 1
-    assert "rule iotstream_completions" in out
+    assert "rule where_gate" in out
     assert "WHERE not satisfied: no action runs" in out
 
 

@@ -57,6 +57,11 @@ class IotDataSink:
     def __init__(self) -> None:
         self.messages: list[Published] = []
         self.fail_next = 0
+        self.fail_prefix = ""
+        """Every publish on a topic starting with this fails (500), when set."""
+        self.hold_prefix = ""
+        """Publishes on a topic starting with this wait for `released`, when set."""
+        self.released = threading.Event()
         self._cond = threading.Condition()
         sink = self
 
@@ -67,12 +72,15 @@ class IotDataSink:
                 if not parts.path.startswith("/topics/"):
                     self._reply(404, {"message": "Not Found"})
                     return
+                topic = unquote(parts.path[len("/topics/") :])
+                if sink.hold_prefix and topic.startswith(sink.hold_prefix):
+                    sink.released.wait(30)
                 with sink._cond:
-                    if sink.fail_next > 0:
-                        sink.fail_next -= 1
+                    failing = bool(sink.fail_prefix) and topic.startswith(sink.fail_prefix)
+                    if sink.fail_next > 0 or failing:
+                        sink.fail_next -= 0 if failing else 1
                         self._reply(500, {"message": "Internal failure"}, "InternalFailureException")
                         return
-                    topic = unquote(parts.path[len("/topics/") :])
                     qos = int(parse_qs(parts.query).get("qos", ["0"])[0])
                     sink.messages.append(Published(topic, qos, body))
                     sink._cond.notify_all()
@@ -98,6 +106,7 @@ class IotDataSink:
         self._thread.start()
 
     def close(self) -> None:
+        self.released.set()
         self._server.shutdown()
         self._server.server_close()
 
