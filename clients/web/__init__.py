@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from clients.web.server import mount_pages, serve_pages
 from clients.web.site import (
-    DEFAULT_DASHBOARD_SHARDS,
     STATIC_DIR,
     PagesNotBuiltError,
     check_built,
@@ -18,7 +17,6 @@ from clients.web.site import (
 )
 
 __all__ = [
-    "DEFAULT_DASHBOARD_SHARDS",
     "STATIC_DIR",
     "PagesNotBuiltError",
     "check_built",

@@ -19,7 +19,6 @@ from clients.errors import IotstreamClientError
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 PAGES = ("index.html", "dashboard.html")
 ENTRY_SCRIPTS = ("assets/chat.js", "assets/dashboard.js")
-DEFAULT_DASHBOARD_SHARDS = 8
 BUILD_HINT = "run `make setup` (or `npm --prefix clients/web ci && npm --prefix clients/web run build`)"
 
 
@@ -37,9 +36,7 @@ def check_built(static_dir: Path = STATIC_DIR) -> None:
         raise PagesNotBuiltError(missing)
 
 
-def config_from_client(
-    client: ClientConfig, dashboard_shards: int = DEFAULT_DASHBOARD_SHARDS
-) -> dict[str, Any]:
+def config_from_client(client: ClientConfig) -> dict[str, Any]:
     """config.json for the pages: `cognitoEndpoint` is null on AWS (the SDK's regional endpoints)."""
     return {
         "region": client.region,
@@ -49,14 +46,13 @@ def config_from_client(
         "mqttEndpoint": client.websocket_endpoint,
         "attachPolicyUrl": client.attach_policy_url,
         "cognitoEndpoint": client.endpoint_url,
-        "dashboardShards": dashboard_shards,
+        "dashboardShards": client.dashboard_shards,
     }
 
 
 def config_from_localcore(endpoints: Mapping[str, Any]) -> dict[str, Any]:
     """config.json from localcore's endpoints (the ready file's JSON)."""
-    shards = endpoints.get("dashboard_shards", DEFAULT_DASHBOARD_SHARDS)
-    return config_from_client(ClientConfig.from_localcore(endpoints), int(shards))
+    return config_from_client(ClientConfig.from_localcore(endpoints))
 
 
 def write_site(out_dir: Path, config: Mapping[str, Any], static_dir: Path = STATIC_DIR) -> list[Path]:

@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Locator, Page, Playwright, expect
 
+from clients.config import ClientConfig
+from clients.session import sign_up
 from clients.web import PagesNotBuiltError, check_built
 from localcore.broker.message import Message
 from localcore.testing import RunningLocalcore
@@ -51,6 +53,18 @@ def launch_chromium(playwright: Playwright) -> Browser:
 
 def new_username(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def register_dashboard_user(stack: RunningLocalcore) -> str:
+    """A user in the pool's `dashboard` group (AdminAddUserToGroup needs the admin's IAM credentials: a user
+    cannot promote themself, docs/security.md)."""
+    config = ClientConfig.from_localcore(stack.endpoints)
+    username = new_username("dash")
+    sign_up(config, username, PASSWORD, f"{username}@example.com")
+    stack.client("cognito-idp").admin_add_user_to_group(
+        UserPoolId=config.user_pool_id, Username=username, GroupName="dashboard"
+    )
+    return username
 
 
 class PageErrors:

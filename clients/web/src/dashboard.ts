@@ -93,11 +93,12 @@ class DashboardPage {
       ["shards", String(this.links.length)],
     ];
     byId("totals").replaceChildren(
-      ...items.flatMap(([name, value]) => {
-        const term = element("dt", "", name);
+      ...items.map(([name, value]) => {
+        const pair = element("div");
         const detail = element("dd", "", value);
         detail.dataset.total = name;
-        return [term, detail];
+        pair.append(element("dt", "", name), detail);
+        return pair;
       }),
     );
   }
