@@ -1,10 +1,9 @@
-"""Real Chromium for the browser-page tests: Debian's /usr/bin/chromium driven by Playwright (its own browser
-download is not reachable here), a localcore serving the pages, and page objects for the chat and dashboard."""
+"""The browser-page tests' helpers: real Chromium (clients/web/chromium.py), page objects for the chat and dashboard,
+and ways to act on the stack under them (cut a connection, record prompts, make a dashboard user)."""
 
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 import uuid
@@ -18,37 +17,24 @@ from playwright.sync_api import Browser, Locator, Page, Playwright, expect
 from clients.config import ClientConfig
 from clients.session import sign_up
 from clients.web import PagesNotBuiltError, check_built
+from clients.web.chromium import ChromiumMissingError, launch_chromium
 from localcore.broker.message import Message
 from localcore.testing import RunningLocalcore
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
-CHROMIUM = Path(os.environ.get("IOTSTREAM_CHROMIUM", "/usr/bin/chromium"))
-# Without the background-networking flags Chromium's own connections (updates, sync) are refused by a closed
-# network and slow everything down; QUIC and the GPU are not needed for local pages.
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 PASSWORD = "Passw0rd!-local"
 TIMEOUT_MS = 20_000
 
 
-def launch_chromium(playwright: Playwright) -> Browser:
-    """Chromium, or a test failure that says how to install it (never a silent skip)."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"Chromium is not installed at {CHROMIUM}: run `make setup` (apt-get install chromium)")
+def launch_for_tests(playwright: Playwright) -> Browser:
+    """Chromium, or a test failure that says how to install it or build the pages (never a silent skip)."""
     try:
         check_built()
-    except PagesNotBuiltError as error:
+        browser: Browser = launch_chromium(playwright)
+    except (ChromiumMissingError, PagesNotBuiltError) as error:
         pytest.fail(str(error))
-    return playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS)
+    return browser
 
 
 def new_username(prefix: str) -> str:

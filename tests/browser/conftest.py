@@ -10,7 +10,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from clients.web import serve_pages
 from localcore.functions import FunctionSettings
 from localcore.testing import RunningLocalcore, free_port_config
-from tests.browser.browser_support import TIMEOUT_MS, PageErrors, launch_chromium, screenshots_on_exit
+from tests.browser.browser_support import TIMEOUT_MS, PageErrors, launch_for_tests, screenshots_on_exit
 
 # About 90 word tokens at 30 tokens/s: an answer streams for ~3 s, long enough to watch it grow and to stop it.
 SCRIPT = (
@@ -43,7 +43,7 @@ def web_stack() -> Iterator[RunningLocalcore]:
 @pytest.fixture(scope="session")
 def chromium() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
+        browser = launch_for_tests(playwright)
         yield browser
         browser.close()
 
