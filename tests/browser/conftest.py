@@ -51,19 +51,19 @@ def chromium() -> Iterator[Browser]:
 @pytest.fixture
 def open_page(
     chromium: Browser, web_stack: RunningLocalcore, request: pytest.FixtureRequest
-) -> Iterator[Callable[[str], Page]]:
-    """`open_page("/")`: a page in its own browser context (own storage), screenshotted when the test ends;
-    an uncaught exception in any page fails the test."""
+) -> Iterator[Callable[..., Page]]:
+    """`open_page("/")`: a page of the package's stack (or of `base_url`) in its own browser context (own
+    storage), screenshotted when the test ends; an uncaught exception in any page fails the test."""
     expect.set_options(timeout=TIMEOUT_MS)
     pages: list[Page] = []
     watchers: list[PageErrors] = []
 
-    def open_(path: str) -> Page:
+    def open_(path: str, base_url: str | None = None) -> Page:
         context = chromium.new_context(viewport={"width": 1100, "height": 720})
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_MS)
         watchers.append(PageErrors(page))
-        page.goto(web_stack.url + path)
+        page.goto((base_url or web_stack.url) + path)
         pages.append(page)
         return page
 

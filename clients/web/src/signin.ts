@@ -9,9 +9,9 @@ import { signInErrorText } from "./errors";
 const FORM = `
 <form id="signin-form" class="panel" autocomplete="on">
   <h2 id="signin-title"></h2>
-  <label>User name <input id="signin-username" name="username" autocomplete="username" required></label>
+  <label>User name or email <input id="signin-username" name="username" autocomplete="username" required></label>
   <label>Password <input id="signin-password" name="password" type="password" autocomplete="current-password" required></label>
-  <label>Email <small>(only to create an account)</small>
+  <label>Email <small>(to create an account; not needed when the user name is one)</small>
     <input id="signin-email" name="email" type="email" autocomplete="email"></label>
   <div class="buttons">
     <button id="signin-submit" type="submit">Sign in</button>
@@ -71,13 +71,16 @@ export function mountSignIn(
   });
   byId("signup-submit").addEventListener("click", () => {
     if (!form.reportValidity()) return;
-    if (!value("signin-email")) {
+    // AWS: the user pool signs in with email addresses (cdk/parts/identity.py), so the user name may be one.
+    const username = value("signin-username");
+    const email = value("signin-email") || (username.includes("@") ? username : "");
+    if (!email) {
       error.textContent = "Enter an email address to create an account.";
       return;
     }
     void run("Creating the account…", async () => {
       const password = byId<HTMLInputElement>("signin-password").value;
-      const confirmed = await signUp(config, value("signin-username"), password, value("signin-email"));
+      const confirmed = await signUp(config, username, password, email);
       if (confirmed) return signInAndGo();
       form.hidden = true;
       confirmForm.hidden = false;
