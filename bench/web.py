@@ -1,6 +1,6 @@
 """What a person sees in the browser against the embedded model: time to first token and tokens/s in Chromium.
 
-    python -m bench.web [--questions 4] [--plot bench/results/web.png] [--json FILE]
+    python -m bench.web [--questions 4] [--plot bench/results/web.png] [--json FILE] [--screenshots docs/img]
 
 localcore runs the real stack with `LLM_PROVIDER=local` (SmolLM2-135M, llama.cpp) and serves the pages; a real
 Chromium (clients/web/chromium.py) signs up on the chat page and asks each question. Reference, in the same
@@ -29,7 +29,7 @@ from typing import Any
 from playwright.sync_api import expect, sync_playwright
 
 from clients.config import ClientConfig
-from clients.session import Session, sign_in
+from clients.session import Session, sign_in, sign_up
 from clients.web import serve_pages
 from clients.web.chromium import launch_chromium
 from localcore.functions import FunctionSettings
@@ -108,7 +108,24 @@ def rate(tokens: int, first_ms: float, end_ms: float) -> float:
     return (tokens - 1) / ((end_ms - first_ms) / 1000) if end_ms > first_ms and tokens > 1 else float("nan")
 
 
-def run(count: int) -> list[Sample]:
+def open_dashboard(browser: Any, running: RunningLocalcore) -> Any:
+    """A dashboard page signed in as a member of the `dashboard` group (added with the admin's credentials)."""
+    config = ClientConfig.from_localcore(running.endpoints)
+    username = f"dash-{uuid.uuid4().hex[:8]}"
+    sign_up(config, username, PASSWORD, f"{username}@example.com")
+    running.client("cognito-idp").admin_add_user_to_group(
+        UserPoolId=config.user_pool_id, Username=username, GroupName="dashboard"
+    )
+    page = browser.new_page(viewport={"width": 1100, "height": 560})
+    page.goto(running.url + "/dashboard")
+    page.fill("#signin-username", username)
+    page.fill("#signin-password", PASSWORD)
+    page.click("#signin-submit")
+    expect(page.locator("#link-state")).to_have_attribute("data-state", "connected", timeout=30_000)
+    return page
+
+
+def run(count: int, screenshots: Path | None = None) -> list[Sample]:
     running = RunningLocalcore(
         free_port_config(functions=FunctionSettings(environment={"LLM_PROVIDER": "local"}))
     )
@@ -116,7 +133,8 @@ def run(count: int) -> list[Sample]:
     samples: list[Sample] = []
     with running, sync_playwright() as playwright:
         browser = launch_chromium(playwright)
-        page = browser.new_page()
+        dashboard = open_dashboard(browser, running) if screenshots else None
+        page = browser.new_page(viewport={"width": 1100, "height": 720})
         page.set_default_timeout(TIMEOUT_MS)
         page.goto(running.url + "/")
         username = f"bench-{uuid.uuid4().hex[:8]}"
@@ -134,6 +152,9 @@ def run(count: int) -> list[Sample]:
                 page.fill("#prompt", QUESTIONS[index % len(QUESTIONS)])
                 page.click("#send")
                 answer = page.locator("#transcript li.answer").last
+                if dashboard is not None and screenshots is not None and index == count - 1:
+                    expect(answer).to_have_attribute("data-state", "streaming", timeout=TIMEOUT_MS)
+                    dashboard.screenshot(path=str(screenshots / "web-dashboard.png"))
                 expect(answer).to_have_attribute("data-state", "done", timeout=TIMEOUT_MS)
                 rid = answer.get_attribute("data-rid") or ""
                 shown = page.evaluate(f"window.__bench[{json.dumps(rid)}]")
@@ -155,6 +176,8 @@ def run(count: int) -> list[Sample]:
                         model_tokens_per_s=rate(tokens, model_ttft, model_duration),
                     )
                 )
+            if screenshots is not None:
+                page.screenshot(path=str(screenshots / "web-chat.png"))
         finally:
             reference.close()
             browser.close()
@@ -220,8 +243,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--questions", type=int, default=4, help="answers to measure (at most 10)")
     parser.add_argument("--plot", type=Path, default=Path(__file__).parent / "results" / "web.png")
     parser.add_argument("--json", type=Path, default=None, help="also write the samples as JSON")
+    parser.add_argument(
+        "--screenshots", type=Path, default=None, help="save both pages as PNG in this folder"
+    )
     args = parser.parse_args(argv)
-    samples = run(max(1, min(args.questions, 10)))
+    samples = run(max(1, min(args.questions, 10)), args.screenshots)
     print(table(samples))
     plot(samples, args.plot)
     print(f"\nplot: {args.plot}")
