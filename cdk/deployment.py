@@ -27,6 +27,13 @@ OUTPUT_KEYS = {
     "topics": "Topics",
 }
 
+# Outputs only localcore writes (`iotstream up`, localcore/outputs.py): where its AWS APIs and its MQTT
+# WebSocket listener are. Absent from a real deployment's file, where the AWS defaults apply.
+LOCAL_OUTPUT_KEYS = {
+    "endpoint_url": "LocalcoreEndpoint",  # boto3 endpoint_url for Cognito, IoT, ... (http://127.0.0.1:port)
+    "mqtt_endpoint": "MqttEndpoint",  # ws://127.0.0.1:port (AWS: wss://<IotDataEndpoint>)
+}
+
 # Topic templates, `{identityId}` being the caller's Cognito identity id (see DESIGN.md, "Topics").
 TOPICS = {
     "prompt": "chat/{identityId}/prompt",
@@ -51,6 +58,13 @@ class Deployment:
     attach_policy_url: str
     dashboard_shards: int  # the dashboard feed's shard count: one connection per shard (docs/protocol.md)
     topics: dict[str, str]
+    endpoint_url: str | None = None  # localcore only (LOCAL_OUTPUT_KEYS)
+    mqtt_endpoint: str | None = None  # localcore only
+
+    @property
+    def websocket_endpoint(self) -> str:
+        """Where MQTT over WebSockets connects: `wss://<IotDataEndpoint>` on AWS."""
+        return self.mqtt_endpoint or f"wss://{self.iot_data_endpoint}"
 
     @classmethod
     def from_outputs(cls, outputs: dict[str, Any], source: str = "<outputs>") -> Deployment:
@@ -66,7 +80,8 @@ class Deployment:
             raise DeploySourceError(source, f"output DashboardShards is not a positive integer ({shards!r})")
         skip = {"topics", "dashboard_shards"}
         values = {field: outputs[key] for field, key in OUTPUT_KEYS.items() if field not in skip}
-        return cls(topics=topics, dashboard_shards=int(shards), **values)
+        local = {field: str(outputs[key]) for field, key in LOCAL_OUTPUT_KEYS.items() if outputs.get(key)}
+        return cls(topics=topics, dashboard_shards=int(shards), **values, **local)
 
     @classmethod
     def from_outputs_file(cls, path: Path, stack_name: str | None = None) -> Deployment:

@@ -11,6 +11,7 @@ from constructs import Construct
 from cdk.config import DeployConfig
 from cdk.deployment import OUTPUT_KEYS, TOPICS
 from cdk.errors import DeploySourceError
+from cdk.parts.detach import PolicyDetacher
 from cdk.parts.endpoint import IotDataEndpoint
 from cdk.parts.function_url import IamFunctionUrl
 from cdk.parts.functions import Functions
@@ -23,7 +24,7 @@ from cdk.sources import PolicySources, load_functions
 from iot_rules.definitions import load_rules
 from streaming.status import dashboard_shards
 
-REQUIRED_FUNCTIONS = ("prompt", "cancel", "attach_policy")
+REQUIRED_FUNCTIONS = ("prompt", "cancel", "attach_policy", "detach_policies")
 
 
 class IotStreamStack(Stack):
@@ -93,6 +94,13 @@ class IotStreamStack(Stack):
             function=attach,
             callers=[identity.authenticated_role, identity.dashboard_role],
             allowed_origins=config.web_origins,
+        )
+
+        PolicyDetacher(
+            self,
+            "DetachPoliciesOnDelete",
+            function=functions["detach_policies"],
+            policy_names=[iot_policies.name(kind) for kind in policies.iot],
         )
 
         TopicRules(self, "Rules", rules=load_rules(config.rules_dir), functions=functions.by_name)

@@ -103,9 +103,10 @@ class ClientConfig:
             user_pool_id=deployment.user_pool_id,
             user_pool_client_id=deployment.user_pool_client_id,
             identity_pool_id=deployment.identity_pool_id,
-            websocket_endpoint=f"wss://{deployment.iot_data_endpoint}",
+            websocket_endpoint=deployment.websocket_endpoint,
             attach_policy_url=deployment.attach_policy_url,
             dashboard_shards=deployment.dashboard_shards,
+            endpoint_url=deployment.endpoint_url,
         )
 
     @classmethod

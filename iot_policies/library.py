@@ -12,8 +12,8 @@ from iot_policies.errors import UnknownPolicyError
 SHIPPED_POLICIES: dict[str, str] = {
     "user": "IoT policy attached to each signed-in user: own client id, own chat topics only",
     "dashboard": "IoT policy for the dashboard group: read-only broadcast of every stream",
-    "role-authenticated": "IAM policy of the identity pool's authenticated role (narrowed by the IoT policy)",
-    "role-dashboard": "IAM policy of the dashboard group's role (no Publish)",
+    "role-authenticated": "IAM policy of the identity pool's authenticated role: the same scope as `user`",
+    "role-dashboard": "IAM policy of the dashboard group's role: the same scope as `dashboard` (no Publish)",
 }
 
 

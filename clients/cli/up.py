@@ -15,6 +15,7 @@ from localcore.app import Localcore, LocalcoreConfig
 from localcore.broker.limits import BrokerLimits
 from localcore.broker.server import write_ready_file
 from localcore.functions import FunctionSettings
+from localcore.outputs import cdk_outputs
 
 LLM_PROVIDERS = ("local", "scripted", "openai", "bedrock")
 
@@ -37,6 +38,13 @@ def add_stack_arguments(parser: argparse.ArgumentParser, default_llm: str = "loc
         default=default_llm,
         help=f"the prompt Lambda's LLM (default {default_llm})",
     )
+    parser.add_argument(
+        "--lambda-env",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="extra environment for every Lambda, repeatable (e.g. SCRIPTED_TOKENS_PER_S=20 with --llm scripted)",
+    )
     parser.add_argument("--log-level", default="WARNING", help="Python logging level")
 
 
@@ -50,13 +58,32 @@ def stack_config(args: argparse.Namespace) -> LocalcoreConfig:
         state_dir=args.state_dir,
         local_mode=not args.no_local_mode,
         limits=BrokerLimits.unlimited() if args.no_limits else BrokerLimits(),
-        functions=FunctionSettings(environment={"LLM_PROVIDER": args.llm}),
+        functions=FunctionSettings(
+            environment={**lambda_environment(args.lambda_env), "LLM_PROVIDER": args.llm}
+        ),
     )
+
+
+def lambda_environment(pairs: list[str]) -> dict[str, str]:
+    """`KEY=VALUE` strings as a mapping; a malformed one stops the command with one line naming the fix."""
+    environment = {}
+    for pair in pairs:
+        key, separator, value = pair.partition("=")
+        if not separator or not key:
+            raise SystemExit(f"iotstream: --lambda-env expects KEY=VALUE, got {pair!r}")
+        environment[key] = value
+    return environment
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_stack_arguments(parser)
     parser.add_argument("--ready-file", type=Path, help="write every endpoint as JSON here once ready")
+    parser.add_argument(
+        "--cdk-outputs",
+        type=Path,
+        help="write the endpoints in the `cdk deploy --outputs-file` format here "
+        "(default <state-dir>/cdk-outputs.json); clients read it like a real deployment's",
+    )
 
 
 def print_endpoints(endpoints: dict[str, object]) -> None:
@@ -82,18 +109,22 @@ async def serve(args: argparse.Namespace) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     await core.start()
+    outputs = args.cdk_outputs or args.state_dir / "cdk-outputs.json"
+    written = [outputs] if args.ready_file is None else [outputs, args.ready_file]
     try:
         print_endpoints(core.endpoints)
+        write_ready_file(outputs, cdk_outputs(core.endpoints))
         if args.ready_file is not None:
             write_ready_file(args.ready_file, core.endpoints)
+        print(f"CDK-format outputs: {outputs}", flush=True)
         print("localcore ready (Ctrl-C stops)", flush=True)
         await stop.wait()
     finally:
         print("stopping localcore", flush=True)
         await core.stop()
-        if args.ready_file is not None:
+        for path in written:
             with contextlib.suppress(FileNotFoundError):
-                args.ready_file.unlink()
+                path.unlink()
 
 
 def run(args: argparse.Namespace) -> int:

@@ -6,6 +6,8 @@ Every request is SigV4-verified (signing name `iot`) and authorized by the calle
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -22,6 +24,7 @@ from localcore.rules.store import RuleStore
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ENDPOINT_TYPES = ("iot:Data", "iot:Data-ATS", "iot:CredentialProvider", "iot:Jobs")
+MAX_PAGE_SIZE = 250  # ListTargetsForPolicy pageSize range 1-250
 
 
 class ControlPlaneApi:
@@ -171,15 +174,18 @@ class ControlPlaneApi:
         return web.json_response({})
 
     # attachments --------------------------------------------------------------------------------
+    # AttachPolicy and DetachPolicy are authorised on their *target* (IAM knows certificate and thing-group
+    # targets, https://docs.aws.amazon.com/service-authorization/latest/reference/list_awsiot.html); a Cognito
+    # identity has no ARN, so only a statement on `*` allows them, whatever policy it names.
     async def attach_policy(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
-        await self._authorize(request, "iot:AttachPolicy", f"policy/{name}")
+        await self._authorize(request, "iot:AttachPolicy")
         self.policies.attach(name, _target(await _json_body(request)))
         return web.json_response({})
 
     async def detach_policy(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
-        await self._authorize(request, "iot:DetachPolicy", f"policy/{name}")
+        await self._authorize(request, "iot:DetachPolicy")
         self.policies.detach(name, _target(await _json_body(request)))
         return web.json_response({})
 
@@ -190,9 +196,16 @@ class ControlPlaneApi:
         return web.json_response({"policies": items})
 
     async def list_targets_for_policy(self, request: web.Request) -> web.StreamResponse:
+        """`POST /policy-targets/{name}?marker=&pageSize=` (pageSize 1-250), answered with `targets` and, while
+        more remain, an opaque base64 `nextMarker` (API_ListTargetsForPolicy.html)."""
         name = request.match_info["name"]
         await self._authorize(request, "iot:ListTargetsForPolicy", f"policy/{name}")
-        return web.json_response({"targets": self.policies.targets_of(name)})
+        targets = self.policies.targets_of(name)
+        start, size = _page(request.query.get("marker"), request.query.get("pageSize"))
+        body: dict[str, Any] = {"targets": targets[start : start + size]}
+        if start + size < len(targets):
+            body["nextMarker"] = base64.b64encode(str(start + size).encode()).decode()
+        return web.json_response(body)
 
     async def describe_endpoint(self, request: web.Request) -> web.StreamResponse:
         await self._authorize(request, "iot:DescribeEndpoint")
@@ -257,6 +270,18 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise invalid("request body must be a JSON object")
     return body
+
+
+def _page(marker: str | None, page_size: str | None) -> tuple[int, int]:
+    """(start index, page size) from a ListTargetsForPolicy marker and pageSize (1-250, default 250)."""
+    try:
+        size = int(page_size) if page_size else MAX_PAGE_SIZE
+        start = int(base64.b64decode(marker, validate=True)) if marker else 0
+    except (ValueError, binascii.Error):
+        raise invalid("marker and pageSize must be a marker from a previous page and 1-250") from None
+    if not 1 <= size <= MAX_PAGE_SIZE or start < 0:
+        raise invalid(f"pageSize must be between 1 and {MAX_PAGE_SIZE}")
+    return start, size
 
 
 def _document(body: dict[str, Any]) -> str:

@@ -45,9 +45,6 @@ class Caller:
     identity_pool_id: str | None = None
     authenticated: bool = False
     principal_name: str | None = None  # for IAM principals, e.g. the Lambda function's name
-    amr: tuple[
-        str, ...
-    ] = ()  # Cognito's authentication methods reference, e.g. ("authenticated", provider, ...)
 
     @property
     def session_name(self) -> str:
@@ -119,13 +116,10 @@ class CredentialStore:
         role: Role,
         authenticated: bool,
         ttl_seconds: int,
-        amr: tuple[str, ...] | None = None,
     ) -> IssuedCredential:
         """Temporary `ASIA…` credentials with a session token, as STS AssumeRoleWithWebIdentity gives."""
         akid = _new_key_id("ASIA")
-        if amr is None:
-            amr = ("authenticated",) if authenticated else ("unauthenticated",)
-        caller = Caller("cognito", akid, role, identity_id, identity_pool_id, authenticated, amr=amr)
+        caller = Caller("cognito", akid, role, identity_id, identity_pool_id, authenticated)
         token = base64.b64encode(b"localcore/" + secrets.token_bytes(96)).decode()
         cred = IssuedCredential(akid, _new_secret(), token, self.clock() + ttl_seconds, caller)
         self._keys[akid] = cred

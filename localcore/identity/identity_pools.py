@@ -148,10 +148,7 @@ class IdentityPools:
                 "Logins don't match. Please include at least one valid login for this identity or identity pool.",
             )
         role = self._role_for(pool, claims)
-        amr = ("authenticated", provider, f"{provider}:CognitoSignIn:{claims['sub']}")
-        cred = self.store.mint_for_identity(
-            identity_id, pool.pool_id, role, True, pool.credential_seconds, amr
-        )
+        cred = self.store.mint_for_identity(identity_id, pool.pool_id, role, True, pool.credential_seconds)
         return self._credentials_body(identity_id, cred)
 
     @staticmethod

@@ -14,6 +14,7 @@ from aiohttp import web
 
 from localcore.http.errors import AwsServiceError
 from localcore.http.gateway import Gateway, JsonBody, JsonOperation
+from localcore.identity.admin_users import AdminUsers
 from localcore.identity.credentials import CredentialStore, Role
 from localcore.identity.handshake import SigV4HandshakeVerifier
 from localcore.identity.identity_pools import IdentityPool, IdentityPools
@@ -102,7 +103,7 @@ class IdentityService:
         a SigV4-signed request whose IAM policy allows `cognito-idp:<Operation>`, as on AWS; the public ones
         (SignUp, ConfirmSignUp, InitiateAuth, GetUser, GlobalSignOut) stay unsigned.
         """
-        operations = _adapt(self.user_pools.operations())
+        operations = _adapt({**self.user_pools.operations(), **AdminUsers(self.user_pools).operations()})
         if iam is not None:
             for name in set(operations) - PUBLIC_IDP_OPERATIONS:
                 operations[name] = _signed(operations[name], iam, f"cognito-idp:{name}")

@@ -41,6 +41,8 @@ class User:
     attributes: dict[str, str]
     confirmed: bool = False
     confirmation_code: str | None = None
+    must_change_password: bool = False  # AdminCreateUser / AdminSetUserPassword(Permanent=False)
+    created: float = 0.0
     groups: list[str] = field(default_factory=list)
     sessions: set[str] = field(default_factory=set)  # live origin_jti values (GlobalSignOut clears)
 
@@ -121,11 +123,11 @@ class UserPools:
 
     def confirmation_code(self, pool_id: str, username: str) -> str | None:
         """The code SignUp would have e-mailed (localcore logs it and exposes it here)."""
-        return self._pool(pool_id).users[username].confirmation_code
+        return self.find_pool(pool_id).users[username].confirmation_code
 
     # ----- lookups -----
 
-    def _pool(self, pool_id: str) -> UserPool:
+    def find_pool(self, pool_id: str) -> UserPool:
         pool = self.pools.get(pool_id)
         if pool is None:
             raise cognito_error("ResourceNotFoundException", f"User pool {pool_id} does not exist.")
@@ -138,7 +140,7 @@ class UserPools:
         raise cognito_error("ResourceNotFoundException", "User pool client " + client_id + " does not exist.")
 
     @staticmethod
-    def _user(pool: UserPool, username: str) -> User:
+    def find_user(pool: UserPool, username: str) -> User:
         user = pool.users.get(username)
         if user is None:
             raise cognito_error("UserNotFoundException", "User does not exist.")
@@ -164,7 +166,7 @@ class UserPools:
         return {"UserPool": {"Id": pool.pool_id, "Name": pool.name, "Arn": self._pool_arn(pool)}}
 
     def create_user_pool_client(self, params: Body) -> Body:
-        pool = self._pool(str_param(params, "UserPoolId"))
+        pool = self.find_pool(str_param(params, "UserPoolId"))
         client = self.create_client(pool, str_param(params, "ClientName"))
         if "ExplicitAuthFlows" in params:
             client.auth_flows = frozenset(params["ExplicitAuthFlows"])
@@ -182,7 +184,7 @@ class UserPools:
         if problem:
             raise cognito_error("InvalidPasswordException", problem)
         attributes = {a["Name"]: a["Value"] for a in params.get("UserAttributes", []) or []}
-        user = User(username, str(uuid.uuid4()), hash_password(password), attributes)
+        user = User(username, str(uuid.uuid4()), hash_password(password), attributes, created=self.clock())
         if pool.auto_confirm:
             user.confirmed = True
         else:
@@ -205,7 +207,7 @@ class UserPools:
 
     def confirm_sign_up(self, params: Body) -> Body:
         pool, _ = self._client(str_param(params, "ClientId"))
-        user = self._user(pool, str_param(params, "Username"))
+        user = self.find_user(pool, str_param(params, "Username"))
         code = str_param(params, "ConfirmationCode")
         if user.confirmed:
             raise cognito_error(
@@ -218,30 +220,14 @@ class UserPools:
         user.confirmed, user.confirmation_code = True, None
         return {}
 
-    def admin_confirm_sign_up(self, params: Body) -> Body:
-        pool = self._pool(str_param(params, "UserPoolId"))
-        user = self._user(pool, str_param(params, "Username"))
-        user.confirmed, user.confirmation_code = True, None
-        return {}
-
     def create_group(self, params: Body) -> Body:
-        pool = self._pool(str_param(params, "UserPoolId"))
+        pool = self.find_pool(str_param(params, "UserPoolId"))
         name = str_param(params, "GroupName")
         if name in pool.groups:
             raise cognito_error("GroupExistsException", "A group with the name already exists.")
         group = Group(name, params.get("Precedence"), params.get("RoleArn"), params.get("Description"))
         pool.groups[name] = group
         return {"Group": {"GroupName": name, "UserPoolId": pool.pool_id, "Precedence": group.precedence}}
-
-    def admin_add_user_to_group(self, params: Body) -> Body:
-        pool = self._pool(str_param(params, "UserPoolId"))
-        user = self._user(pool, str_param(params, "Username"))
-        group = str_param(params, "GroupName")
-        if group not in pool.groups:
-            raise cognito_error("ResourceNotFoundException", "Group not found.")
-        if group not in user.groups:
-            user.groups.append(group)
-        return {}
 
     def initiate_auth(self, params: Body) -> Body:
         flow = str_param(params, "AuthFlow")
@@ -259,11 +245,17 @@ class UserPools:
 
     def _password_auth(self, pool: UserPool, client: AppClient, auth: Body) -> Body:
         require(auth, "USERNAME", "PASSWORD")
-        user = self._user(pool, auth["USERNAME"])
+        user = self.find_user(pool, auth["USERNAME"])
         if not check_password(str(auth["PASSWORD"]), user.password_hash):
             raise cognito_error("NotAuthorizedException", "Incorrect username or password.")
         if not user.confirmed:
             raise cognito_error("UserNotConfirmedException", "User is not confirmed.")
+        if user.must_change_password:
+            return {
+                "ChallengeName": "NEW_PASSWORD_REQUIRED",
+                "Session": secrets.token_urlsafe(48),
+                "ChallengeParameters": {"USER_ID_FOR_SRP": user.username, "requiredAttributes": "[]"},
+            }
         origin_jti = str(uuid.uuid4())
         now = int(self.clock())
         user.sessions.add(origin_jti)
@@ -370,9 +362,7 @@ class UserPools:
             "CreateUserPoolClient": self.create_user_pool_client,
             "SignUp": self.sign_up,
             "ConfirmSignUp": self.confirm_sign_up,
-            "AdminConfirmSignUp": self.admin_confirm_sign_up,
             "CreateGroup": self.create_group,
-            "AdminAddUserToGroup": self.admin_add_user_to_group,
             "InitiateAuth": self.initiate_auth,
             "GetUser": self.get_user,
             "GlobalSignOut": self.global_sign_out,

@@ -1,12 +1,24 @@
-"""Opt-in parity suite against a real deployment: `IOTSTREAM_PARITY=1 IOTSTREAM_CDK_OUTPUTS=cdk-outputs.json
-pytest tests/parity`. Uses the AWS credentials of the environment (boto3's default chain) for admin calls
-(AdminConfirmSignUp, AdminAddUserToGroup, AdminDeleteUser). Never runs in CI: skipped unless opted in."""
+"""One parity suite, two targets, both read from a file in the `cdk deploy --outputs-file` format.
+
+- localcore (default, part of `make test`): `iotstream up` runs as a subprocess with free ports, AWS-like
+  settings (no local mode) and the scripted model; it writes the outputs file itself. Admin calls use the
+  local admin keys from its ready file.
+- AWS: `IOTSTREAM_PARITY=1 IOTSTREAM_CDK_OUTPUTS=cdk-outputs.json pytest tests/parity` against a deployment;
+  admin calls (AdminCreateUser, ...) use boto3's default credential chain. Users are created without any mail
+  (AdminCreateUser + AdminSetUserPassword) and deleted at the end.
+"""
 
 from __future__ import annotations
 
+import json
 import os
+import signal
+import subprocess
+import sys
+import threading
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -14,54 +26,152 @@ import boto3
 import pytest
 
 from clients.config import ClientConfig
-from clients.session import Session, sign_in, sign_up
+from clients.session import Session, sign_in
 
+ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Parity-Passw0rd!"
+DASHBOARD_GROUP = "dashboard"
+START_TIMEOUT_S = 90
+# The scripted model streams ~4 s per answer on localcore: long enough for a cancel to land mid-stream.
+LOCAL_SCRIPT = " ".join(f"word{i}" for i in range(100)) + "."
+LOCAL_TOKENS_PER_S = "25"
 
 
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if os.environ.get("IOTSTREAM_PARITY") == "1" and os.environ.get("IOTSTREAM_CDK_OUTPUTS"):
-        return
-    skip = pytest.mark.skip(
-        reason="real AWS: set IOTSTREAM_PARITY=1 and IOTSTREAM_CDK_OUTPUTS=<outputs file>"
-    )
-    for item in items:
-        if "tests/parity" in str(item.fspath):
-            item.add_marker(skip)
+@dataclass
+class Target:
+    """Where the suite runs: the client config and admin clients for Cognito and IoT."""
+
+    name: str  # "localcore" or "aws"
+    config: ClientConfig
+    admin_credentials: dict[str, str] = field(default_factory=dict)  # empty: boto3's default chain
+
+    def admin(self, service: str) -> Any:
+        return boto3.client(  # type: ignore[call-overload]
+            service,
+            region_name=self.config.region,
+            endpoint_url=self.config.endpoint_url,
+            **self.admin_credentials,
+        )
+
+
+class LocalcoreProcess:
+    """`iotstream up` in a subprocess; ready when it prints its ready line, stopped with SIGINT."""
+
+    def __init__(self, state_dir: Path) -> None:
+        self.ready_file = state_dir / "ready.json"
+        self.outputs = state_dir / "cdk-outputs.json"
+        ports = ["--mqtt-port", "0", "--mqtts-port", "0", "--ws-port", "0", "--http-port", "0"]
+        command = [sys.executable, "-m", "clients.cli", "up", *ports, "--state-dir", str(state_dir)]
+        command += ["--ready-file", str(self.ready_file), "--cdk-outputs", str(self.outputs)]
+        command += ["--no-local-mode", "--llm", "scripted"]
+        command += ["--lambda-env", f"SCRIPTED_TEXT={LOCAL_SCRIPT}"]
+        command += ["--lambda-env", f"SCRIPTED_TOKENS_PER_S={LOCAL_TOKENS_PER_S}"]
+        self.process = subprocess.Popen(
+            command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+
+    def wait_ready(self) -> None:
+        """Read its output until the ready line; a watchdog kills it if that never comes."""
+        watchdog = threading.Timer(START_TIMEOUT_S, self.process.kill)
+        watchdog.start()
+        try:
+            assert self.process.stdout is not None
+            for line in self.process.stdout:
+                if "localcore ready" in line:
+                    return
+        finally:
+            watchdog.cancel()
+        _, errors = self.process.communicate(timeout=10)
+        raise RuntimeError(f"iotstream up did not start:\n{errors[-3000:]}")
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(10)
+
+
+def aws_outputs() -> Path | None:
+    """The outputs file of a real deployment when the suite is pointed at AWS, else None."""
+    if os.environ.get("IOTSTREAM_PARITY") != "1":
+        return None
+    path = os.environ.get("IOTSTREAM_CDK_OUTPUTS")
+    if not path:
+        raise pytest.UsageError("IOTSTREAM_PARITY=1 needs IOTSTREAM_CDK_OUTPUTS=<cdk deploy --outputs-file>")
+    return Path(path)
 
 
 @pytest.fixture(scope="session")
-def aws_config() -> ClientConfig:
-    return ClientConfig.from_cdk_outputs(Path(os.environ["IOTSTREAM_CDK_OUTPUTS"]))
+def target(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+    outputs = aws_outputs()
+    if outputs is not None:
+        yield Target("aws", ClientConfig.from_cdk_outputs(outputs))
+        return
+    local = LocalcoreProcess(tmp_path_factory.mktemp("parity-localcore"))
+    try:
+        local.wait_ready()
+        endpoints = json.loads(local.ready_file.read_text())
+        admin = {
+            "aws_access_key_id": endpoints["admin_access_key_id"],
+            "aws_secret_access_key": endpoints["admin_secret_access_key"],
+        }
+        yield Target("localcore", ClientConfig.from_cdk_outputs(local.outputs), admin)
+    finally:
+        local.stop()
 
 
-class AwsUsers:
-    """Real Cognito users for one test session, deleted afterwards."""
+class ParityUsers:
+    """Users made by an administrator, without any mail: AdminCreateUser (MessageAction SUPPRESS) then
+    AdminSetUserPassword(Permanent); e-mail-shaped usernames (the CDK pool signs in with e-mail)."""
 
-    def __init__(self, config: ClientConfig) -> None:
-        self.config = config
-        self.admin: Any = boto3.client("cognito-idp", region_name=config.region)
+    def __init__(self, target: Target) -> None:
+        self.target = target
+        self.cognito = target.admin("cognito-idp")
         self.created: list[str] = []
 
-    def create(self, prefix: str, *, dashboard: bool = False, attach: bool = True) -> Session:
-        username = f"parity-{prefix}-{uuid.uuid4().hex[:8]}"
-        result = sign_up(self.config, username, PASSWORD, f"{username}@example.com")
+    @property
+    def pool(self) -> str:
+        return self.target.config.user_pool_id
+
+    def register(self, prefix: str, *, dashboard: bool = False) -> str:
+        username = f"parity-{prefix}-{uuid.uuid4().hex[:8]}@example.com"
+        self.cognito.admin_create_user(
+            UserPoolId=self.pool,
+            Username=username,
+            UserAttributes=[
+                {"Name": "email", "Value": username},
+                {"Name": "email_verified", "Value": "true"},
+            ],
+            MessageAction="SUPPRESS",
+        )
         self.created.append(username)
-        if not result.confirmed:
-            self.admin.admin_confirm_sign_up(UserPoolId=self.config.user_pool_id, Username=username)
+        self.cognito.admin_set_user_password(
+            UserPoolId=self.pool, Username=username, Password=PASSWORD, Permanent=True
+        )
         if dashboard:
-            self.admin.admin_add_user_to_group(
-                UserPoolId=self.config.user_pool_id, Username=username, GroupName="dashboard"
-            )
-        return sign_in(self.config, username, PASSWORD, attach=attach)
+            self.set_dashboard(username, True)
+        return username
+
+    def set_dashboard(self, username: str, member: bool) -> None:
+        change = self.cognito.admin_add_user_to_group if member else self.cognito.admin_remove_user_from_group
+        change(UserPoolId=self.pool, Username=username, GroupName=DASHBOARD_GROUP)
+
+    def sign_in(self, username: str, *, attach: bool = True) -> Session:
+        return sign_in(self.target.config, username, PASSWORD, attach=attach)
+
+    def create(self, prefix: str, *, dashboard: bool = False, attach: bool = True) -> Session:
+        return self.sign_in(self.register(prefix, dashboard=dashboard), attach=attach)
 
     def delete_all(self) -> None:
         for username in self.created:
-            self.admin.admin_delete_user(UserPoolId=self.config.user_pool_id, Username=username)
+            self.cognito.admin_delete_user(UserPoolId=self.pool, Username=username)
 
 
 @pytest.fixture(scope="session")
-def aws_users(aws_config: ClientConfig) -> Iterator[AwsUsers]:
-    users = AwsUsers(aws_config)
-    yield users
-    users.delete_all()
+def users(target: Target) -> Iterator[ParityUsers]:
+    made = ParityUsers(target)
+    yield made
+    made.delete_all()

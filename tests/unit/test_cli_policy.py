@@ -89,7 +89,7 @@ def test_unauthenticated_uses_the_role_alone(capsys: pytest.CaptureFixture[str])
             "--action",
             "iot:Connect",
             "--resource",
-            OTHER,
+            ID,
         )
     )
     assert code == 0

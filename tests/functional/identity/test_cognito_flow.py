@@ -9,8 +9,6 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,95 +19,23 @@ from botocore.exceptions import ClientError
 
 from clients.presign import AwsCredentials, presign_mqtt_url
 from localcore.broker.authorization import HandshakeRejected
-from localcore.http import Gateway
-from localcore.http.testing import GatewayThread
 from localcore.identity import (
     DEFAULT_CLIENT_ID,
     DEFAULT_IDENTITY_POOL_ID,
     DEFAULT_USER_POOL_ID,
-    IdentityConfig,
-    IdentityService,
-    Role,
 )
 from localcore.sigv4 import parse_query
-
-PASSWORD = "Correct-Horse-9"
-PROVIDER = f"cognito-idp.us-east-1.amazonaws.com/{DEFAULT_USER_POOL_ID}"
-START = 1_800_000_000.0
-DASHBOARD = Role("iotstream-dashboard", {"Version": "2012-10-17", "Statement": []})
-UNAUTH = Role("iotstream-unauthenticated", {"Version": "2012-10-17", "Statement": []})
-
-
-class Clock:
-    """An injectable clock: tests move time instead of sleeping."""
-
-    def __init__(self, now: float = START) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
-@dataclass
-class Stack:
-    clock: Clock
-    identity: IdentityService
-    gw: GatewayThread
-    idp: Any
-    cid: Any
-
-
-@pytest.fixture
-def stack() -> Iterator[Stack]:
-    clock = Clock()
-    config = IdentityConfig(
-        group_roles={"dashboard": DASHBOARD}, unauthenticated_role=UNAUTH, allow_unauthenticated=True
-    )
-    identity = IdentityService(config, clock)
-    gateway = Gateway()
-    identity.mount(gateway)
-    with GatewayThread(gateway) as gw:
-        identity.set_public_url(gw.url)
-        kwargs: dict[str, Any] = {
-            "endpoint_url": gw.url,
-            "region_name": "us-east-1",
-            "aws_access_key_id": "local",
-            "aws_secret_access_key": "local",
-        }
-        idp = boto3.client("cognito-idp", **kwargs)
-        yield Stack(clock, identity, gw, idp, boto3.client("cognito-identity", **kwargs))
-
-
-def sign_up_and_confirm(stack: Stack, username: str, email: str | None = None) -> None:
-    attrs = [{"Name": "email", "Value": email}] if email else []
-    out = stack.idp.sign_up(
-        ClientId=DEFAULT_CLIENT_ID, Username=username, Password=PASSWORD, UserAttributes=attrs
-    )
-    assert out["UserConfirmed"] is False
-    code = stack.identity.user_pools.confirmation_code(DEFAULT_USER_POOL_ID, username)
-    assert code is not None
-    stack.idp.confirm_sign_up(ClientId=DEFAULT_CLIENT_ID, Username=username, ConfirmationCode=code)
-
-
-def sign_in(stack: Stack, username: str, password: str = PASSWORD) -> dict[str, Any]:
-    out = stack.idp.initiate_auth(
-        ClientId=DEFAULT_CLIENT_ID,
-        AuthFlow="USER_PASSWORD_AUTH",
-        AuthParameters={"USERNAME": username, "PASSWORD": password},
-    )
-    return dict(out["AuthenticationResult"])
-
-
-def error_code(excinfo: pytest.ExceptionInfo[ClientError]) -> str:
-    return str(excinfo.value.response["Error"]["Code"])
-
-
-def credentials_for(stack: Stack, id_token: str | None) -> tuple[str, dict[str, Any]]:
-    logins = {PROVIDER: id_token} if id_token else {}
-    identity_id = stack.cid.get_id(IdentityPoolId=DEFAULT_IDENTITY_POOL_ID, Logins=logins)["IdentityId"]
-    out = stack.cid.get_credentials_for_identity(IdentityId=identity_id, Logins=logins)
-    assert out["IdentityId"] == identity_id
-    return identity_id, out["Credentials"]
+from tests.functional.identity.cognito_stack import (
+    DASHBOARD,
+    PASSWORD,
+    PROVIDER,
+    UNAUTH,
+    Stack,
+    credentials_for,
+    error_code,
+    sign_in,
+    sign_up_and_confirm,
+)
 
 
 def test_sign_up_confirm_sign_in_tokens_verify_with_jwks(stack: Stack) -> None:
@@ -323,23 +249,20 @@ def test_presigned_websocket_with_issued_credentials_until_they_expire(stack: St
     assert (err.value.status, err.value.reason) == (403, "expired")
 
 
-def test_function_url_authorizer_context_matches_what_attach_policy_reads(stack: Stack) -> None:
-    """Function URL IAM auth puts the Cognito identity in `requestContext.authorizer.iam.cognitoIdentity`."""
-    from attach_policy.service import caller_from_event
+def test_function_url_authorizer_context_names_the_role_but_no_cognito_identity(stack: Stack) -> None:
+    """Function URLs with IAM auth report the caller's assumed-role ARN but no Cognito identity ("Lambda sets
+    this to null or excludes this from the JSON", https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html):
+    the attach function reads the role from `userArn` and must get the identity elsewhere (the ID token)."""
+    from attach_policy.service import caller_role
 
     sign_up_and_confirm(stack, "max")
     stack.idp.admin_add_user_to_group(UserPoolId=DEFAULT_USER_POOL_ID, Username="max", GroupName="dashboard")
-    identity_id, creds = credentials_for(stack, sign_in(stack, "max")["IdToken"])
+    _, creds = credentials_for(stack, sign_in(stack, "max")["IdToken"])
     issued = stack.identity.store.resolve(creds["AccessKeyId"])
     assert issued is not None
     context = issued.caller.iam_authorizer_context()
-    assert context["cognitoIdentity"]["amr"][:2] == ["authenticated", PROVIDER]
-    caller = caller_from_event({"requestContext": {"authorizer": {"iam": context}}})
-    assert (caller.identity_id, caller.identity_pool_id, caller.role_name) == (
-        identity_id,
-        DEFAULT_IDENTITY_POOL_ID,
-        DASHBOARD.name,
-    )
+    assert context["cognitoIdentity"] is None and context["accessKey"] == creds["AccessKeyId"]
+    assert caller_role(context["userArn"]) == DASHBOARD.name
 
 
 def test_boto3_finds_localcore_through_the_endpoint_environment_variables(

@@ -193,3 +193,24 @@ def test_a_burst_of_events_is_drained_within_the_concurrency_limit() -> None:
     assert stats.workers_started <= 2
     counts = sorted(outcome.last_result.payload["count"] for outcome in outcomes)
     assert counts[-1] >= 6, "warm workers served several events each"
+
+
+def test_the_failure_record_a_destination_function_gets_has_awss_documented_shape() -> None:
+    """The record an on-failure destination *function* is invoked with, against AWS's example invocation record
+    (tests/fixtures/aws_events/lambda-async-invocation-record.json, "Example Invocation Record" on
+    https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html): the same fields present,
+    none added; the payloads are the caller's and the function's own (compared as maps)."""
+    from tests.aws_events import assert_same_shape, sample
+
+    async def scenario():
+        failing = function("fail", "basic.raise_error", retry_delays_seconds=TINY_DELAYS, on_failure="sink")
+        sink = function("sink", "basic.echo")
+        async with LambdaRuntime([failing, sink], LOCAL_ENV) as runtime:
+            outcome = await runtime.wait_for(await runtime.invoke_async("fail", {"why": "shape"}))
+            await runtime.wait_idle()
+            return outcome, runtime.recent_logs("sink")
+
+    outcome, sink_logs = run(scenario())
+    documented = sample("lambda-async-invocation-record.json")
+    assert_same_shape(outcome.record, documented, open_maps={"requestPayload", "responsePayload"})
+    assert any(outcome.record["requestContext"]["requestId"] in line for line in sink_logs), "the sink ran"

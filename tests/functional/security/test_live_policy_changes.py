@@ -17,11 +17,11 @@ from collections.abc import Callable
 
 import pytest
 
-from clients.session import Session
+from clients.session import Session, sign_in
 from iot_policies.library import policy_dir
 from localcore.testing import RunningLocalcore
 from streaming.wire import prompt_topic, response_filter, response_topic
-from tests.functional.session.session_support import Users, authz_events, new_prompt, paho_ws
+from tests.functional.session.session_support import PASSWORD, Users, authz_events, new_prompt, paho_ws
 
 NOT_AUTHORIZED = 0x87
 
@@ -91,4 +91,34 @@ def test_a_new_default_policy_version_applies_to_live_connections(
         assert refused not in {m.topic for m in client.received}
     [event] = authz_events(caplog, action="iot:Receive", resource=refused)
     assert event["principal"] == session.identity_id and event["reason"]
+    unaffected()
+
+
+def test_a_user_removed_from_the_dashboard_group_loses_the_dashboard_although_its_policy_stays(
+    core: RunningLocalcore, users: Users, caplog: pytest.LogCaptureFixture, unaffected: Callable[[], None]
+) -> None:
+    """AdminRemoveUserFromGroup, then sign in again: the new token has no `cognito:groups`, the identity pool
+    gives the authenticated role, whose policy is scoped like `iotstream-user` (iot_policies/role-*.json).
+    `iotstream-dashboard` stays attached to the identity, yet `chat/+/response/+` is refused: an authenticated
+    identity gets the intersection of role and IoT policies (cog-iot-policies.html)."""
+    username = users.register("former", dashboard=True)
+    member = sign_in(users.config, username, PASSWORD)
+    assert member.attached_policy == "iotstream-dashboard"
+    with paho_ws(member, protocol=5) as client:
+        client.connect()
+        assert client.subscribe("chat/+/response/+") == [1]
+    users.admin.admin_remove_user_from_group(
+        UserPoolId=users.config.user_pool_id, Username=username, GroupName="dashboard"
+    )
+    former = sign_in(users.config, username, PASSWORD)
+    assert former.identity_id == member.identity_id and former.attached_policy == "iotstream-user"
+    attached = core.client("iot").list_attached_policies(target=former.identity_id)["policies"]
+    assert {p["policyName"] for p in attached} == {"iotstream-dashboard", "iotstream-user"}
+    with paho_ws(former, protocol=5) as client:
+        client.connect()
+        assert client.subscribe("chat/+/response/+") == [NOT_AUTHORIZED]
+        assert client.subscribe("dashboard/#") == [NOT_AUTHORIZED]
+        assert client.subscribe(response_filter(former.identity_id)) == [1]
+    denied = authz_events(caplog, event="denied", action="iot:Subscribe", principal=former.identity_id)
+    assert {e["resource"] for e in denied} == {"chat/+/response/+", "dashboard/#"}
     unaffected()

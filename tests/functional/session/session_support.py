@@ -124,6 +124,12 @@ class CrtClient:
                 raise TimeoutError(f"stream {rid} incomplete after {timeout}s: {assembler.events}")
         return assembler
 
+    def wait_started(self, rid: str, timeout: float = TIMEOUT) -> None:
+        """Until the first message of stream `rid` has arrived."""
+        with self._cond:
+            if not self._cond.wait_for(lambda: any(t.endswith("/" + rid) for t, _ in self.messages), timeout):
+                raise TimeoutError(f"stream {rid} did not start within {timeout}s")
+
     def rids(self) -> set[str]:
         with self._cond:
             return {topic.rsplit("/", 1)[-1] for topic, _ in self.messages}

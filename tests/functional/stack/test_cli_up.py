@@ -1,7 +1,9 @@
-"""`iotstream up`: the whole local stack in the foreground, with a ready file listing every endpoint; Ctrl-C stops it cleanly."""
+"""`iotstream up`: the whole local stack in the foreground, with a ready file listing every endpoint and the same
+endpoints in the CDK outputs format; Ctrl-C stops it cleanly."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import signal
 import subprocess
@@ -9,6 +11,10 @@ import sys
 import urllib.request
 from pathlib import Path
 
+import pytest
+
+from clients.cli import main
+from clients.config import ClientConfig
 from localcore.broker.testing import MqttTestClient
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -50,6 +56,9 @@ def test_up_writes_ready_file_serves_and_stops_on_sigint(tmp_path):
         assert endpoints["environment"]["AWS_ENDPOINT_URL_IOT_DATA_PLANE"] == endpoints["http"]
         assert endpoints["ws"].startswith("ws://127.0.0.1:") and endpoints["ws"].endswith("/mqtt")
         assert Path(endpoints["ca_file"]).is_file()
+        outputs = tmp_path / "state" / "cdk-outputs.json"  # the default place, beside the local CA
+        local = dataclasses.replace(ClientConfig.from_localcore(endpoints), ca_file=None)  # ws:// needs no CA
+        assert ClientConfig.from_cdk_outputs(outputs) == local
         port = int(endpoints["mqtt"].rsplit(":", 1)[1])
         user = "us-east-1:abc"
         with MqttTestClient(port, user, username=user) as c:  # local mode: username = identity id
@@ -62,4 +71,11 @@ def test_up_writes_ready_file_serves_and_stops_on_sigint(tmp_path):
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(20) == 0
-    assert not ready.exists()
+    assert not ready.exists() and not outputs.exists()
+
+
+def test_a_malformed_lambda_env_is_one_line_with_the_fix(tmp_path, capsys):
+    """`--lambda-env` takes KEY=VALUE; anything else stops before any port is opened."""
+    with pytest.raises(SystemExit) as stopped:
+        main(["up", "--state-dir", str(tmp_path), "--lambda-env", "SCRIPTED_TEXT"])
+    assert "KEY=VALUE" in str(stopped.value.code)

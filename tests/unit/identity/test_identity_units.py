@@ -10,6 +10,7 @@ import pytest
 
 from localcore.http import AwsServiceError
 from localcore.identity import CredentialStore, PasswordPolicy, Role, UserPools
+from localcore.identity.admin_users import AdminUsers
 from localcore.identity.identity_pools import IdentityPool, IdentityPools
 from localcore.identity.passwords import check_password, hash_password
 from localcore.identity.tokens import TokenInvalid, TokenSigner
@@ -103,9 +104,10 @@ def test_group_role_follows_group_precedence() -> None:
     pools.create_group({"UserPoolId": pool.pool_id, "GroupName": "readers", "Precedence": 5})
     pools.create_group({"UserPoolId": pool.pool_id, "GroupName": "dashboard", "Precedence": 1})
     pools.sign_up({"ClientId": client.client_id, "Username": "u", "Password": "Aa1!aa"})
-    pools.admin_confirm_sign_up({"UserPoolId": pool.pool_id, "Username": "u"})
+    admin = AdminUsers(pools)
+    admin.admin_confirm_sign_up({"UserPoolId": pool.pool_id, "Username": "u"})
     for group in ("readers", "dashboard"):
-        pools.admin_add_user_to_group({"UserPoolId": pool.pool_id, "Username": "u", "GroupName": group})
+        admin.admin_add_user_to_group({"UserPoolId": pool.pool_id, "Username": "u", "GroupName": group})
     result = pools.initiate_auth(
         {
             "AuthFlow": "USER_PASSWORD_AUTH",

@@ -145,7 +145,42 @@ def test_shipped_roles_intersect_with_iot_policies(
     assert decision.allowed is allowed, decision.reason
 
 
-def test_roles_alone_are_broad_so_the_iot_policy_matters() -> None:
-    """The authenticated role allows data-plane actions account-wide; isolation comes from the IoT policy."""
-    assert decide(load_shipped("role-authenticated"), PUBLISH, f"chat/{OTHER}/prompt", USER).allowed
+@pytest.mark.parametrize(("role", "iot"), [("role-authenticated", "user"), ("role-dashboard", "dashboard")])
+def test_each_role_is_scoped_like_its_iot_policy(role: str, iot: str) -> None:
+    """The role policies grant exactly the statements of their IoT policy, with the same
+    `${cognito-identity.amazonaws.com:sub}` variable (IAM resolves it for identity-pool credentials,
+    cog-iot-policies.html / IAM reference_policies_variables.html). The effective permission of an
+    authenticated identity is the intersection of role and IoT policies, so neither alone may be broader:
+    if you change an IoT policy, change its role policy the same way (this test tells you)."""
+    assert load_shipped(role).raw["Statement"] == load_shipped(iot).raw["Statement"], (
+        f"iot_policies/{role}.json must grant what iot_policies/{iot}.json grants"
+    )
+
+
+@pytest.mark.parametrize(
+    ("action", "name"),
+    [
+        (SUBSCRIBE, "chat/+/response/+"),
+        (SUBSCRIBE, "dashboard/#"),
+        (RECEIVE, f"chat/{OTHER}/response/{RID}"),
+    ],
+)
+def test_a_former_dashboard_member_keeps_no_dashboard_access(action: str, name: str) -> None:
+    """Removed from the `dashboard` group, a user signs in again and gets the authenticated role; the
+    dashboard IoT policy may still be attached to the identity (AWS does not detach it), but the role's
+    scope excludes every dashboard resource, so the intersection denies them."""
+    decision = evaluate_authenticated(
+        [load_shipped("user"), load_shipped("dashboard")],
+        [load_shipped("role-authenticated")],
+        action,
+        resource_arn(action, name, account="123456789012"),
+        USER,
+    )
+    assert not decision.allowed, decision.reason
+
+
+def test_roles_alone_keep_each_identity_on_its_own_topics() -> None:
+    """The role is no longer a broad ceiling: on its own it already refuses another identity's topics."""
+    assert not decide(load_shipped("role-authenticated"), PUBLISH, f"chat/{OTHER}/prompt", USER).allowed
+    assert decide(load_shipped("role-authenticated"), PUBLISH, f"chat/{IDENTITY}/prompt", USER).allowed
     assert not decide(load_shipped("role-dashboard"), PUBLISH, "dashboard/x", USER).allowed
