@@ -91,6 +91,8 @@ class FunctionSpec:
     memory_mb: int
     environment: Mapping[str, str]
     iot_permissions: tuple[IotPermission, ...] = ()
+    reserved_concurrency: int | None = None
+    """`ReservedConcurrentExecutions`; None uses the account's unreserved concurrency."""
 
 
 def _positive_int(source: str, place: str, value: Any) -> int:
@@ -118,7 +120,16 @@ def _function_spec(source: str, name: str, entry: Any) -> FunctionSpec:
         memory_mb=_positive_int(source, f"{name}.memoryMB", entry.get("memoryMB")),
         environment=dict(environment),
         iot_permissions=_iot_permissions(source, name, entry),
+        reserved_concurrency=_reserved(source, name, entry.get("reservedConcurrency")),
     )
+
+
+def _reserved(source: str, name: str, value: Any) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise DeploySourceError(source, f"{name}.reservedConcurrency: must be a whole number of 0 or more")
+    return value
 
 
 def load_functions(manifest: Path) -> dict[str, FunctionSpec]:

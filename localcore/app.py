@@ -185,7 +185,13 @@ class Localcore:
         self.dashboard_shards = (
             dashboard_shards(prompt.environment) if prompt is not None else DEFAULT_DASHBOARD_SHARDS
         )
-        self.runtime = LambdaRuntime(functions, {}, region=config.region, account_id=config.account)
+        self.runtime = LambdaRuntime(
+            functions,
+            {},
+            region=config.region,
+            account_id=config.account,
+            concurrency=config.functions.concurrency,
+        )
         await self.runtime.start()
         self.engine = RulesEngine(self.rules, self.runtime, self.broker, config.account)
         self.broker.add_listener(self.engine.on_message)

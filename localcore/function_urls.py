@@ -19,7 +19,7 @@ from aiohttp import web
 from localcore.http.gateway import Gateway
 from localcore.http.signing import verify_signed
 from localcore.identity.credentials import Caller, IssuedCredential
-from localcore.lambda_runtime import LambdaRuntime
+from localcore.lambda_runtime import LambdaRuntime, TooManyRequestsException
 from localcore.sigv4 import SigV4Verifier
 
 PREFIX = "/lambda-url"
@@ -128,7 +128,14 @@ class FunctionUrls:
             event = url_event(
                 request, function, await request.read(), verified.credential.caller, self.account
             )
-            result = await self.runtime().invoke(function, event)
+            try:
+                result = await self.runtime().invoke(function, event)
+            except TooManyRequestsException:  # at the concurrency limit (docs/lambda-runtime.md)
+                return web.json_response(
+                    {"Message": "Rate Exceeded."},
+                    status=TooManyRequestsException.status,
+                    headers={"x-amzn-ErrorType": TooManyRequestsException.code},
+                )
             if not result.ok:
                 return web.json_response({"Message": "Internal Server Error"}, status=502)
             return url_response(result.payload)

@@ -13,14 +13,15 @@ from pathlib import Path
 from typing import Any
 
 from localcore.identity.credentials import CredentialStore, Role
-from localcore.lambda_runtime import FunctionConfig
+from localcore.lambda_runtime import ConcurrencyConfig, FunctionConfig
 
 LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
 
 
 @dataclass(frozen=True)
 class FunctionSettings:
-    """How localcore runs the functions: where the code is, extra environment, timeouts and retries."""
+    """How localcore runs the functions: where the code is, extra environment, timeouts, retries and the
+    account's concurrency limit."""
 
     code_root: Path = LAMBDAS_DIR
     manifest: Path = LAMBDAS_DIR / "functions.json"
@@ -29,6 +30,7 @@ class FunctionSettings:
     )  # added to every function (e.g. LLM_PROVIDER)
     retry_delays_seconds: tuple[float, ...] = (60.0, 120.0)
     timeout_overrides: Mapping[str, float] = field(default_factory=dict)
+    concurrency: ConcurrencyConfig = field(default_factory=ConcurrencyConfig)
 
 
 def load_manifest(path: Path) -> dict[str, dict[str, Any]]:
@@ -82,6 +84,7 @@ def function_configs(
                 code_root=settings.code_root,
                 timeout_seconds=settings.timeout_overrides.get(name, float(spec.get("timeoutSeconds", 3))),
                 memory_mb=int(spec.get("memoryMB", 128)),
+                reserved_concurrency=spec.get("reservedConcurrency"),
                 environment=environment,
                 retry_delays_seconds=settings.retry_delays_seconds,
             )

@@ -54,6 +54,7 @@ class Functions(Construct):
                 description=spec.description,
                 timeout=Duration.seconds(spec.timeout_seconds),
                 memory_size=spec.memory_mb,
+                reserved_concurrent_executions=spec.reserved_concurrency,
                 environment={**spec.environment, **common_environment},
                 layers=[layer],
                 log_group=logs_group,

@@ -15,6 +15,7 @@ from localcore.app import Localcore, LocalcoreConfig
 from localcore.broker.limits import BrokerLimits
 from localcore.broker.server import write_ready_file
 from localcore.functions import FunctionSettings
+from localcore.lambda_runtime import ConcurrencyConfig
 from localcore.outputs import cdk_outputs
 
 LLM_PROVIDERS = ("local", "scripted", "openai", "bedrock")
@@ -45,7 +46,20 @@ def add_stack_arguments(parser: argparse.ArgumentParser, default_llm: str = "loc
         metavar="KEY=VALUE",
         help="extra environment for every Lambda, repeatable (e.g. SCRIPTED_TOKENS_PER_S=20 with --llm scripted)",
     )
+    parser.add_argument(
+        "--lambda-concurrency",
+        type=_positive_int,
+        default=ConcurrencyConfig().account_limit,
+        help="Lambda invocations (worker processes) at once, all functions together (default: %(default)s, "
+        "4 per CPU); throttled events queue",
+    )
     parser.add_argument("--log-level", default="WARNING", help="Python logging level")
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
+    return int(text)
 
 
 def stack_config(args: argparse.Namespace) -> LocalcoreConfig:
@@ -59,7 +73,8 @@ def stack_config(args: argparse.Namespace) -> LocalcoreConfig:
         local_mode=not args.no_local_mode,
         limits=BrokerLimits.unlimited() if args.no_limits else BrokerLimits(),
         functions=FunctionSettings(
-            environment={**lambda_environment(args.lambda_env), "LLM_PROVIDER": args.llm}
+            environment={**lambda_environment(args.lambda_env), "LLM_PROVIDER": args.llm},
+            concurrency=ConcurrencyConfig(account_limit=args.lambda_concurrency),
         ),
     )
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from localcore.lambda_runtime.concurrency import ConcurrencyConfig
 from localcore.lambda_runtime.config import Destination, DestinationCallable, FunctionConfig, HandlerName
 from localcore.lambda_runtime.errors import (
     InvalidFunctionConfig,
@@ -17,6 +18,7 @@ from localcore.lambda_runtime.runtime import LambdaRuntime
 
 __all__ = [
     "AsyncOutcome",
+    "ConcurrencyConfig",
     "Destination",
     "DestinationCallable",
     "FunctionConfig",

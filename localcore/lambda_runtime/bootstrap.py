@@ -107,6 +107,14 @@ def _mark(tag: str) -> None:
     os.write(2, f"{LOG_MARKER}{tag}\n".encode())
 
 
+def _limit_memory() -> None:
+    """Bound the sandbox's memory by the function's memory size: RLIMIT_DATA (heap and private writable
+    mappings) = AWS_LAMBDA_FUNCTION_MEMORY_SIZE MiB, so an allocation past it fails (MemoryError)."""
+    limit = int(os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "0")) * 1024 * 1024
+    if limit > 0:
+        resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+
+
 def _max_memory_mb() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
 
@@ -183,6 +191,7 @@ def main() -> None:
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
     request_filter = _RequestIdFilter()
     _configure_logging(request_filter)
+    _limit_memory()
 
     try:
         handler = _load_handler(os.environ["_HANDLER"])

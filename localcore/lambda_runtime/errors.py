@@ -31,9 +31,11 @@ class ResourceNotFoundException(LambdaRuntimeError):
 
 
 class TooManyRequestsException(LambdaRuntimeError):
-    """A synchronous invoke found the function at its concurrency limit (HTTP 429)."""
+    """A synchronous invoke found the function at its concurrency limit (HTTP 429). `reason` is AWS's
+    `Reason`: `ConcurrentInvocationLimitExceeded` (account) or `ReservedFunctionConcurrentInvocationLimitExceeded`."""
 
     code = "TooManyRequestsException"
+    status = 429
 
     def __init__(self, function_name: str, *, reason: str, limit: int) -> None:
         super().__init__(f"Rate Exceeded. ({reason}, limit {limit})", function_name=function_name)

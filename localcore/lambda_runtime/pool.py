@@ -1,13 +1,16 @@
-"""The workers of one function: warm reuse, concurrency slots, one invocation end to end."""
+"""The workers of one function: warm reuse, idle reclaim, one invocation end to end."""
 
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
-from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from localcore.lambda_runtime.concurrency import Slots
 from localcore.lambda_runtime.config import FunctionConfig
 from localcore.lambda_runtime.environment import RUNTIME_NAME, worker_environment
 from localcore.lambda_runtime.logs import FunctionLog, invocation_lines
@@ -17,73 +20,43 @@ from localcore.lambda_runtime.worker import Outcome, Worker
 UNHANDLED = "Unhandled"
 
 
+@dataclass
+class _Idle:
+    worker: Worker
+    since: float
+
+
 class FunctionPool:
-    """Warm workers of one function, at most `reserved_concurrency` of them busy at once."""
+    """Warm workers of one function; `slots` bounds how many invocations run at once."""
 
     def __init__(
         self,
         config: FunctionConfig,
         *,
+        slots: Slots,
         function_arn: str,
         base_environment: dict[str, str],
         region: str,
         python: str,
         init_timeout: float,
         log: FunctionLog,
+        make_room: Callable[[], Awaitable[None]],
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
+        self.slots = slots
         self.function_arn = function_arn
         self._base_environment = base_environment
         self._region = region
         self._python = python
         self._init_timeout = init_timeout
+        self._make_room = make_room
+        self._clock = clock
         self.log = log
         self.stats = FunctionStats()
-        self._limit = config.reserved_concurrency
-        self._in_use = 0
-        self._waiters: deque[asyncio.Future[None]] = deque()
-        self._idle: list[Worker] = []
+        self._idle: list[_Idle] = []  # least recently used first
         self._busy: set[Worker] = set()
-
-    # -- concurrency -------------------------------------------------------------------------------
-
-    def try_acquire(self) -> bool:
-        """Take a slot without waiting (synchronous invokes); False means throttled."""
-        if self._limit is not None and self._in_use >= self._limit:
-            return False
-        self._in_use += 1
-        return True
-
-    async def acquire(self, timeout: float) -> bool:
-        """Wait up to `timeout` seconds for a slot (asynchronous events wait in the queue, in order)."""
-        if self.try_acquire():
-            return True
-        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
-        try:
-            await asyncio.wait_for(asyncio.shield(waiter), timeout)
-        except TimeoutError:
-            if waiter.done():
-                return True
-            self._waiters.remove(waiter)
-            waiter.cancel()
-            return False
-        except asyncio.CancelledError:
-            if waiter.done():
-                self.release()
-            else:
-                self._waiters.remove(waiter)
-            raise
-        return True
-
-    def release(self) -> None:
-        """Free a slot, handing it straight to the oldest waiting event if there is one."""
-        while self._waiters:
-            waiter = self._waiters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
-                return
-        self._in_use -= 1
+        self._starting = 0
 
     @property
     def busy(self) -> int:
@@ -92,6 +65,28 @@ class FunctionPool:
     @property
     def warm(self) -> int:
         return len(self._idle)
+
+    @property
+    def workers(self) -> int:
+        """Every worker process of this function: starting, busy or idle."""
+        return self._starting + len(self._busy) + len(self._idle)
+
+    def oldest_idle(self) -> float | None:
+        """When the least recently used idle worker went idle (None: no idle worker)."""
+        return self._idle[0].since if self._idle else None
+
+    async def reclaim(self, *, idle_for: float | None = None) -> int:
+        """Stop idle workers: those idle for at least `idle_for` seconds, or (None) the least recently used."""
+        if idle_for is None:
+            chosen = self._idle[:1]
+        else:
+            cutoff = self._clock() - idle_for
+            chosen = [idle for idle in self._idle if idle.since <= cutoff]
+        for idle in chosen:
+            self._idle.remove(idle)
+        await asyncio.gather(*(idle.worker.close() for idle in chosen))
+        self.stats.workers_reclaimed += len(chosen)
+        return len(chosen)
 
     # -- execution ---------------------------------------------------------------------------------
 
@@ -116,20 +111,20 @@ class FunctionPool:
         finally:
             self._busy.discard(worker)
             if worker.healthy:
-                self._idle.append(worker)
+                self._idle.append(_Idle(worker, self._clock()))
             else:
                 await worker.close()
         return self._report(request_id, outcome, init)
 
     async def close(self) -> None:
-        workers = [*self._idle, *self._busy]
+        workers = [*(idle.worker for idle in self._idle), *self._busy]
         self._idle.clear()
         await asyncio.gather(*(worker.close() for worker in workers))
 
     async def _take_warm_worker(self) -> Worker | None:
         """The most recently used idle worker that is still alive; dead ones are dropped."""
         while self._idle:
-            worker = self._idle.pop()
+            worker = self._idle.pop().worker
             if worker.alive:
                 return worker
             await worker.close()
@@ -138,16 +133,21 @@ class FunctionPool:
     async def _cold_start(self, request_id: str) -> tuple[Worker, Outcome]:
         self.stats.cold_starts += 1
         self.stats.workers_started += 1
-        stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
-        env = worker_environment(
-            self.config, self._base_environment, region=self._region, log_stream_name=stream
-        )
-        worker = await Worker.spawn(self._python, env, self.config.code_root, stream)
+        self._starting += 1
         try:
-            init = await worker.wait_ready(self._init_timeout, request_id)
-        except asyncio.CancelledError:
-            await worker.close()
-            raise
+            await self._make_room()
+            stream = f"{datetime.now(UTC):%Y/%m/%d}/[$LATEST]{uuid.uuid4().hex}"
+            env = worker_environment(
+                self.config, self._base_environment, region=self._region, log_stream_name=stream
+            )
+            worker = await Worker.spawn(self._python, env, self.config.code_root, stream)
+            try:
+                init = await worker.wait_ready(self._init_timeout, request_id)
+            except asyncio.CancelledError:
+                await worker.close()
+                raise
+        finally:
+            self._starting -= 1
         self.log.emit([f"INIT_START Runtime Version: {RUNTIME_NAME}", *init.log_lines])
         return worker, init
 

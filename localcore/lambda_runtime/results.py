@@ -86,3 +86,5 @@ class FunctionStats:
     destination_deliveries: int = 0
     destination_failures: int = 0
     workers_started: int = 0
+    workers_reclaimed: int = 0
+    """Idle workers stopped: idle longer than the idle timeout, or to make room under the account limit."""

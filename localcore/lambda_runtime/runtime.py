@@ -1,16 +1,20 @@
-"""`LambdaRuntime`: Invoke (RequestResponse and Event) on local worker processes, like AWS Lambda."""
+"""`LambdaRuntime`: Invoke (RequestResponse and Event) on local worker processes, like AWS Lambda, within an
+account concurrency limit (`concurrency.py`)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import logging
 import sys
+import time
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
+from localcore.lambda_runtime.concurrency import AccountConcurrency, ConcurrencyConfig
 from localcore.lambda_runtime.config import Destination, FunctionConfig
 from localcore.lambda_runtime.errors import (
     InvalidFunctionConfig,
@@ -39,7 +43,8 @@ class LambdaRuntime:
     """Runs the configured functions' handlers in worker subprocesses.
 
     `base_environment` is what localcore sets for every function: local credentials and
-    `AWS_ENDPOINT_URL_*` variables, so boto3 inside handlers talks to localcore.
+    `AWS_ENDPOINT_URL_*` variables, so boto3 inside handlers talks to localcore. `concurrency` bounds how many
+    invocations run at once (and so how many worker processes exist) and when idle workers are reclaimed.
     """
 
     def __init__(
@@ -52,6 +57,8 @@ class LambdaRuntime:
         python: str = sys.executable,
         init_timeout_seconds: float = INIT_TIMEOUT_SECONDS,
         log_capacity: int = 1000,
+        concurrency: ConcurrencyConfig | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._configs: dict[str, FunctionConfig] = {}
         for config in functions:
@@ -70,6 +77,13 @@ class LambdaRuntime:
         self._python = python
         self._init_timeout = init_timeout_seconds
         self._log_capacity = log_capacity
+        self.concurrency = concurrency or ConcurrencyConfig()
+        self.account = AccountConcurrency(
+            self.concurrency.account_limit,
+            {name: config.reserved_concurrency for name, config in self._configs.items()},
+        )
+        self._clock = clock
+        self._reaper: asyncio.Task[None] | None = None
         self._pools: dict[str, FunctionPool] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._outcomes: dict[str, asyncio.Future[AsyncOutcome]] = {}
@@ -92,6 +106,9 @@ class LambdaRuntime:
                     )
             self._pools[config.name] = FunctionPool(
                 config,
+                slots=self.account.slots(config.name),
+                make_room=self._make_room,
+                clock=self._clock,
                 function_arn=self.function_arn(config.name),
                 base_environment=self._base_environment,
                 region=self.region,
@@ -99,6 +116,7 @@ class LambdaRuntime:
                 init_timeout=self._init_timeout,
                 log=FunctionLog(config.name, self._log_capacity),
             )
+        self._reaper = asyncio.create_task(self._reclaim_idle_forever(), name="lambda-idle-reaper")
         self._state = "running"
 
     async def close(self) -> None:
@@ -106,6 +124,10 @@ class LambdaRuntime:
         if self._state == "closed":
             return
         self._state = "closing"
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -150,6 +172,17 @@ class LambdaRuntime:
     def warm_workers(self, name: str) -> int:
         return self._pool(name).warm
 
+    @property
+    def workers(self) -> int:
+        """Worker processes of every function (starting, busy or idle); at most the account limit."""
+        return sum(pool.workers for pool in self._pools.values())
+
+    async def reclaim_idle(self) -> int:
+        """Stop the workers idle for `idle_timeout_seconds` or more (run periodically); how many stopped."""
+        timeout = self.concurrency.idle_timeout_seconds
+        counts = await asyncio.gather(*(pool.reclaim(idle_for=timeout) for pool in self._pools.values()))
+        return sum(counts)
+
     # -- invoke ------------------------------------------------------------------------------------
 
     async def invoke(self, name: str, event: Any) -> InvocationResult:
@@ -160,17 +193,14 @@ class LambdaRuntime:
         """
         pool = self._pool(name)
         _check_json(event)
-        if not pool.try_acquire():
+        slots = pool.slots
+        if not slots.try_acquire():
             pool.stats.throttles += 1
-            raise TooManyRequestsException(
-                name,
-                reason="ReservedFunctionConcurrentInvocationLimitExceeded",
-                limit=pool.config.reserved_concurrency or 0,
-            )
+            raise TooManyRequestsException(name, reason=slots.reason, limit=slots.limit)
         try:
             return await pool.execute(str(uuid.uuid4()), event)
         finally:
-            pool.release()
+            slots.release()
 
     async def invoke_async(self, name: str, event: Any) -> str:
         """InvocationType=Event: queue the event and return its request id at once (HTTP 202)."""
@@ -210,6 +240,26 @@ class LambdaRuntime:
                 del self._outcomes[request_id]
                 del self._event_functions[request_id]
 
+    async def _make_room(self) -> None:
+        """Before a cold start: stop least recently used idle workers (of any function) while the processes
+        would exceed the account limit, so memory stays bounded by the limit."""
+        while self.workers > self.account.limit:
+            idle = [
+                (since, pool) for pool in self._pools.values() if (since := pool.oldest_idle()) is not None
+            ]
+            if not idle:
+                return
+            await min(idle, key=lambda item: item[0])[1].reclaim()
+
+    async def _reclaim_idle_forever(self) -> None:
+        interval = min(self.concurrency.idle_timeout_seconds / 2, 30.0)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.reclaim_idle()
+            except Exception:  # boundary: a failure to stop one worker must not end the reaper
+                log.exception("reclaiming idle Lambda workers failed")
+
     def _pool(self, name: str) -> FunctionPool:
         if self._state != "running":
             raise RuntimeNotRunning(self._state)
@@ -228,14 +278,14 @@ class LambdaRuntime:
         condition = "EventAgeExceeded"
         try:
             while (age_left := config.maximum_event_age_seconds - (loop.time() - enqueued)) > 0:
-                if not pool.try_acquire():
-                    pool.stats.throttles += 1
-                    if not await pool.acquire(age_left):
+                if not pool.slots.try_acquire():
+                    pool.stats.throttles += 1  # back to the queue: it runs when a slot frees, oldest first
+                    if not await pool.slots.acquire(age_left):
                         break
                 try:
                     last = await pool.execute(request_id, event)
                 finally:
-                    pool.release()
+                    pool.slots.release()
                 attempts += 1
                 if last.ok:
                     condition = "Success"

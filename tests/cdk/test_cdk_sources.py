@@ -35,7 +35,8 @@ def test_missing_policy_file_names_the_file(tmp_path):
 
 
 def test_functions_manifest_is_validated(tmp_path):
-    """Lambda needs a handler 'module.function', a positive timeout and memory, string env vars."""
+    """Lambda needs a handler 'module.function', a positive timeout and memory, string env vars; reserved
+    concurrency (`ReservedConcurrentExecutions`, PutFunctionConcurrency: 0 or more) is optional."""
     manifest = tmp_path / "functions.json"
     good = {
         "handler": "prompt.handler.handler",
@@ -45,7 +46,12 @@ def test_functions_manifest_is_validated(tmp_path):
     }
     manifest.write_text(json.dumps({"prompt": good}))
     assert load_functions(manifest)["prompt"].timeout_seconds == 30
+    assert load_functions(manifest)["prompt"].reserved_concurrency is None
+    manifest.write_text(json.dumps({"prompt": {**good, "reservedConcurrency": 5}}))
+    assert load_functions(manifest)["prompt"].reserved_concurrency == 5
     for broken in (
+        {"reservedConcurrency": -1},
+        {"reservedConcurrency": "5"},
         {"timeoutSeconds": 0},
         {"handler": "nodot"},
         {"environment": {"A": 1}},

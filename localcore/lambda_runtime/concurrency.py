@@ -1,0 +1,128 @@
+"""Lambda's concurrency model, locally: an account limit, reserved concurrency carved out of it, and a queue of
+throttled asynchronous events.
+
+AWS (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html and
+https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html): the functions without reserved
+concurrency share the account's unreserved concurrency; a function with reserved concurrency N gets N that no
+other function may use, and never runs more than N at once. A synchronous invoke beyond the limit fails with
+`TooManyRequestsException` (HTTP 429, Reason `ConcurrentInvocationLimitExceeded` or
+`ReservedFunctionConcurrentInvocationLimitExceeded`: API_Invoke.html); a throttled asynchronous event goes back
+to the queue and runs later (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from localcore.lambda_runtime.errors import InvalidFunctionConfig
+
+WORKERS_PER_CPU = 4
+"""The default account limit is a few workers per core: a laptop's memory and CPU, not AWS's 1,000."""
+ACCOUNT_LIMIT_REASON = "ConcurrentInvocationLimitExceeded"
+RESERVED_LIMIT_REASON = "ReservedFunctionConcurrentInvocationLimitExceeded"
+
+
+def default_account_limit() -> int:
+    return max(4, WORKERS_PER_CPU * (os.cpu_count() or 1))
+
+
+@dataclass(frozen=True)
+class ConcurrencyConfig:
+    """The local account's limits. AWS's default account limit is 1,000 (adjustable); localcore's is
+    `WORKERS_PER_CPU` per core, because each execution environment here is a real Python process."""
+
+    account_limit: int = field(default_factory=default_account_limit)
+    idle_timeout_seconds: float = 300.0
+    """Idle execution environments are reclaimed after this long (AWS does not document when it does)."""
+
+    def __post_init__(self) -> None:
+        if self.account_limit < 1:
+            raise InvalidFunctionConfig(
+                "The account concurrency limit must be 1 or more", field="account_limit"
+            )
+        if self.idle_timeout_seconds <= 0:
+            raise InvalidFunctionConfig(
+                "The idle timeout must be above 0 seconds", field="idle_timeout_seconds"
+            )
+
+
+class Slots:
+    """Concurrency slots. Waiters (throttled asynchronous events) get freed slots oldest first."""
+
+    def __init__(self, limit: int, reason: str) -> None:
+        self.limit = limit
+        self.reason = reason
+        """The `Reason` of the `TooManyRequestsException` a synchronous invoke gets at this limit."""
+        self.in_use = 0
+        self._waiters: deque[asyncio.Future[None]] = deque()
+
+    @property
+    def waiting(self) -> int:
+        return sum(not waiter.done() for waiter in self._waiters)
+
+    def try_acquire(self) -> bool:
+        """Take a slot without waiting (synchronous invokes); False means throttled."""
+        if self.in_use >= self.limit:
+            return False
+        self.in_use += 1
+        return True
+
+    async def acquire(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for a slot, behind every event that was throttled earlier."""
+        if self.try_acquire():  # a free slot means nobody is waiting: `release` hands slots to waiters
+            return True
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.append(waiter)
+        try:
+            await asyncio.wait_for(asyncio.shield(waiter), timeout)
+        except TimeoutError:
+            if waiter.done():
+                return True
+            self._waiters.remove(waiter)
+            waiter.cancel()
+            return False
+        except asyncio.CancelledError:
+            if waiter.done():
+                self.release()
+            else:
+                self._waiters.remove(waiter)
+            raise
+        return True
+
+    def release(self) -> None:
+        """Free a slot, handing it straight to the oldest waiting event if there is one."""
+        while self._waiters:
+            waiter = self._waiters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+                return
+        self.in_use -= 1
+
+
+class AccountConcurrency:
+    """The slots of every function: its reservation, or the account's shared unreserved pool."""
+
+    def __init__(self, limit: int, reservations: Mapping[str, int | None]) -> None:
+        reserved = sum(r for r in reservations.values() if r is not None)
+        unreserved = limit - reserved
+        needed = 1 if any(r is None for r in reservations.values()) else 0
+        if unreserved < needed:
+            # AWS keeps at least 100 unreserved; locally at least one, so unreserved functions can run.
+            raise InvalidFunctionConfig(
+                f"Reserved concurrency ({reserved}) leaves {unreserved} of the account limit ({limit}) "
+                "for the functions without a reservation",
+                field="reserved_concurrency",
+            )
+        self.limit = limit
+        self.unreserved = Slots(unreserved, ACCOUNT_LIMIT_REASON)
+        self._slots = {
+            name: self.unreserved if r is None else Slots(r, RESERVED_LIMIT_REASON)
+            for name, r in reservations.items()
+        }
+
+    def slots(self, name: str) -> Slots:
+        return self._slots[name]
