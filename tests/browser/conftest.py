@@ -40,10 +40,10 @@ def web_stack() -> Iterator[RunningLocalcore]:
         yield running
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def chromium() -> Iterator[Browser]:
-    """One Chromium per test module, stopped after it: while started, Playwright's sync API runs an event loop in
-    this thread, which breaks `asyncio.run()` in later tests (a "package"-scoped one was still running then)."""
+    """Stopped when this folder's tests end (it is a package for that): while started, Playwright's sync API runs
+    an event loop in this thread, which breaks `asyncio.run()` in later tests."""
     with sync_playwright() as playwright:
         browser = launch_for_tests(playwright)
         yield browser
