@@ -108,10 +108,6 @@ export class StreamAssembler {
     return this.finished !== null;
   }
 
-  get terminal(): TerminalEvent | null {
-    return this.finished;
-  }
-
   get timedOut(): IdleTimeout | null {
     return this.timeout;
   }

@@ -3,11 +3,10 @@
 
 import { StreamAssembler } from "./assembler";
 import type { Session } from "./auth";
-import { loadConfig } from "./config";
 import { byId, element, formatMs, formatRate, shortId, showLinkState, showWho } from "./dom";
 import { PlainError, serviceErrorText } from "./errors";
 import { BrokerLink } from "./link";
-import { mountSignIn } from "./signin";
+import { openPage } from "./signin";
 import {
   AWS_IOT_MAX_PAYLOAD_BYTES,
   cancelTopic,
@@ -232,14 +231,4 @@ class ChatPage {
   }
 }
 
-async function main(): Promise<void> {
-  try {
-    const config = await loadConfig();
-    const page = new ChatPage();
-    mountSignIn(byId("signin"), config, "Sign in to chat", (session) => page.start(session));
-  } catch (failure) {
-    byId("page-error").textContent = failure instanceof Error ? failure.message : String(failure);
-  }
-}
-
-void main();
+openPage("Sign in to chat", () => new ChatPage());

@@ -27,7 +27,7 @@ const REQUIRED_STRINGS = [
 ] as const;
 
 /** Validate a parsed config.json; a bad file is named with what is wrong. */
-export function parseConfig(body: unknown, source: string): WebConfig {
+function parseConfig(body: unknown, source: string): WebConfig {
   if (typeof body !== "object" || body === null) throw new PlainError(`${source} is not a JSON object.`);
   const fields = body as Record<string, unknown>;
   const missing = REQUIRED_STRINGS.filter((key) => typeof fields[key] !== "string" || fields[key] === "");

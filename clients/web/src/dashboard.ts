@@ -3,12 +3,11 @@
  * (https://docs.aws.amazon.com/general/latest/gr/iot-core.html#message-broker-limits), and a live table. */
 
 import type { Session } from "./auth";
-import { loadConfig } from "./config";
 import { byId, element, formatMs, formatRate, shortId, shortName, showLinkState, showWho } from "./dom";
 import { BrokerError, NOT_AUTHORIZED, PlainError } from "./errors";
 import { FeedTable, parseStatus, type StreamStatus } from "./feed";
 import { BrokerLink, type LinkState } from "./link";
-import { mountSignIn } from "./signin";
+import { openPage } from "./signin";
 import { dashboardTopic } from "./wire";
 
 const SHOWN_ROWS = 200;
@@ -124,14 +123,4 @@ function row(status: StreamStatus, now: number): HTMLTableRowElement {
   return tr;
 }
 
-async function main(): Promise<void> {
-  try {
-    const config = await loadConfig();
-    const page = new DashboardPage();
-    mountSignIn(byId("signin"), config, "Sign in to the dashboard", (session) => page.start(session));
-  } catch (failure) {
-    byId("page-error").textContent = failure instanceof Error ? failure.message : String(failure);
-  }
-}
-
-void main();
+openPage("Sign in to the dashboard", () => new DashboardPage());

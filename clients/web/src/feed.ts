@@ -83,10 +83,6 @@ export class FeedTable {
     return true;
   }
 
-  get(rid: string): StreamStatus | undefined {
-    return this.streams.get(rid);
-  }
-
   /** Live streams first (newest first), then finished ones (most recently finished first). */
   rows(): StreamStatus[] {
     const live = (s: StreamStatus): boolean => !FINAL.has(s.state);

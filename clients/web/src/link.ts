@@ -38,10 +38,6 @@ export class BrokerLink {
 
   constructor(private readonly options: LinkOptions) {}
 
-  get clientId(): string {
-    return this.options.clientId;
-  }
-
   /** The first connection and its subscriptions; rejects with a plain reason when the broker refuses. */
   async open(): Promise<void> {
     this.options.onState("connecting", "");

@@ -1,8 +1,8 @@
-/** The sign-in panel both pages share: sign in, create an account, and (on AWS) confirm it with the emailed code.
- * localcore confirms new accounts at once (docs/localcore.md); AWS user pools email a code first. */
+/** How both pages start: config.json, then the sign-in panel (sign in, create an account, and on AWS confirm it
+ * with the emailed code; localcore confirms new accounts at once), then the page itself. */
 
 import { confirmSignUp, type Session, signIn, signUp } from "./auth";
-import type { WebConfig } from "./config";
+import { loadConfig, type WebConfig } from "./config";
 import { byId } from "./dom";
 import { signInErrorText } from "./errors";
 
@@ -29,7 +29,7 @@ const FORM = `
 
 /** Render the panel into `root`; `onSession` runs after sign-in (connect, subscribe). Its failures are shown
  * in the same error line and the form stays usable. */
-export function mountSignIn(
+function mountSignIn(
   root: HTMLElement,
   config: WebConfig,
   title: string,
@@ -95,4 +95,18 @@ export function mountSignIn(
       await signInAndGo();
     });
   });
+}
+
+/** Start a page: read config.json, build the page, show the sign-in panel; `start` runs once signed in. A missing
+ * or broken config.json is said at the top of the page. */
+export function openPage(title: string, create: () => { start(session: Session): Promise<void> }): void {
+  void (async () => {
+    try {
+      const config = await loadConfig();
+      const page = create();
+      mountSignIn(byId("signin"), config, title, (session) => page.start(session));
+    } catch (failure) {
+      byId("page-error").textContent = failure instanceof Error ? failure.message : String(failure);
+    }
+  })();
 }
