@@ -16,21 +16,33 @@ from playwright.sync_api import Browser, Locator, Page, Playwright, expect
 
 from clients.config import ClientConfig
 from clients.session import sign_up
-from clients.web import PagesNotBuiltError, check_built
+from clients.web import STATIC_DIR, PagesNotBuiltError, check_built
 from clients.web.chromium import ChromiumMissingError, launch_chromium
 from localcore.broker.message import Message
 from localcore.testing import RunningLocalcore
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts" / "browser"
+WEB = ROOT / "clients" / "web"
 PASSWORD = "Passw0rd!-local"
 TIMEOUT_MS = 20_000
+
+
+def newer_sources() -> list[str]:
+    """Page sources changed since the last build (the tests would run yesterday's pages)."""
+    built = (STATIC_DIR / "assets" / "chat.js").stat().st_mtime
+    sources = [*(WEB / "src").glob("*.ts"), *(WEB / "pages").glob("*"), WEB / "build.mjs"]
+    return [str(path.relative_to(ROOT)) for path in sources if path.stat().st_mtime > built]
 
 
 def launch_for_tests(playwright: Playwright) -> Browser:
     """Chromium, or a test failure that says how to install it or build the pages (never a silent skip)."""
     try:
         check_built()
+        if newer := newer_sources():
+            pytest.fail(
+                f"the pages are older than {newer}: run `make web` (npm --prefix clients/web run build)"
+            )
         browser: Browser = launch_chromium(playwright)
     except (ChromiumMissingError, PagesNotBuiltError) as error:
         pytest.fail(str(error))

@@ -80,6 +80,8 @@ export class BrokerLink {
     });
     this.client = client;
     client.on("message", (topic, payload) => this.options.onMessage(topic, payload));
+    // MQTT.js emits "error" for refusals and broken packets; a "close" follows, which is what we act on.
+    client.on("error", (error) => console.warn(`MQTT ${clientId}:`, error.message));
     try {
       await connected(client);
     } catch (error) {
