@@ -20,9 +20,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from aws_lambda_powertools import Logger
-from botocore.exceptions import BotoCoreError, ClientError
 
-from streaming.publisher import PublishClient
+from streaming.errors import PublishError
+from streaming.publisher import PublishClient, publish_with_retry
 from streaming.status import (
     DEFAULT_DASHBOARD_SHARDS,
     StatusState,
@@ -33,6 +33,9 @@ from streaming.status import (
     shard_of,
 )
 from streaming.wire import StopReason
+
+_Final = tuple[StatusState, StopReason | None, str | None]
+"""How a stream ended: the final state, and its stop reason (`end`) or error code (`error`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,22 +105,20 @@ class DashboardFeed:
         self.send(status, self.config.final_attempts)
 
     def send(self, status: StreamStatus, attempts: int = 1) -> bool:
-        """One update, retried `attempts` times; a failure is logged, never raised."""
+        """One update, tried `attempts` times; a failure is logged, never raised."""
         topic = dashboard_topic(shard_of(status.rid, self.config.shards))
-        payload = encode_status(status)
-        for attempt in range(1, attempts + 1):
-            try:
-                self.client.publish(topic=topic, qos=self.config.qos, payload=payload)
-                return True
-            except (ClientError, BotoCoreError) as exc:
-                if attempt >= attempts:
-                    self.logger.warning(
-                        "dashboard feed update not published",
-                        extra={"rid": status.rid, "n": status.n, "state": status.state, "error": str(exc)},
-                    )
-                    return False
-                time.sleep(self.config.retry_backoff_s * 2 ** (attempt - 1))  # back off before retrying AWS
-        return False
+        config = self.config
+        try:
+            publish_with_retry(
+                self.client, topic, config.qos, encode_status(status), attempts, config.retry_backoff_s
+            )
+        except PublishError as exc:
+            self.logger.warning(
+                "dashboard feed update not published",
+                extra={"rid": status.rid, "n": status.n, "state": status.state, "error": str(exc.__cause__)},
+            )
+            return False
+        return True
 
 
 class StreamFeed:
@@ -128,10 +129,11 @@ class StreamFeed:
     ) -> None:
         self._feed = feed
         self._progress = progress
-        self._first = StreamStatus(rid, identity, 0, "started", model, feed.now_ms(), feed.now_ms(), 0, 0)
+        now = feed.now_ms()
+        self._first = StreamStatus(rid, identity, 0, "started", model, now, now, 0, 0)
         self._last = self._first
         self._last_at = feed.clock()
-        self._final: tuple[StatusState, StopReason | None, str | None] | None = None
+        self._final: _Final | None = None
         self._cond = threading.Condition()
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"feed-{rid[:8]}", daemon=True)
@@ -155,7 +157,7 @@ class StreamFeed:
         """Wait until the final update was handled (published or given up). True when it finished in time."""
         return self._done.wait(timeout)
 
-    def _finish(self, final: tuple[StatusState, StopReason | None, str | None]) -> None:
+    def _finish(self, final: _Final) -> None:
         with self._cond:
             if self._final is None:
                 self._final = final
@@ -174,7 +176,7 @@ class StreamFeed:
             **extra,
         )
 
-    def _wait_for_turn(self) -> tuple[StatusState, StopReason | None, str | None] | None:
+    def _wait_for_turn(self) -> _Final | None:
         """Sleep until the next update is due (one interval after the last) or the stream ends."""
         with self._cond:
             while self._final is None:

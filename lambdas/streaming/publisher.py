@@ -48,6 +48,20 @@ class PublishClient(Protocol):
         ...
 
 
+def publish_with_retry(
+    client: PublishClient, topic: str, qos: int, payload: bytes, attempts: int, backoff_s: float
+) -> None:
+    """One iot-data Publish, retried with exponential back-off; PublishError when it keeps failing."""
+    for attempt in range(1, attempts + 1):
+        try:
+            client.publish(topic=topic, qos=qos, payload=payload)
+            return
+        except (ClientError, BotoCoreError) as exc:
+            if attempt >= attempts:
+                raise PublishError("publish_failed", f"publishing to {topic} failed: {exc}") from exc
+            time.sleep(backoff_s * 2 ** (attempt - 1))  # back off before retrying AWS
+
+
 @dataclass(frozen=True, slots=True)
 class PublisherConfig:
     """Coalescing knobs. `max_messages_per_second <= 0` disables the rate cap."""
@@ -367,15 +381,8 @@ class CoalescingPublisher:
         return "".join(s.text for s in taken), taken
 
     def _send(self, payload: bytes, attempts: int) -> None:
-        """One iot-data Publish, retried with exponential back-off; PublishError when it keeps failing."""
-        for attempt in range(1, attempts + 1):
-            try:
-                self._client.publish(topic=self.topic, qos=self.config.qos, payload=payload)
-                return
-            except (ClientError, BotoCoreError) as exc:
-                if attempt >= attempts:
-                    raise PublishError("publish_failed", f"publishing to {self.topic} failed: {exc}") from exc
-                time.sleep(self.config.retry_backoff_s * 2 ** (attempt - 1))  # back off before retrying AWS
+        config = self.config
+        publish_with_retry(self._client, self.topic, config.qos, payload, attempts, config.retry_backoff_s)
 
     def _publish(self, event: Event, segments: list[_Segment]) -> None:
         payload = encode_event(event)

@@ -1,0 +1,188 @@
+"""The broadcast benchmark's clients, all real paho-mqtt connections to localcore, driven by one `MqttPump`.
+
+- `Chat`: one local-mode user (MQTT over TCP, username = identity id) asking back to back: the next prompt
+  goes as soon as the previous answer's terminal event arrives (from paho's callback thread).
+- `FeedDashboard`: a dashboard user (Cognito sign-in, `dashboard` group) with one connection per shard over
+  SigV4 WebSockets, client ids `{identityId}-dash{k}`, connection k on `dashboard/streams/{k}` (docs/protocol.md).
+- `FirehoseDashboard`: the old design, one connection of a dashboard user on `chat/+/response/+`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import paho.mqtt.client as paho
+from paho.mqtt.enums import CallbackAPIVersion
+
+from bench.mqtt_pump import MqttPump
+from clients.session import Session
+from streaming.status import dashboard_topic, decode_status
+from streaming.wire import Prompt, decode_event, encode_prompt, is_terminal, prompt_topic, response_filter
+
+CONNECT_TIMEOUT_S = 30.0
+
+
+def _open(pump: MqttPump, client: paho.Client, host: str, port: int, topic_filter: str) -> None:
+    """Connect through the pump, subscribe at QoS 1 and wait for a granted SUBACK."""
+    granted = threading.Event()
+    codes: list[int] = []
+
+    def on_subscribe(client: paho.Client, userdata: Any, mid: int, reasons: Any, props: Any) -> None:
+        codes.extend(int(r.value) for r in reasons)
+        granted.set()
+
+    def on_connect(client: paho.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        events.append(f"CONNACK {reason}")
+        client.subscribe(topic_filter, qos=1)
+
+    def on_disconnect(client: paho.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        events.append(f"disconnected: {reason}")
+
+    events: list[str] = []
+    client.on_subscribe = on_subscribe
+    client.on_connect = on_connect
+    client.on_disconnect = on_disconnect
+    pump.attach(client)
+    client.connect(host, port)
+    if not granted.wait(CONNECT_TIMEOUT_S) or codes != [1]:
+        raise RuntimeError(f"could not subscribe to {topic_filter}: {codes or 'no SUBACK'} ({events})")
+
+
+@dataclass
+class Answer:
+    sent: float
+    first: float | None = None
+    ended: float | None = None
+    ok: bool = False
+
+
+class Chat:
+    """One user asking back to back while `asking` is set; one answer in flight at most."""
+
+    def __init__(self, pump: MqttPump, port: int, text: str = "Tell me about MQTT.") -> None:
+        self.identity = f"us-east-1:{uuid.uuid4()}"
+        self.text = text
+        self.answers: dict[str, Answer] = {}
+        self.asking = threading.Event()
+        self._lock = threading.Lock()
+        self._current: str | None = None
+        self._client = paho.Client(CallbackAPIVersion.VERSION2, client_id=self.identity, protocol=paho.MQTTv5)
+        self._client.username_pw_set(self.identity)  # local mode: the iotstream-user policy applies
+        self._client.on_message = self._on_message
+        _open(pump, self._client, "127.0.0.1", port, response_filter(self.identity))
+
+    def ask(self) -> None:
+        """Publish the next prompt (a fresh rid), unless asking has stopped."""
+        if not self.asking.is_set():
+            return
+        rid = str(uuid.uuid4())
+        with self._lock:
+            self._current = rid
+            self.answers[rid] = Answer(sent=time.monotonic())
+        self._client.publish(prompt_topic(self.identity), encode_prompt(Prompt(rid, self.text)), qos=1)
+
+    def give_up(self, older_than_s: float) -> None:
+        """An answer in flight for too long is counted as lost and the chat moves on."""
+        with self._lock:
+            rid = self._current
+            stuck = rid is not None and time.monotonic() - self.answers[rid].sent > older_than_s
+            if stuck:
+                self._current = None
+        if stuck:
+            self.ask()
+
+    @property
+    def in_flight(self) -> bool:
+        with self._lock:
+            return self._current is not None
+
+    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        now = time.monotonic()
+        event = decode_event(bytes(message.payload))
+        with self._lock:
+            answer = self.answers.get(event.rid)
+            if answer is None:
+                return
+            if answer.first is None:
+                answer.first = now
+            done = is_terminal(event) and event.rid == self._current
+            if done:
+                answer.ended, answer.ok = now, type(event).__name__ == "End"
+                self._current = None
+        if done:
+            self.ask()
+
+    def close(self) -> None:
+        self._client.disconnect()
+
+
+@dataclass
+class FeedDashboard:
+    """One dashboard: `shards` connections; `received` holds every (rid, n) seen, `finals` the final rids."""
+
+    session: Session
+    shards: int
+    received: set[tuple[str, int]] = field(default_factory=set)
+    finals: set[str] = field(default_factory=set)
+    clients: list[paho.Client] = field(default_factory=list)
+    _cond: threading.Condition = field(default_factory=threading.Condition)
+
+    def connect(self, pump: MqttPump) -> FeedDashboard:
+        config = self.session.config
+        for shard in range(self.shards):
+            client = self.session.paho_client(f"dash{shard}")
+            client.on_message = self._on_message
+            _open(pump, client, config.mqtt_host, config.mqtt_port, dashboard_topic(shard))
+            self.clients.append(client)
+        return self
+
+    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        status = decode_status(bytes(message.payload))
+        with self._cond:
+            self.received.add((status.rid, status.n))
+            if status.final:
+                self.finals.add(status.rid)
+            self._cond.notify_all()
+
+    def wait_for(self, predicate: Callable[[FeedDashboard], bool], timeout: float) -> bool:
+        with self._cond:
+            return self._cond.wait_for(lambda: predicate(self), timeout)
+
+    def reset(self) -> None:
+        with self._cond:
+            self.received.clear()
+            self.finals.clear()
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.disconnect()
+
+
+class FirehoseDashboard:
+    """The old design: one connection subscribed to every user's response stream."""
+
+    def __init__(self, pump: MqttPump, session: Session) -> None:
+        self.received = 0
+        self._lock = threading.Lock()
+        self._client = session.paho_client("firehose")
+        self._client.on_message = self._on_message
+        config = session.config
+        _open(pump, self._client, config.mqtt_host, config.mqtt_port, "chat/+/response/+")
+
+    def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
+        with self._lock:
+            self.received += 1
+
+    def take(self) -> int:
+        """Messages received since the last call."""
+        with self._lock:
+            received, self.received = self.received, 0
+            return received
+
+    def close(self) -> None:
+        self._client.disconnect()
