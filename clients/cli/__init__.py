@@ -25,6 +25,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "rules": ("clients.cli.rules", "evaluate a topic rule's SQL on a topic and payload"),
     "chat": ("clients.cli.chat", "terminal chat against the local stack or AWS"),
     "dashboard": ("clients.cli.dashboard", "live view of every stream (broadcast)"),
+    "web": ("clients.cli.web", "write the browser pages and their config.json for a static host (AWS)"),
 }
 
 

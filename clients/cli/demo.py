@@ -20,6 +20,7 @@ from clients.client import Client
 from clients.dashboard_feed import DashboardFeed
 from clients.errors import IotstreamClientError
 from clients.targets import Target, local_target
+from clients.web import serve_pages
 from localcore.broker.server import write_ready_file
 from localcore.testing import RunningLocalcore
 from streaming.status import StreamStatus, dashboard_topic, shard_of
@@ -45,7 +46,9 @@ def run(args: argparse.Namespace) -> int:
         print(f"iotstream demo: {error}", file=sys.stderr)
         return 2
     print(f"starting localcore (LLM provider: {args.llm}) ...", flush=True)
-    with RunningLocalcore(dataclasses.replace(config, state_dir=args.state_dir)) as core:
+    running = RunningLocalcore(dataclasses.replace(config, state_dir=args.state_dir))
+    serve_pages(running.core)  # the browser chat on the stack's HTTP port, as `iotstream up` serves it
+    with running as core:
         ready_file = args.state_dir / "ready.json"
         write_ready_file(ready_file, core.endpoints)
         try:

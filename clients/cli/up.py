@@ -17,6 +17,7 @@ from clients.cli.function_env import (
     function_environment,
 )
 from clients.targets import READY_FILE_ENV, ready_file_path
+from clients.web import serve_pages
 from iot_policies.errors import PolicyError
 from localcore.app import Localcore, LocalcoreConfig
 from localcore.broker.limits import BrokerLimits
@@ -123,11 +124,13 @@ def print_endpoints(endpoints: dict[str, object]) -> None:
             print(f"  export {key}={value}")
     print(f"  export AWS_ACCESS_KEY_ID={endpoints['admin_access_key_id']}", end="  ")
     print(f"AWS_SECRET_ACCESS_KEY={endpoints['admin_secret_access_key']}  # local admin")
+    print(f"browser pages: chat {endpoints['http']}/  dashboard {endpoints['http']}/dashboard")
 
 
 async def serve(args: argparse.Namespace, config: LocalcoreConfig) -> None:
     """Start, announce the endpoints, wait for SIGINT/SIGTERM, stop cleanly."""
     core = Localcore(config)
+    serve_pages(core)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):

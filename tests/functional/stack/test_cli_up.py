@@ -8,6 +8,7 @@ import json
 import signal
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 from clients.config import ClientConfig
@@ -37,12 +38,15 @@ def test_up_writes_ready_file_serves_and_stops_on_sigint(tmp_path):
     ]
     command += ["--state-dir", str(tmp_path / "state"), "--ready-file", str(ready)]
     process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    printed: list[str] = []
     try:
         assert process.stdout is not None
         for line in process.stdout:
             if "localcore ready" in line:
                 break
+            printed.append(line)
         endpoints = json.loads(ready.read_text())
+        assert any(f"chat {endpoints['http']}/" in line for line in printed)
         assert {"mqtt", "mqtts", "ws", "ca_file", "http", "user_pool_id", "attach_policy_url"} <= set(
             endpoints
         )
@@ -57,6 +61,10 @@ def test_up_writes_ready_file_serves_and_stops_on_sigint(tmp_path):
         with MqttTestClient(port, user, username=user) as c:  # local mode: username = identity id
             c.connect()
             assert c.subscribe(f"chat/{user}/response/+") == [1]
+        with urllib.request.urlopen(endpoints["http"] + "/config.json", timeout=10) as response:
+            web_config = json.loads(response.read())  # the browser pages' target (docs/web.md)
+        assert web_config["cognitoEndpoint"] == endpoints["http"]
+        assert web_config["attachPolicyUrl"] == endpoints["attach_policy_url"]
     finally:
         process.send_signal(signal.SIGINT)
         assert process.wait(20) == 0
