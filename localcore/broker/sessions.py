@@ -17,7 +17,9 @@ from typing import Protocol
 
 from localcore.broker import codec
 from localcore.broker.enforcement import Enforcer
-from localcore.broker.message import NO_PROPERTIES, Message, PublishProperties
+from localcore.broker.lifecycle import DisconnectReason
+from localcore.broker.message import NO_PROPERTIES, Message
+from localcore.broker.properties import publish_properties
 from localcore.broker.retained import expired
 from localcore.broker.subscriptions import Subscription
 
@@ -27,7 +29,7 @@ EncodeCache = dict[tuple[int, int, bool], tuple[bytes, bytes]]
 
 
 class Outbound(Protocol):
-    """What a session needs from the connection it is attached to."""
+    """What a session needs from the connection attached to it (and the broker, to close it on takeover)."""
 
     protocol_level: int
     client_max_packet_size: int | None
@@ -38,23 +40,7 @@ class Outbound(Protocol):
 
     def send(self, data: bytes) -> None: ...
 
-
-def publish_properties(props: PublishProperties, now: float, received_at: float) -> codec.Properties:
-    """MQTT 5 PUBLISH properties of a message, with the expiry interval counted down."""
-    out: codec.Properties = {}
-    if props.payload_format_indicator is not None:
-        out[codec.P_PAYLOAD_FORMAT] = props.payload_format_indicator
-    if props.message_expiry_interval is not None:
-        out[codec.P_MESSAGE_EXPIRY] = max(1, int(props.message_expiry_interval - (now - received_at)))
-    if props.content_type is not None:
-        out[codec.P_CONTENT_TYPE] = props.content_type
-    if props.response_topic is not None:
-        out[codec.P_RESPONSE_TOPIC] = props.response_topic
-    if props.correlation_data is not None:
-        out[codec.P_CORRELATION_DATA] = props.correlation_data
-    if props.user_properties:
-        out[codec.P_USER_PROPERTY] = list(props.user_properties)
-    return out
+    def close(self, reason: DisconnectReason, code: int | None = None) -> None: ...
 
 
 def encode_delivery(message: Message, level: int, qos: int, retain: bool) -> tuple[bytes, bytes]:
