@@ -15,9 +15,11 @@ $(STAMP): pyproject.toml scripts/setup.sh
 demo: $(STAMP)
 	$(VENV)/bin/iotstream demo --state-dir .localcore
 
+# lint-imports checks the import contracts of pyproject.toml ([tool.importlinter]), e.g. no import cycles.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 TYPED_DIRS := iot_policies iot_rules localcore clients lambdas bench cdk
 typecheck: $(STAMP)
@@ -32,4 +34,4 @@ bench: $(STAMP)
 	$(PY) -m bench.broker
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .import_linter_cache

@@ -7,7 +7,6 @@ deliveries are in flight per client; more wait in the session queue (bounded, th
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import struct
 import time
@@ -43,6 +42,12 @@ class Outbound(Protocol):
     def close(self, reason: DisconnectReason, code: int | None = None) -> None: ...
 
 
+class Cancellable(Protocol):
+    """A pending timer (the broker's session-expiry `asyncio.TimerHandle`); sessions themselves do no I/O."""
+
+    def cancel(self) -> None: ...
+
+
 def encode_delivery(message: Message, level: int, qos: int, retain: bool) -> tuple[bytes, bytes]:
     """PUBLISH bytes around the packet id; MQTT 5 properties are dropped for 3.1.1 receivers."""
     props: codec.Properties = {}
@@ -72,7 +77,7 @@ class Session:
         self.inflight: dict[int, _InFlight] = {}
         self.queue: deque[tuple[Message, bool]] = deque()
         self.max_queued = max_queued
-        self.expiry_handle: asyncio.TimerHandle | None = None
+        self.expiry_handle: Cancellable | None = None
         self.dropped = 0
         self._packet_id = 0
 
