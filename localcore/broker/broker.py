@@ -26,6 +26,7 @@ from localcore.broker.properties import message_properties
 from localcore.broker.protocol import ServerProtocol
 from localcore.broker.reasons import RC
 from localcore.broker.retained import RetainedStore
+from localcore.broker.router import Client
 from localcore.broker.sessions import EncodeCache, Session
 from localcore.broker.subscriptions import SharedGroup, Subscription, SubscriptionIndex
 from localcore.broker.topics import ParsedFilter, basic_ingest_rule, validate_topic_name
@@ -41,7 +42,7 @@ MessageListener = Callable[[Message], None]
 class Broker:
     """An MQTT 3.1.1/5.0 broker with AWS IoT Core's message-broker semantics.
 
-    It is the `Router` of every connection's `ServerProtocol` (localcore/broker/protocol.py).
+    It is the `Router` (localcore/broker/router.py) of every connection's `ServerProtocol`.
     """
 
     def __init__(
@@ -161,7 +162,7 @@ class Broker:
     # ------------------------------------------------------------------ sessions
 
     def open_session(
-        self, client: ServerProtocol, client_id: str, level: int, clean_start: bool, expiry: int
+        self, client_id: str, level: int, clean_start: bool, expiry: int
     ) -> tuple[Session, bool]:
         """Take over an existing connection with the same client id; resume or start the session."""
         existing = self.sessions.get(client_id)
@@ -216,7 +217,7 @@ class Broker:
 
     # ------------------------------------------------------------------ connection events
 
-    def client_connected(self, client: ServerProtocol) -> int:
+    def client_connected(self, client: Client) -> int:
         """The connection's version number; the `connected` lifecycle event."""
         version = self._versions.get(client.client_id, 0) + 1
         self._versions[client.client_id] = version
@@ -229,7 +230,7 @@ class Broker:
             )
         return version
 
-    def connection_closed(self, client: ServerProtocol, reason: DisconnectReason, publish_will: bool) -> None:
+    def connection_closed(self, client: Client, reason: DisconnectReason, publish_will: bool) -> None:
         session = client.session
         if self.lifecycle_events and lifecycle.emits_events(client.client_id):
             self.route(
@@ -254,7 +255,7 @@ class Broker:
             loop = asyncio.get_running_loop()
             session.expiry_handle = loop.call_later(session.expiry, self._expire, session)
 
-    def _will_message(self, client: ServerProtocol, will: codec.Will) -> Message:
+    def _will_message(self, client: Client, will: codec.Will) -> Message:
         return Message(
             topic=will.topic,
             payload=will.payload,
@@ -264,7 +265,7 @@ class Broker:
             publisher=Publisher(client.client_id, client.principal, client.source_ip),
         )
 
-    def subscriptions_changed(self, client: ServerProtocol, event: str, topics: list[str]) -> None:
+    def subscriptions_changed(self, client: Client, event: str, topics: list[str]) -> None:
         if self.lifecycle_events and lifecycle.emits_events(client.client_id):
             message = lifecycle.subscriptions(
                 event, client.client_id, client.session_identifier, client.principal, topics

@@ -1,9 +1,37 @@
-"""MQTT 5 PUBLISH properties ⇄ `PublishProperties`: what a publisher sent in, what a receiver gets out."""
+"""MQTT 5 PUBLISH properties: topic aliases, and ⇄ `PublishProperties` (what a publisher sent in, what a
+receiver gets out)."""
 
 from __future__ import annotations
 
 from localcore.broker import codec
+from localcore.broker.errors import ProtocolError
 from localcore.broker.message import NO_PROPERTIES, PublishProperties
+from localcore.broker.reasons import RC
+
+
+class TopicAliases:
+    """One connection's inbound topic aliases (MQTT 5.0 section 3.3.2.3.4; AWS allows 8, mqtt.html)."""
+
+    __slots__ = ("_topics", "maximum")
+
+    def __init__(self, maximum: int) -> None:
+        self.maximum = maximum
+        self._topics: dict[int, str] = {}
+
+    def resolve(self, topic: str, props: codec.Properties) -> str:
+        """The PUBLISH's topic: a topic with alias N sets the alias, an empty topic with alias N uses it."""
+        alias = props.get(codec.P_TOPIC_ALIAS)
+        if alias is None:
+            return topic
+        if alias == 0 or alias > self.maximum:
+            raise ProtocolError(RC.TOPIC_ALIAS_INVALID, f"topic alias {alias}")
+        if topic:
+            self._topics[alias] = topic
+            return topic
+        known = self._topics.get(alias)
+        if known is None:
+            raise ProtocolError(RC.PROTOCOL_ERROR, f"unknown topic alias {alias}")
+        return known
 
 
 def message_properties(props: codec.Properties, max_expiry: int) -> PublishProperties:

@@ -6,9 +6,10 @@ returns and calls `connection_lost()` when the transport is gone. Nothing here a
 socket, so protocol rules are tested by feeding encoded packets (tests/unit/broker/test_broker_protocol.py).
 
 The broker (sessions, subscriptions, retained messages, lifecycle events, authentication) is reached through
-the `Router` protocol. Deliveries from other clients arrive through the methods a `Session` calls (`send`,
-`allow_rate`, `queue_full`, `close`), outside any `receive_data`; `on_output` and `on_closing` tell the I/O
-side. Rate windows read `clock` for the same reason: a delivery comes with no time.
+`router.Router`, and reads the connection back as a `router.Client`. Deliveries from other clients arrive
+through the methods a `Session` calls (`send`, `allow_rate`, `queue_full`, `close`), outside any
+`receive_data`; `on_output` and `on_closing` tell the I/O side. Rate windows read `clock` for the same reason:
+a delivery comes with no time.
 
 AWS choices (see docs/broker.md for the reasoning):
 - QoS 2 PUBLISH: MQTT 5 → DISCONNECT 0x9B; MQTT 3.1.1 → connection closed (CLIENT_ERROR).
@@ -27,20 +28,18 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
-from typing import Protocol
 
 from localcore.broker import codec
 from localcore.broker import connect as steps
-from localcore.broker.authorization import Authenticator
 from localcore.broker.connect import Peer, Refusal
 from localcore.broker.enforcement import Enforcer
 from localcore.broker.errors import InvalidTopic, ProtocolError
 from localcore.broker.lifecycle import DisconnectReason
-from localcore.broker.limits import BrokerLimits
 from localcore.broker.message import Message, Publisher, new_trace_id
-from localcore.broker.properties import message_properties
+from localcore.broker.properties import TopicAliases, message_properties
 from localcore.broker.rates import RateWindow
 from localcore.broker.reasons import RC, SUBACK_FAILURE_311, Connack311, connack_311
+from localcore.broker.router import Router
 from localcore.broker.sessions import Session
 from localcore.broker.topics import ParsedFilter, parse_filter
 
@@ -48,6 +47,8 @@ log = logging.getLogger("localcore.broker.protocol")
 
 
 class State(IntEnum):
+    """Where a connection is in its life (websockets' `State`, with MQTT's CONNECT in place of the handshake)."""
+
     CONNECTING = 0  # waiting for CONNECT
     OPEN = 1  # CONNACK 0 sent
     CLOSING = 2  # no more input is handled; what is queued is flushed, then the transport closes
@@ -76,50 +77,6 @@ class Closing:
 
 
 Event = Accepted | Closing
-
-
-class Router(Protocol):
-    """What a connection needs from the broker."""
-
-    @property
-    def limits(self) -> BrokerLimits: ...
-
-    @property
-    def authenticator(self) -> Authenticator: ...
-
-    def validate_publish_topic(self, topic: str, retain: bool) -> None:
-        """Raise `InvalidTopic` for a topic AWS refuses to publish to."""
-        ...
-
-    def open_session(
-        self, client: ServerProtocol, client_id: str, level: int, clean_start: bool, expiry: int
-    ) -> tuple[Session, bool]:
-        """Take over the client id (closing its other connection); the session, and whether it is resumed."""
-        ...
-
-    def client_connected(self, client: ServerProtocol) -> int:
-        """The connection's version number (AWS lifecycle events' `versionNumber`)."""
-        ...
-
-    def connection_closed(
-        self, client: ServerProtocol, reason: DisconnectReason, publish_will: bool
-    ) -> None: ...
-
-    def route(self, message: Message, origin: Session | None) -> None: ...
-
-    def note_throttled(self, client_id: str, topic: str) -> None: ...
-
-    def subscribe(
-        self, session: Session, parsed: ParsedFilter, qos: int, no_local: bool, retain_as_published: bool
-    ) -> bool:
-        """Add or replace a subscription; True when it is new."""
-        ...
-
-    def unsubscribe(self, session: Session, parsed: ParsedFilter) -> bool: ...
-
-    def deliver_retained(self, session: Session, parsed: ParsedFilter, qos: int) -> None: ...
-
-    def subscriptions_changed(self, client: ServerProtocol, event: str, topics: list[str]) -> None: ...
 
 
 def _nothing() -> None:
@@ -156,7 +113,7 @@ class ServerProtocol:
         self._out: deque[bytes] = deque()
         self._events: list[Event] = []
         self._rate = RateWindow(limits.publishes_per_second)
-        self._aliases: dict[int, str] = {}
+        self._aliases = TopicAliases(limits.topic_alias_maximum)
         self._started = now
         self._last_activity = now
 
@@ -319,7 +276,7 @@ class ServerProtocol:
         if level == codec.MQTT5:
             self.client_max_packet_size = connect.properties.get(codec.P_MAXIMUM_PACKET_SIZE)
         window = min(limits.max_inflight, connect.properties.get(codec.P_RECEIVE_MAXIMUM, 65535))
-        session, present = self.router.open_session(self, self.client_id, level, connect.clean_start, expiry)
+        session, present = self.router.open_session(self.client_id, level, connect.clean_start, expiry)
         props: codec.Properties = {}
         if level == codec.MQTT5:
             assigned_id = self.client_id if assigned else None
@@ -356,30 +313,14 @@ class ServerProtocol:
         else:
             self.close(reason, code)
 
-    def _publish_topic(self, packet: codec.Publish) -> str:
-        """The topic, after MQTT 5 topic aliases (AWS: at most 8 per connection)."""
-        topic = packet.topic
-        props = packet.properties
-        if not props:
-            return topic
-        alias = props.get(codec.P_TOPIC_ALIAS)
-        if alias is not None:
-            if alias == 0 or alias > self.limits.topic_alias_maximum:
-                raise ProtocolError(RC.TOPIC_ALIAS_INVALID, f"topic alias {alias}")
-            if topic:
-                self._aliases[alias] = topic
-            elif alias in self._aliases:
-                topic = self._aliases[alias]
-            else:
-                raise ProtocolError(RC.PROTOCOL_ERROR, f"unknown topic alias {alias}")
-        if codec.P_SUBSCRIPTION_ID in props:
-            raise ProtocolError(RC.PROTOCOL_ERROR, "subscription identifier in a client PUBLISH")
-        return topic
-
     def _on_publish(self, packet: codec.Publish) -> None:
         if packet.qos == 2:
             raise ProtocolError(RC.QOS_NOT_SUPPORTED, "QoS 2 is not supported")
-        topic = self._publish_topic(packet)
+        topic, props = packet.topic, packet.properties
+        if props:
+            topic = self._aliases.resolve(topic, props)
+            if codec.P_SUBSCRIPTION_ID in props:
+                raise ProtocolError(RC.PROTOCOL_ERROR, "subscription identifier in a client PUBLISH")
         max_payload = self.limits.max_payload_bytes
         if max_payload is not None and len(packet.payload) > max_payload:
             raise ProtocolError(RC.PACKET_TOO_LARGE, f"payload of {len(packet.payload)} bytes over the limit")
@@ -405,7 +346,7 @@ class ServerProtocol:
             packet.payload,
             packet.qos,
             packet.retain,
-            message_properties(packet.properties, self.limits.max_message_expiry_seconds),
+            message_properties(props, self.limits.max_message_expiry_seconds),
             Publisher(self.client_id, self.principal, self.peer.source_ip, new_trace_id()),
         )
         self.router.route(message, self.session)
