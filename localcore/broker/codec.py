@@ -394,13 +394,19 @@ def _decode_puback(first: int, body: bytes, level: int) -> Puback:
     return Puback(packet_id, code)
 
 
-def _decode_subscribe(first: int, body: bytes, level: int) -> Subscribe:
-    _fixed_flags(first, 2, "SUBSCRIBE")
+def _subscription_head(first: int, body: bytes, level: int, kind: str) -> tuple[_Cursor, int, Properties]:
+    """(UN)SUBSCRIBE: flags 0b0010, a non-zero packet identifier, MQTT 5 properties; the cursor at the payload."""
+    _fixed_flags(first, 2, kind.upper())
     cur = _Cursor(body)
     packet_id = cur.int2()
     if packet_id == 0:
         raise ProtocolError(RC.MALFORMED, "packet identifier 0")
-    props = cur.properties("subscribe") if level == MQTT5 else {}
+    props = cur.properties(kind) if level == MQTT5 else {}
+    return cur, packet_id, props
+
+
+def _decode_subscribe(first: int, body: bytes, level: int) -> Subscribe:
+    cur, packet_id, props = _subscription_head(first, body, level, "subscribe")
     requests: list[tuple[str, int]] = []
     reserved = 0xC0 if level == MQTT5 else 0xFC
     while cur.remaining():
@@ -415,12 +421,7 @@ def _decode_subscribe(first: int, body: bytes, level: int) -> Subscribe:
 
 
 def _decode_unsubscribe(first: int, body: bytes, level: int) -> Unsubscribe:
-    _fixed_flags(first, 2, "UNSUBSCRIBE")
-    cur = _Cursor(body)
-    packet_id = cur.int2()
-    if packet_id == 0:
-        raise ProtocolError(RC.MALFORMED, "packet identifier 0")
-    props = cur.properties("unsubscribe") if level == MQTT5 else {}
+    cur, packet_id, props = _subscription_head(first, body, level, "unsubscribe")
     filters: list[str] = []
     while cur.remaining():
         filters.append(cur.string())
