@@ -29,9 +29,11 @@ $(WEB_BUNDLE): $(WEB_MODULES) $(WEB_SOURCES)
 demo: $(STAMP) $(WEB_BUNDLE)
 	$(VENV)/bin/iotstream demo --state-dir .localcore
 
+# lint-imports checks the import contracts of pyproject.toml ([tool.importlinter]), e.g. no import cycles.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 TYPED_DIRS := iot_policies iot_rules localcore clients lambdas bench cdk
 typecheck: $(STAMP) $(WEB_MODULES)
@@ -47,4 +49,4 @@ bench: $(STAMP)
 	$(PY) -m bench.broker
 
 clean:
-	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache $(WEB)/node_modules $(WEB)/static test-artifacts
+	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .import_linter_cache $(WEB)/node_modules $(WEB)/static test-artifacts

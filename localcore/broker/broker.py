@@ -16,14 +16,17 @@ from typing import TYPE_CHECKING
 
 from localcore.broker import lifecycle
 from localcore.broker.authorization import AllowAllAuthenticator, Authenticator
-from localcore.broker.codec import RC
+from localcore.broker.connect import Peer
 from localcore.broker.connection import ByteStream, ClientConnection
 from localcore.broker.errors import InvalidTopic
-from localcore.broker.handlers import message_properties
 from localcore.broker.lifecycle import DisconnectReason
 from localcore.broker.limits import BrokerLimits
 from localcore.broker.message import Message, Publisher
+from localcore.broker.properties import message_properties
+from localcore.broker.protocol import ServerProtocol
+from localcore.broker.reasons import RC
 from localcore.broker.retained import RetainedStore
+from localcore.broker.router import Client
 from localcore.broker.sessions import EncodeCache, Session
 from localcore.broker.subscriptions import SharedGroup, Subscription, SubscriptionIndex
 from localcore.broker.topics import ParsedFilter, basic_ingest_rule, validate_topic_name
@@ -37,7 +40,10 @@ MessageListener = Callable[[Message], None]
 
 
 class Broker:
-    """An MQTT 3.1.1/5.0 broker with AWS IoT Core's message-broker semantics."""
+    """An MQTT 3.1.1/5.0 broker with AWS IoT Core's message-broker semantics.
+
+    It is the `Router` (localcore/broker/router.py) of every connection's `ServerProtocol`.
+    """
 
     def __init__(
         self,
@@ -81,7 +87,9 @@ class Broker:
 
     async def serve(self, stream: ByteStream) -> None:
         """Run one client connection over `stream` until it ends."""
-        connection = ClientConnection(self, stream)
+        peer = Peer(stream.transport, stream.source_ip, stream.handshake_principal)
+        protocol = ServerProtocol(self, peer, asyncio.get_running_loop().time())
+        connection = ClientConnection(protocol, stream)
         self.connections.add(connection)
         try:
             await connection.run()
@@ -154,11 +162,11 @@ class Broker:
     # ------------------------------------------------------------------ sessions
 
     def open_session(
-        self, connection: ClientConnection, client_id: str, level: int, clean_start: bool, expiry: int
+        self, client_id: str, level: int, clean_start: bool, expiry: int
     ) -> tuple[Session, bool]:
         """Take over an existing connection with the same client id; resume or start the session."""
         existing = self.sessions.get(client_id)
-        if existing is not None and isinstance(existing.connection, ClientConnection):
+        if existing is not None and existing.connection is not None:
             existing.connection.close(DisconnectReason.DUPLICATE_CLIENTID, RC.SESSION_TAKEN_OVER)
             existing.detach()
         if existing is not None and not clean_start and existing.protocol_level == level:
@@ -209,41 +217,36 @@ class Broker:
 
     # ------------------------------------------------------------------ connection events
 
-    def client_connected(self, connection: ClientConnection) -> None:
-        version = self._versions.get(connection.client_id, 0) + 1
-        self._versions[connection.client_id] = version
-        connection.version_number = version
-        if self.lifecycle_events and lifecycle.emits_events(connection.client_id):
+    def client_connected(self, client: Client) -> int:
+        """The connection's version number; the `connected` lifecycle event."""
+        version = self._versions.get(client.client_id, 0) + 1
+        self._versions[client.client_id] = version
+        if self.lifecycle_events and lifecycle.emits_events(client.client_id):
             self.route(
                 lifecycle.connected(
-                    connection.client_id,
-                    connection.session_identifier,
-                    connection.principal,
-                    connection.stream.source_ip,
-                    version,
+                    client.client_id, client.session_identifier, client.principal, client.source_ip, version
                 ),
                 None,
             )
+        return version
 
-    def connection_closed(
-        self, connection: ClientConnection, reason: DisconnectReason, publish_will: bool
-    ) -> None:
-        session = connection.session
-        if self.lifecycle_events and lifecycle.emits_events(connection.client_id):
+    def connection_closed(self, client: Client, reason: DisconnectReason, publish_will: bool) -> None:
+        session = client.session
+        if self.lifecycle_events and lifecycle.emits_events(client.client_id):
             self.route(
                 lifecycle.disconnected(
-                    connection.client_id,
-                    connection.session_identifier,
-                    connection.principal,
-                    connection.version_number,
+                    client.client_id,
+                    client.session_identifier,
+                    client.principal,
+                    client.version_number,
                     reason,
                 ),
                 None,
             )
-        will = connection.will
+        will = client.will
         if will is not None and publish_will and reason is not DisconnectReason.CLIENT_INITIATED_DISCONNECT:
-            self.route(self._will_message(connection, will), None)
-        if session is None or session.connection is not connection:
+            self.route(self._will_message(client, will), None)
+        if session is None or session.connection is not client:
             return
         session.detach()
         if session.expiry == 0:
@@ -252,21 +255,22 @@ class Broker:
             loop = asyncio.get_running_loop()
             session.expiry_handle = loop.call_later(session.expiry, self._expire, session)
 
-    def _will_message(self, connection: ClientConnection, will: codec.Will) -> Message:
+    def _will_message(self, client: Client, will: codec.Will) -> Message:
         return Message(
             topic=will.topic,
             payload=will.payload,
             qos=will.qos,
             retain=will.retain,
             properties=message_properties(will.properties, self.limits.max_message_expiry_seconds),
-            publisher=Publisher(connection.client_id, connection.principal, connection.stream.source_ip),
+            publisher=Publisher(client.client_id, client.principal, client.source_ip),
         )
 
-    def subscriptions_changed(
-        self, client_id: str, session_identifier: str, principal: str, event: str, topics: list[str]
-    ) -> None:
-        if self.lifecycle_events and lifecycle.emits_events(client_id):
-            self.route(lifecycle.subscriptions(event, client_id, session_identifier, principal, topics), None)
+    def subscriptions_changed(self, client: Client, event: str, topics: list[str]) -> None:
+        if self.lifecycle_events and lifecycle.emits_events(client.client_id):
+            message = lifecycle.subscriptions(
+                event, client.client_id, client.session_identifier, client.principal, topics
+            )
+            self.route(message, None)
 
 
 def _pick(group: SharedGroup[Session]) -> Subscription[Session] | None:

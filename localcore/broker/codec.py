@@ -7,53 +7,45 @@ Decoding works on whole packets cut out of the byte stream by `PacketSplitter`; 
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import IntEnum
 from typing import Any
 
 from localcore.broker.errors import ProtocolError
+from localcore.broker.reasons import RC as RC
 
-# Packet types (upper nibble of the first byte).
-CONNECT, CONNACK, PUBLISH, PUBACK, PUBREC, PUBREL, PUBCOMP = 1, 2, 3, 4, 5, 6, 7
-SUBSCRIBE, SUBACK, UNSUBSCRIBE, UNSUBACK, PINGREQ, PINGRESP, DISCONNECT, AUTH = 8, 9, 10, 11, 12, 13, 14, 15
+
+class PacketType(IntEnum):
+    """MQTT control packet types (the upper nibble of a packet's first byte)."""
+
+    CONNECT = 1
+    CONNACK = 2
+    PUBLISH = 3
+    PUBACK = 4
+    PUBREC = 5
+    PUBREL = 6
+    PUBCOMP = 7
+    SUBSCRIBE = 8
+    SUBACK = 9
+    UNSUBSCRIBE = 10
+    UNSUBACK = 11
+    PINGREQ = 12
+    PINGRESP = 13
+    DISCONNECT = 14
+    AUTH = 15
+
+
+# The members under their short names (`codec.PUBLISH`), as raw-socket tests and tools spell them.
+CONNECT, CONNACK, PUBLISH = PacketType.CONNECT, PacketType.CONNACK, PacketType.PUBLISH
+PUBACK, PUBREC, PUBREL, PUBCOMP = PacketType.PUBACK, PacketType.PUBREC, PacketType.PUBREL, PacketType.PUBCOMP
+SUBSCRIBE, SUBACK = PacketType.SUBSCRIBE, PacketType.SUBACK
+UNSUBSCRIBE, UNSUBACK = PacketType.UNSUBSCRIBE, PacketType.UNSUBACK
+PINGREQ, PINGRESP = PacketType.PINGREQ, PacketType.PINGRESP
+DISCONNECT, AUTH = PacketType.DISCONNECT, PacketType.AUTH
 
 MQTT311 = 4
 MQTT5 = 5
-
-
-class RC:
-    """MQTT 5 reason codes the broker uses."""
-
-    SUCCESS = 0x00
-    GRANTED_QOS_1 = 0x01
-    DISCONNECT_WITH_WILL = 0x04
-    NO_SUBSCRIPTION_EXISTED = 0x11
-    UNSPECIFIED = 0x80
-    MALFORMED = 0x81
-    PROTOCOL_ERROR = 0x82
-    IMPLEMENTATION_SPECIFIC = 0x83
-    UNSUPPORTED_PROTOCOL_VERSION = 0x84
-    CLIENT_ID_NOT_VALID = 0x85
-    BAD_USERNAME_OR_PASSWORD = 0x86
-    NOT_AUTHORIZED = 0x87
-    SERVER_SHUTTING_DOWN = 0x8B
-    KEEP_ALIVE_TIMEOUT = 0x8D
-    SESSION_TAKEN_OVER = 0x8E
-    TOPIC_FILTER_INVALID = 0x8F
-    TOPIC_NAME_INVALID = 0x90
-    RECEIVE_MAXIMUM_EXCEEDED = 0x93
-    TOPIC_ALIAS_INVALID = 0x94
-    PACKET_TOO_LARGE = 0x95
-    QUOTA_EXCEEDED = 0x97
-    ADMINISTRATIVE_ACTION = 0x98
-    QOS_NOT_SUPPORTED = 0x9B
-    SUBSCRIPTION_IDS_NOT_SUPPORTED = 0xA1
-
-
-# MQTT 3.1.1 CONNACK return codes.
-RC311_UNACCEPTABLE_VERSION = 1
-RC311_IDENTIFIER_REJECTED = 2
-RC311_BAD_USERNAME_OR_PASSWORD = 4
-RC311_NOT_AUTHORIZED = 5
 
 # Property identifiers.
 P_PAYLOAD_FORMAT, P_MESSAGE_EXPIRY, P_CONTENT_TYPE, P_RESPONSE_TOPIC = 0x01, 0x02, 0x03, 0x08
@@ -372,90 +364,126 @@ def decode_connect(first: int, body: bytes) -> Connect:
     return Connect(level, bool(flags & 0x02), keep_alive, client_id, username, password, will, props)
 
 
+def _decode_publish(first: int, body: bytes, level: int) -> Publish:
+    qos = (first >> 1) & 0x03
+    if qos == 3:
+        raise ProtocolError(RC.MALFORMED, "PUBLISH with QoS 3")
+    dup = bool(first & 0x08)
+    if dup and qos == 0:
+        raise ProtocolError(RC.MALFORMED, "DUP set on a QoS 0 PUBLISH")
+    cur = _Cursor(body)
+    topic = cur.string()
+    packet_id = cur.int2() if qos else 0
+    if qos and packet_id == 0:
+        raise ProtocolError(RC.MALFORMED, "packet identifier 0")
+    props = cur.properties("publish") if level == MQTT5 else {}
+    return Publish(topic, cur.rest(), qos, bool(first & 0x01), dup, packet_id, props)
+
+
+def _decode_puback(first: int, body: bytes, level: int) -> Puback:
+    _fixed_flags(first, 0, "PUBACK")
+    cur = _Cursor(body)
+    packet_id = cur.int2()
+    code = 0
+    if level == MQTT5 and cur.remaining():
+        code = cur.byte()
+        if cur.remaining():
+            cur.properties("ack")
+    if cur.remaining():
+        raise ProtocolError(RC.MALFORMED, "trailing bytes after PUBACK")
+    return Puback(packet_id, code)
+
+
+def _subscription_head(first: int, body: bytes, level: int, kind: str) -> tuple[_Cursor, int, Properties]:
+    """(UN)SUBSCRIBE: flags 0b0010, a non-zero packet identifier, MQTT 5 properties; the cursor at the payload."""
+    _fixed_flags(first, 2, kind.upper())
+    cur = _Cursor(body)
+    packet_id = cur.int2()
+    if packet_id == 0:
+        raise ProtocolError(RC.MALFORMED, "packet identifier 0")
+    props = cur.properties(kind) if level == MQTT5 else {}
+    return cur, packet_id, props
+
+
+def _decode_subscribe(first: int, body: bytes, level: int) -> Subscribe:
+    cur, packet_id, props = _subscription_head(first, body, level, "subscribe")
+    requests: list[tuple[str, int]] = []
+    reserved = 0xC0 if level == MQTT5 else 0xFC
+    while cur.remaining():
+        topic_filter = cur.string()
+        options = cur.byte()
+        if options & reserved or options & 0x03 == 3 or (options >> 4) & 0x03 == 3:
+            raise ProtocolError(RC.MALFORMED, "invalid subscription options")
+        requests.append((topic_filter, options))
+    if not requests:
+        raise ProtocolError(RC.PROTOCOL_ERROR, "SUBSCRIBE without topic filters")
+    return Subscribe(packet_id, requests, props)
+
+
+def _decode_unsubscribe(first: int, body: bytes, level: int) -> Unsubscribe:
+    cur, packet_id, props = _subscription_head(first, body, level, "unsubscribe")
+    filters: list[str] = []
+    while cur.remaining():
+        filters.append(cur.string())
+    if not filters:
+        raise ProtocolError(RC.PROTOCOL_ERROR, "UNSUBSCRIBE without topic filters")
+    return Unsubscribe(packet_id, filters, props)
+
+
+def _decode_pingreq(first: int, body: bytes, level: int) -> Pingreq:
+    _fixed_flags(first, 0, "PINGREQ")
+    if body:
+        raise ProtocolError(RC.MALFORMED, "PINGREQ with a body")
+    return Pingreq()
+
+
+def _decode_disconnect(first: int, body: bytes, level: int) -> Disconnect:
+    _fixed_flags(first, 0, "DISCONNECT")
+    if level == MQTT311 or not body:
+        if body:
+            raise ProtocolError(RC.MALFORMED, "DISCONNECT with a body")
+        return Disconnect()
+    cur = _Cursor(body)
+    code = cur.byte()
+    props = cur.properties("disconnect") if cur.remaining() else {}
+    if cur.remaining():
+        raise ProtocolError(RC.MALFORMED, "trailing bytes after DISCONNECT")
+    return Disconnect(code, props)
+
+
+def _refused(code: RC, detail: str) -> Callable[[int, bytes, int], Packet]:
+    """A decoder for a packet type the broker refuses whatever its content."""
+
+    def refuse(first: int, body: bytes, level: int) -> Packet:
+        raise ProtocolError(code, detail)
+
+    return refuse
+
+
+_QOS2_FLOW = _refused(RC.QOS_NOT_SUPPORTED, "QoS 2 flow packets are not supported")
+
+_DECODERS: dict[int, Callable[[int, bytes, int], Packet]] = {
+    PUBLISH: _decode_publish,
+    PUBACK: _decode_puback,
+    SUBSCRIBE: _decode_subscribe,
+    UNSUBSCRIBE: _decode_unsubscribe,
+    PINGREQ: _decode_pingreq,
+    DISCONNECT: _decode_disconnect,
+    CONNECT: _refused(RC.PROTOCOL_ERROR, "second CONNECT on one connection"),
+    PUBREC: _QOS2_FLOW,
+    PUBREL: _QOS2_FLOW,
+    PUBCOMP: _QOS2_FLOW,
+    AUTH: _refused(RC.PROTOCOL_ERROR, "AUTH is not supported"),
+}
+"""What a client may send after CONNECT, by packet type; the other types are the server's own."""
+
+
 def decode(first: int, body: bytes, level: int) -> Packet:
     """Decode any packet a client may send after CONNECT."""
-    kind = first >> 4
-    if kind == PUBLISH:
-        qos = (first >> 1) & 0x03
-        if qos == 3:
-            raise ProtocolError(RC.MALFORMED, "PUBLISH with QoS 3")
-        dup = bool(first & 0x08)
-        if dup and qos == 0:
-            raise ProtocolError(RC.MALFORMED, "DUP set on a QoS 0 PUBLISH")
-        cur = _Cursor(body)
-        topic = cur.string()
-        packet_id = cur.int2() if qos else 0
-        if qos and packet_id == 0:
-            raise ProtocolError(RC.MALFORMED, "packet identifier 0")
-        props = cur.properties("publish") if level == MQTT5 else {}
-        return Publish(topic, cur.rest(), qos, bool(first & 0x01), dup, packet_id, props)
-    if kind == PUBACK:
-        _fixed_flags(first, 0, "PUBACK")
-        cur = _Cursor(body)
-        packet_id = cur.int2()
-        code = 0
-        if level == MQTT5 and cur.remaining():
-            code = cur.byte()
-            if cur.remaining():
-                cur.properties("ack")
-        if cur.remaining():
-            raise ProtocolError(RC.MALFORMED, "trailing bytes after PUBACK")
-        return Puback(packet_id, code)
-    if kind == SUBSCRIBE:
-        _fixed_flags(first, 2, "SUBSCRIBE")
-        cur = _Cursor(body)
-        packet_id = cur.int2()
-        if packet_id == 0:
-            raise ProtocolError(RC.MALFORMED, "packet identifier 0")
-        props = cur.properties("subscribe") if level == MQTT5 else {}
-        requests: list[tuple[str, int]] = []
-        while cur.remaining():
-            topic_filter = cur.string()
-            options = cur.byte()
-            reserved = 0xC0 if level == MQTT5 else 0xFC
-            if options & reserved or options & 0x03 == 3 or (options >> 4) & 0x03 == 3:
-                raise ProtocolError(RC.MALFORMED, "invalid subscription options")
-            requests.append((topic_filter, options))
-        if not requests:
-            raise ProtocolError(RC.PROTOCOL_ERROR, "SUBSCRIBE without topic filters")
-        return Subscribe(packet_id, requests, props)
-    if kind == UNSUBSCRIBE:
-        _fixed_flags(first, 2, "UNSUBSCRIBE")
-        cur = _Cursor(body)
-        packet_id = cur.int2()
-        if packet_id == 0:
-            raise ProtocolError(RC.MALFORMED, "packet identifier 0")
-        props = cur.properties("unsubscribe") if level == MQTT5 else {}
-        filters: list[str] = []
-        while cur.remaining():
-            filters.append(cur.string())
-        if not filters:
-            raise ProtocolError(RC.PROTOCOL_ERROR, "UNSUBSCRIBE without topic filters")
-        return Unsubscribe(packet_id, filters, props)
-    if kind == PINGREQ:
-        _fixed_flags(first, 0, "PINGREQ")
-        if body:
-            raise ProtocolError(RC.MALFORMED, "PINGREQ with a body")
-        return Pingreq()
-    if kind == DISCONNECT:
-        _fixed_flags(first, 0, "DISCONNECT")
-        if level == MQTT311 or not body:
-            if body:
-                raise ProtocolError(RC.MALFORMED, "DISCONNECT with a body")
-            return Disconnect()
-        cur = _Cursor(body)
-        code = cur.byte()
-        props = cur.properties("disconnect") if cur.remaining() else {}
-        if cur.remaining():
-            raise ProtocolError(RC.MALFORMED, "trailing bytes after DISCONNECT")
-        return Disconnect(code, props)
-    if kind == CONNECT:
-        raise ProtocolError(RC.PROTOCOL_ERROR, "second CONNECT on one connection")
-    if kind in (PUBREC, PUBREL, PUBCOMP):
-        raise ProtocolError(RC.QOS_NOT_SUPPORTED, "QoS 2 flow packets are not supported")
-    if kind == AUTH:
-        raise ProtocolError(RC.PROTOCOL_ERROR, "AUTH is not supported")
-    raise ProtocolError(RC.MALFORMED, f"packet type {kind} is not sent by clients")
+    decoder = _DECODERS.get(first >> 4)
+    if decoder is None:
+        raise ProtocolError(RC.MALFORMED, f"packet type {first >> 4} is not sent by clients")
+    return decoder(first, body, level)
 
 
 # ----------------------------------------------------------------------------------------------- encoding

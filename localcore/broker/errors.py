@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from localcore.broker.reasons import describe
 from localcore.errors import LocalcoreError
 
 
@@ -13,7 +14,7 @@ class ProtocolError(BrokerError):
     """A malformed packet or a protocol violation: the connection is closed (MQTT 5: DISCONNECT first)."""
 
     def __init__(self, reason_code: int, detail: str) -> None:
-        super().__init__(f"{detail} (reason 0x{reason_code:02X})")
+        super().__init__(f"{detail} (reason {describe(reason_code)})")
         self.reason_code = reason_code
         self.detail = detail
 

@@ -21,8 +21,8 @@ from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
 from localcore.broker.authorization import HandshakeRejected, HandshakeVerifier, Transport
-from localcore.broker.codec import RC
 from localcore.broker.errors import ProtocolError
+from localcore.broker.reasons import RC
 
 if TYPE_CHECKING:
     from localcore.broker.broker import Broker

@@ -15,7 +15,7 @@ from iot_policies.document import PolicyDocument
 from iot_policies.evaluator import Decision, RequestContext, evaluate
 from iot_policies.library import load_shipped
 from localcore.broker.authorization import Authority, ConnectRefused, ConnectRequest
-from localcore.broker.codec import RC
+from localcore.broker.reasons import RC
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,6 @@ deliveries are in flight per client; more wait in the session queue (bounded, th
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import struct
 import time
@@ -17,7 +16,9 @@ from typing import Protocol
 
 from localcore.broker import codec
 from localcore.broker.enforcement import Enforcer
-from localcore.broker.message import NO_PROPERTIES, Message, PublishProperties
+from localcore.broker.lifecycle import DisconnectReason
+from localcore.broker.message import NO_PROPERTIES, Message
+from localcore.broker.properties import publish_properties
 from localcore.broker.retained import expired
 from localcore.broker.subscriptions import Subscription
 
@@ -27,7 +28,7 @@ EncodeCache = dict[tuple[int, int, bool], tuple[bytes, bytes]]
 
 
 class Outbound(Protocol):
-    """What a session needs from the connection it is attached to."""
+    """What a session needs from the connection attached to it (and the broker, to close it on takeover)."""
 
     protocol_level: int
     client_max_packet_size: int | None
@@ -38,23 +39,13 @@ class Outbound(Protocol):
 
     def send(self, data: bytes) -> None: ...
 
+    def close(self, reason: DisconnectReason, code: int | None = None) -> None: ...
 
-def publish_properties(props: PublishProperties, now: float, received_at: float) -> codec.Properties:
-    """MQTT 5 PUBLISH properties of a message, with the expiry interval counted down."""
-    out: codec.Properties = {}
-    if props.payload_format_indicator is not None:
-        out[codec.P_PAYLOAD_FORMAT] = props.payload_format_indicator
-    if props.message_expiry_interval is not None:
-        out[codec.P_MESSAGE_EXPIRY] = max(1, int(props.message_expiry_interval - (now - received_at)))
-    if props.content_type is not None:
-        out[codec.P_CONTENT_TYPE] = props.content_type
-    if props.response_topic is not None:
-        out[codec.P_RESPONSE_TOPIC] = props.response_topic
-    if props.correlation_data is not None:
-        out[codec.P_CORRELATION_DATA] = props.correlation_data
-    if props.user_properties:
-        out[codec.P_USER_PROPERTY] = list(props.user_properties)
-    return out
+
+class Cancellable(Protocol):
+    """A pending timer (the broker's session-expiry `asyncio.TimerHandle`); sessions themselves do no I/O."""
+
+    def cancel(self) -> None: ...
 
 
 def encode_delivery(message: Message, level: int, qos: int, retain: bool) -> tuple[bytes, bytes]:
@@ -86,7 +77,7 @@ class Session:
         self.inflight: dict[int, _InFlight] = {}
         self.queue: deque[tuple[Message, bool]] = deque()
         self.max_queued = max_queued
-        self.expiry_handle: asyncio.TimerHandle | None = None
+        self.expiry_handle: Cancellable | None = None
         self.dropped = 0
         self._packet_id = 0
 
