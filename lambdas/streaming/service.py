@@ -62,6 +62,7 @@ RECEIVED_AT_KEY = "received_at_ms"
 """When the rules engine received the prompt (rule `timestamp() AS received_at_ms`), epoch ms."""
 LEASE_SLACK_MS = 1_000
 """A stream slot is held at most the rest of the invocation plus this (a crashed stream frees it then)."""
+RATE_MIN_WINDOW_S = 0.1
 _SAFE_INTERNAL_MESSAGE = "The service failed while answering; please try again."
 
 
@@ -388,11 +389,12 @@ class _Run:
 
     def progress(self, messages: int) -> Progress:
         """For the dashboard feed (read from its thread: each field is read once, a torn read is harmless
-        because the next update carries the whole state again). Rate: tokens after the first per second."""
+        because the next update carries the whole state again). Rate: tokens after the first per second,
+        once they span at least RATE_MIN_WINDOW_S (a burst of tokens within a few ms has no meaningful rate)."""
         first, last, chunks = self.first_token_at, self.last_token_at, self.chunks
         ttft = None if first is None else round((first - self.started) * 1000, 1)
         rate = None
-        if first is not None and last is not None and chunks > 1 and last > first:
+        if first is not None and last is not None and chunks > 1 and last - first >= RATE_MIN_WINDOW_S:
             rate = round((chunks - 1) / (last - first), 1)
         return Progress(tokens=chunks, messages=messages, ttft_ms=ttft, tokens_per_s=rate)
 
