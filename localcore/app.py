@@ -20,6 +20,7 @@ from aiohttp import web
 
 from iot_policies.library import policy_dir
 from iot_rules.definitions import load_rules, rules_dir
+from localcore.admin_credentials import ADMIN_PRINCIPAL, admin_credentials
 from localcore.broker.limits import BrokerLimits
 from localcore.broker.server import BrokerServer, ServerConfig
 from localcore.connect_auth import StackAuthenticator
@@ -42,9 +43,6 @@ from localcore.sigv4 import SigV4Verifier
 
 log = logging.getLogger("localcore")
 
-# Well-known local admin credentials (allowed everything), for boto3 calls from tests and tools.
-ADMIN_ACCESS_KEY_ID = "AKIALOCALCOREADMIN00"
-ADMIN_SECRET_ACCESS_KEY = "localcore-admin-secret"
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 STATE_TABLE = "iotstream-state"
 DASHBOARD_GROUP = "dashboard"
@@ -75,6 +73,7 @@ class LocalcoreConfig:
     auto_confirm: bool = True  # AWS: the user confirms the emailed code first (docs/identity.md)
     limits: BrokerLimits = field(default_factory=BrokerLimits)
     explain_refusals: bool = False  # development: a refused SigV4 WebSocket upgrade says why in its 403 body
+    admin_on_mqtt: bool = False  # development: accept the local admin key (allowed everything) on MQTT
 
 
 def _iot_policies(config: LocalcoreConfig) -> list[tuple[str, str]]:
@@ -109,15 +108,17 @@ class Localcore:
                 group_roles={DASHBOARD_GROUP: _role(config, "dashboard", "role-dashboard.json")},
             )
         )
+        self.admin = admin_credentials(config.state_dir)
+        """The local admin's key (allowed everything on the AWS APIs), from the state dir."""
         self.identity.store.mint_iam(
             Role("localcore-admin", ALLOW_ALL, config.account),
-            "admin",
-            keys=(ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY),
+            ADMIN_PRINCIPAL,
+            keys=(self.admin.access_key_id, self.admin.secret_access_key),
         )
         self.policies = PolicyStore(config.region, config.account)
         self.policies.load(_iot_policies(config))
         self.principals = PrincipalPolicies(self.policies)
-        self.verifier = SigV4Verifier(self.identity.store, clock=self.identity.now)
+        self.verifier = SigV4Verifier(self.identity.store, clock=self.identity.now, region=config.region)
         self.iam = IamAuthorizer(self.verifier, self.principals)
         local_mode = config.policy_prefix + config.local_mode_policy if config.local_mode else None
         self.broker_server = BrokerServer(
@@ -129,7 +130,9 @@ class Localcore:
                 state_dir=config.state_dir,
                 limits=config.limits,
             ),
-            StackAuthenticator(self.principals, local_mode),
+            StackAuthenticator(
+                self.principals, local_mode, None if config.admin_on_mqtt else self.admin.access_key_id
+            ),
             self.identity.handshake_verifier(explain=config.explain_refusals),
         )
         self.broker = self.broker_server.broker
@@ -228,8 +231,8 @@ class Localcore:
             "user_pool_client_id": identity.client_id,
             "identity_pool_id": identity.identity_pool_id,
             "attach_policy_url": function_url(self.gateway_url, "attach_policy"),
-            "admin_access_key_id": ADMIN_ACCESS_KEY_ID,
-            "admin_secret_access_key": ADMIN_SECRET_ACCESS_KEY,
+            "admin_access_key_id": self.admin.access_key_id,
+            "admin_secret_access_key": self.admin.secret_access_key,
             "environment": self.boto3_environment(),
         }
 

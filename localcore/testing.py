@@ -10,7 +10,7 @@ from typing import Any
 
 import boto3
 
-from localcore.app import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY, Localcore, LocalcoreConfig
+from localcore.app import Localcore, LocalcoreConfig
 from localcore.broker.message import Message
 from localcore.loop_thread import LoopThread
 
@@ -69,14 +69,15 @@ class RunningLocalcore:
         self.stop()
 
     def client(self, service: str, **credentials: str) -> Any:
-        """A boto3 client for one of localcore's services (admin credentials unless others are given)."""
+        """A boto3 client for one of localcore's services (the stack's admin key unless others are given)."""
         endpoint = self.core.dynamodb.url if service == "dynamodb" else self.url
+        admin = self.core.admin
         return boto3.client(
             service,  # type: ignore[call-overload]
             endpoint_url=endpoint,
             region_name=self.core.config.region,
-            aws_access_key_id=credentials.get("access_key_id", ADMIN_ACCESS_KEY_ID),
-            aws_secret_access_key=credentials.get("secret_key", ADMIN_SECRET_ACCESS_KEY),
+            aws_access_key_id=credentials.get("access_key_id", admin.access_key_id),
+            aws_secret_access_key=credentials.get("secret_key", admin.secret_access_key),
             aws_session_token=credentials.get("session_token"),
         )
 

@@ -19,10 +19,10 @@ from clients.cli.function_env import (
 from iot_policies.errors import PolicyError
 from localcore.app import Localcore, LocalcoreConfig
 from localcore.broker.limits import BrokerLimits
-from localcore.broker.server import write_ready_file
 from localcore.errors import LocalcoreError
 from localcore.functions import FunctionSettings
 from localcore.outputs import cdk_outputs
+from localcore.private_files import write_private_json
 
 LLM_PROVIDERS = ("local", "scripted", "openai", "bedrock")
 
@@ -52,6 +52,12 @@ def add_stack_arguments(parser: argparse.ArgumentParser, default_llm: str = "loc
         help="development only: a refused SigV4 WebSocket upgrade says why in its HTTP 403 body "
         "(AWS never does; the reason is always in localcore's log)",
     )
+    parser.add_argument(
+        "--admin-mqtt",
+        action="store_true",
+        help="development only: accept the local admin key on the MQTT WebSocket (it may then take any "
+        "client id and subscribe to #); refused by default",
+    )
     parser.add_argument("--log-level", default="WARNING", help="Python logging level")
 
 
@@ -75,6 +81,7 @@ def stack_config(args: argparse.Namespace) -> LocalcoreConfig:
         limits=BrokerLimits.unlimited() if args.no_limits else BrokerLimits(),
         functions=FunctionSettings(environment={**environment, PROVIDER_VARIABLE: args.llm}),
         explain_refusals=args.explain_refusals,
+        admin_on_mqtt=args.admin_mqtt,
     )
 
 
@@ -114,9 +121,9 @@ async def serve(args: argparse.Namespace, config: LocalcoreConfig) -> None:
     written = [outputs] if args.ready_file is None else [outputs, args.ready_file]
     try:
         print_endpoints(core.endpoints)
-        write_ready_file(outputs, cdk_outputs(core.endpoints))
+        write_private_json(outputs, cdk_outputs(core.endpoints))
         if args.ready_file is not None:
-            write_ready_file(args.ready_file, core.endpoints)
+            write_private_json(args.ready_file, core.endpoints)  # it holds the admin secret: 0600
         print(f"CDK-format outputs: {outputs}", flush=True)
         print("localcore ready (Ctrl-C stops)", flush=True)
         await stop.wait()

@@ -33,6 +33,22 @@ class _Route:
 
 
 _ROUTE = web.RequestKey("localcore.route", _Route)
+MALFORMED_REQUEST = "The request body could not be read as this operation's input."
+INTERNAL_FAILURE = "The request processing has failed because of an unknown error, exception or failure."
+"""AWS's words for InternalFailure (https://docs.aws.amazon.com/iot/latest/apireference/CommonErrors.html); what
+failed is in localcore's log, never in the answer."""
+
+
+def json_object(raw: bytes, what: str) -> JsonBody:
+    """A JSON 1.x request body as an object, or SerializationException (the parser's text is only logged)."""
+    try:
+        params = json.loads(raw or b"{}")
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep to decode
+        log.info("%s: request body is not JSON: %s", what, exc)
+        raise AwsServiceError("SerializationException", "The request body is not valid JSON.") from exc
+    if not isinstance(params, dict):
+        raise AwsServiceError("SerializationException", "The request body must be a JSON object.")
+    return params
 
 
 def json_error(error: AwsServiceError) -> web.Response:
@@ -115,13 +131,7 @@ class Gateway:
         operation = entry[1].get(operation_name) if entry else None
         if operation is None:
             raise AwsServiceError("UnknownOperationException", f"unknown operation {target!r}", 400)
-        raw = await request.read()
-        try:
-            params = json.loads(raw or b"{}")
-        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep to decode
-            raise AwsServiceError("SerializationException", f"request body is not JSON: {exc}") from exc
-        if not isinstance(params, dict):
-            raise AwsServiceError("SerializationException", "request body must be a JSON object")
+        params = json_object(await request.read(), target)
         try:
             result = operation(params, request)
             if inspect.isawaitable(result):
@@ -130,9 +140,7 @@ class Gateway:
             # A member of the wrong JSON type (boto3 validates, raw clients may not): AWS answers this
             # at the protocol layer with SerializationException. Logged in full in case it is our bug.
             log.warning("malformed %s request: %r", target, exc, exc_info=True)
-            raise AwsServiceError(
-                "SerializationException", f"malformed request for {target}: {exc!r}"
-            ) from exc
+            raise AwsServiceError("SerializationException", MALFORMED_REQUEST) from exc
         return web.Response(body=json.dumps(result).encode(), content_type=JSON_CONTENT_TYPE)
 
     @web.middleware
@@ -153,9 +161,9 @@ class Gateway:
             if exc.status == 413:
                 code = "RequestEntityTooLargeException"
             return self._render(request, AwsServiceError(code, exc.reason, exc.status))
-        except Exception as exc:  # boundary: one request fails, the gateway stays up
+        except Exception:  # boundary: one request fails, the gateway stays up
             log.exception("unhandled error serving %s %s", request.method, request.path)
-            return self._render(request, AwsServiceError("InternalFailure", f"internal error: {exc}", 500))
+            return self._render(request, AwsServiceError("InternalFailure", INTERNAL_FAILURE, 500))
 
     @staticmethod
     def _render(request: web.Request, error: AwsServiceError) -> web.Response:

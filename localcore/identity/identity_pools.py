@@ -5,6 +5,7 @@ Operations take and return the JSON 1.1 bodies of `AWSCognitoIdentityService.<Op
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -16,7 +17,9 @@ from localcore.identity.errors import cognito_error, str_param
 from localcore.identity.tokens import TokenInvalid
 from localcore.identity.user_pools import UserPools
 
+log = logging.getLogger(__name__)
 Body = dict[str, Any]
+INVALID_TOKEN = "Invalid login token. Not a valid OpenId Connect identity token."
 
 
 @dataclass
@@ -83,7 +86,8 @@ class IdentityPools:
         try:
             claims = user_pool.signer.verify(str(token), "id", audience=clients)
         except TokenInvalid as exc:
-            message = "Invalid login token. Token expired" if exc.expired else f"Invalid login token. {exc}"
+            log.info("cognito-identity: login token refused: %s", exc)
+            message = "Invalid login token. Token expired" if exc.expired else INVALID_TOKEN
             raise cognito_error("NotAuthorizedException", message) from exc
         return provider, claims
 

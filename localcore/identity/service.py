@@ -95,7 +95,7 @@ class IdentityService:
     def handshake_verifier(self, *, explain: bool = False) -> SigV4HandshakeVerifier:
         """The broker's WebSocket SigV4 check, resolving keys from this service's store; `explain` puts the
         refusal reason in the 403 body (development only: AWS never does)."""
-        return SigV4HandshakeVerifier(self.store, self.now, explain=explain)
+        return SigV4HandshakeVerifier(self.store, self.now, explain=explain, region=self.config.region)
 
     def mount(self, gateway: Gateway, iam: IamCheck | None = None) -> None:
         """Register both JSON 1.1 targets and the JWKS / OpenID discovery routes.
