@@ -15,6 +15,9 @@ from typing import Any
 from cdk.errors import DeploySourceError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+TABLE_ACCESS = ("read", "write", "readWrite")
+"""`stateTable` of a function: what it may do on the state table (CDK's grantReadData / grantWriteData /
+grantReadWriteData; localcore gives its execution role the same actions, `localcore.functions`)."""
 IOT_POLICY_FILES = {"user": "user.json", "dashboard": "dashboard.json"}
 ROLE_POLICY_FILES = {"authenticated": "role-authenticated.json", "dashboard": "role-dashboard.json"}
 
@@ -91,6 +94,7 @@ class FunctionSpec:
     memory_mb: int
     environment: Mapping[str, str]
     iot_permissions: tuple[IotPermission, ...] = ()
+    state_table: str | None = None  # one of TABLE_ACCESS
 
 
 def _positive_int(source: str, place: str, value: Any) -> int:
@@ -110,6 +114,9 @@ def _function_spec(source: str, name: str, entry: Any) -> FunctionSpec:
         isinstance(k, str) and isinstance(v, str) for k, v in environment.items()
     ):
         raise DeploySourceError(source, f"{name}.environment: must map strings to strings")
+    state_table = entry.get("stateTable")
+    if state_table is not None and state_table not in TABLE_ACCESS:
+        raise DeploySourceError(source, f"{name}.stateTable: must be one of {', '.join(TABLE_ACCESS)}")
     return FunctionSpec(
         name=name,
         handler=handler,
@@ -118,6 +125,7 @@ def _function_spec(source: str, name: str, entry: Any) -> FunctionSpec:
         memory_mb=_positive_int(source, f"{name}.memoryMB", entry.get("memoryMB")),
         environment=dict(environment),
         iot_permissions=_iot_permissions(source, name, entry),
+        state_table=state_table,
     )
 
 

@@ -15,7 +15,7 @@ from cdk.parts.detach import PolicyDetacher
 from cdk.parts.endpoint import IotDataEndpoint
 from cdk.parts.function_url import IamFunctionUrl
 from cdk.parts.functions import Functions
-from cdk.parts.grants import grant_iot_permissions, grant_stream_model
+from cdk.parts.grants import grant_iot_permissions, grant_state_table, grant_stream_model
 from cdk.parts.identity import Identity
 from cdk.parts.iot_access import IotPolicies
 from cdk.parts.rules import TopicRules
@@ -64,14 +64,13 @@ class IotStreamStack(Stack):
 
         for name, spec in specs.items():
             grant_iot_permissions(functions[name], spec.iot_permissions)
+            if spec.state_table is not None:
+                grant_state_table(state.table, functions[name], spec.state_table)
 
         prompt = functions["prompt"]
         prompt.add_environment("LLM_PROVIDER", "bedrock")
         prompt.add_environment("BEDROCK_MODEL_ID", config.bedrock_model_id)
-        state.table.grant_read_write_data(prompt)
         grant_stream_model(prompt, config.bedrock_model_id)
-
-        state.table.grant_write_data(functions["cancel"])
 
         # The attach function resolves identities with cognito-identity:GetId, a public API that needs no IAM
         # grant (API_GetId.html: "You do not need any credentials to call this API"); its role may only

@@ -1,5 +1,5 @@
 """localcore as one object: broker, gateway (Cognito, IoT control plane, iot-data, function URLs), rules
-engine, Lambda runtime and DynamoDB, wired the way AWS wires them for iotstream.
+engine, Lambda runtime and DynamoDB (on the gateway too), wired the way AWS wires them for iotstream.
 
     core = Localcore(LocalcoreConfig(mqtt_port=0, ...))
     await core.start()
@@ -28,7 +28,7 @@ from localcore.control_plane.api import ControlPlaneApi
 from localcore.control_plane.policy_store import PolicyStore
 from localcore.dynamodb import LocalDynamoDB
 from localcore.function_urls import FunctionUrls, function_url
-from localcore.functions import FunctionSettings, function_configs
+from localcore.functions import STATE_TABLE, FunctionSettings, function_configs
 from localcore.http.gateway import Gateway
 from localcore.iam_authorizer import IamAuthorizer
 from localcore.identity.credentials import Role
@@ -44,7 +44,6 @@ from localcore.sigv4 import SigV4Verifier
 log = logging.getLogger("localcore")
 
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-STATE_TABLE = "iotstream-state"
 DASHBOARD_GROUP = "dashboard"
 IOTSTREAM_PASSWORD_POLICY = PasswordPolicy(minimum_length=12, require_symbols=False)
 """The deployed user pool's policy (cdk/parts/identity.py; tests/cdk checks they agree): a password
@@ -60,7 +59,6 @@ class LocalcoreConfig:
     mqtts_port: int | None = 8883
     ws_port: int | None = 8080
     http_port: int = 4566
-    dynamodb_port: int = 0
     state_dir: Path = field(default_factory=lambda: Path(".localcore"))
     region: str = "us-east-1"
     account: str = "000000000000"
@@ -95,7 +93,7 @@ def _role(config: LocalcoreConfig, name: str, file: str) -> Role:
 
 
 class Localcore:
-    """The whole local stack on one asyncio loop (moto runs in its own thread)."""
+    """The whole local stack on one asyncio loop (moto's DynamoDB runs in its own worker thread)."""
 
     def __init__(self, config: LocalcoreConfig | None = None) -> None:
         self.config = config = config or LocalcoreConfig()
@@ -139,7 +137,7 @@ class Localcore:
         self.policies.on_change(self.broker.refresh_authorization)
         self.rules: RuleStore = RuleStore(config.region, config.account)
         self.gateway = Gateway()
-        self.dynamodb = LocalDynamoDB(config.host, config.dynamodb_port)
+        self.dynamodb = LocalDynamoDB(self.iam, config.region, config.account)
         self.runtime: LambdaRuntime | None = None
         self.engine: RulesEngine | None = None
         self.endpoints: dict[str, Any] = {}
@@ -162,7 +160,7 @@ class Localcore:
             "AWS_ENDPOINT_URL_IOT_DATA_PLANE": self.gateway_url,
             "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": self.gateway_url,
             "AWS_ENDPOINT_URL_COGNITO_IDENTITY": self.gateway_url,
-            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb.url,
+            "AWS_ENDPOINT_URL_DYNAMODB": self.gateway_url,
         }
 
     async def start(self) -> None:
@@ -175,8 +173,9 @@ class Localcore:
         IotDataApi(self.principals, self.verifier, self.broker.publish).mount(self.gateway)
         FunctionUrls(self._runtime, self.verifier, ("attach_policy",), config.account).mount(self.gateway)
         self.identity.mount(self.gateway, self._cognito_admin_check)
-        await asyncio.to_thread(self.dynamodb.start, STATE_TABLE, config.region)
+        self.dynamodb.mount(self.gateway)
         await self.gateway.start(config.host, config.http_port)
+        await asyncio.to_thread(self.dynamodb.create_table, self.gateway_url, STATE_TABLE, self.admin)
         self.identity.set_public_url(self.gateway_url)
         await self.broker_server.start()
         lambda_env = {**self.boto3_environment(), "STATE_TABLE": STATE_TABLE}
@@ -225,7 +224,7 @@ class Localcore:
         return {
             **self.broker_server.endpoints,
             "http": self.gateway_url,
-            "dynamodb": self.dynamodb.url,
+            "dynamodb": self.gateway_url,
             "region": self.config.region,
             "user_pool_id": identity.user_pool_id,
             "user_pool_client_id": identity.client_id,
@@ -243,4 +242,4 @@ class Localcore:
         if self.runtime is not None:
             await self.runtime.close()
         await self.gateway.stop()
-        await asyncio.to_thread(self.dynamodb.stop)
+        await asyncio.to_thread(self.dynamodb.close)

@@ -17,7 +17,7 @@ from localcore.loop_thread import LoopThread
 
 def free_port_config(**overrides: Any) -> LocalcoreConfig:
     """A config with every port free (0) and state in a temporary folder."""
-    base = LocalcoreConfig(mqtt_port=0, mqtts_port=None, ws_port=0, http_port=0, dynamodb_port=0)
+    base = LocalcoreConfig(mqtt_port=0, mqtts_port=None, ws_port=0, http_port=0)
     return dataclasses.replace(base, **overrides)
 
 
@@ -70,11 +70,10 @@ class RunningLocalcore:
 
     def client(self, service: str, **credentials: str) -> Any:
         """A boto3 client for one of localcore's services (the stack's admin key unless others are given)."""
-        endpoint = self.core.dynamodb.url if service == "dynamodb" else self.url
         admin = self.core.admin
         return boto3.client(
             service,  # type: ignore[call-overload]
-            endpoint_url=endpoint,
+            endpoint_url=self.url,
             region_name=self.core.config.region,
             aws_access_key_id=credentials.get("access_key_id", admin.access_key_id),
             aws_secret_access_key=credentials.get("secret_key", admin.secret_access_key),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 
@@ -63,3 +64,13 @@ def grant_stream_model(function: lambda_.Function, model_id: str) -> None:
             resources=bedrock_model_arns(Stack.of(function), model_id),
         )
     )
+
+
+def grant_state_table(table: dynamodb.Table, function: lambda_.Function, access: str) -> None:
+    """The manifest's `stateTable` access (read, write or readWrite) on the state table, CDK's own grants."""
+    grants = {
+        "read": table.grant_read_data,
+        "write": table.grant_write_data,
+        "readWrite": table.grant_read_write_data,
+    }
+    grants[access](function)

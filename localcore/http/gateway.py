@@ -74,6 +74,7 @@ class Gateway:
 
     def __init__(self, client_max_size: int = 8 * 1024 * 1024) -> None:
         self._json_targets: dict[str, tuple[str, Mapping[str, JsonOperation]]] = {}
+        self._json_handlers: dict[str, RestHandler] = {}
         self._app = web.Application(client_max_size=client_max_size, middlewares=[self._errors])
         self.add_route("POST", "/", self._dispatch_json, service="json-1.1", protocol="json")
         self._runner: web.AppRunner | None = None
@@ -87,9 +88,18 @@ class Gateway:
         self, prefix: str, operations: Mapping[str, JsonOperation], service: str | None = None
     ) -> None:
         """Serve `X-Amz-Target: <prefix>.<Operation>` with `operations[Operation](params, request)`."""
-        if prefix in self._json_targets:
-            raise ValueError(f"JSON target prefix {prefix!r} is already registered")
+        self._check_new_prefix(prefix)
         self._json_targets[prefix] = (service or prefix, dict(operations))
+
+    def add_json_handler(self, prefix: str, handler: RestHandler) -> None:
+        """Hand every `X-Amz-Target: <prefix>.*` request whole to `handler` (a service that reads the raw body,
+        e.g. the DynamoDB front); errors it raises still get the JSON error shape."""
+        self._check_new_prefix(prefix)
+        self._json_handlers[prefix] = handler
+
+    def _check_new_prefix(self, prefix: str) -> None:
+        if prefix in self._json_targets or prefix in self._json_handlers:
+            raise ValueError(f"JSON target prefix {prefix!r} is already registered")
 
     def add_route(
         self, method: str, path: str, handler: RestHandler, *, service: str, protocol: Protocol = "rest-json"
@@ -127,6 +137,9 @@ class Gateway:
         if not target:
             raise AwsServiceError("UnknownOperationException", "missing X-Amz-Target header", 400)
         prefix, _, operation_name = target.rpartition(".")
+        handler = self._json_handlers.get(prefix)
+        if handler is not None:
+            return await handler(request)
         entry = self._json_targets.get(prefix)
         operation = entry[1].get(operation_name) if entry else None
         if operation is None:

@@ -12,13 +12,17 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 
 from clients.presign import AwsCredentials, presign_mqtt_url, sign_http_request
 from clients.session import Session
 from localcore.admin_credentials import ADMIN_CREDENTIALS_FILE
+from localcore.functions import STATE_TABLE
 from localcore.testing import RunningLocalcore
+from streaming.state import StateStore
+from streaming.wire import End, prompt_topic
 from tests.functional.security.test_attack_credentials import NOT_AUTHORIZED, refusals, upgrade_status
-from tests.functional.session.session_support import authz_events, paho_ws
+from tests.functional.session.session_support import SCRIPT, CrtClient, authz_events, new_prompt, paho_ws
 
 OLD_FIXED_SECRET = "localcore-admin-secret"
 
@@ -78,4 +82,91 @@ def test_a_signature_scoped_to_another_region_is_refused(
     assert error.value.code == 403
     assert error.value.headers["x-amzn-ErrorType"] == "InvalidSignatureException"
     assert json.loads(error.value.read()) == {"message": "Credential should be scoped to a valid region."}
+    unaffected()
+
+
+def _store(core: RunningLocalcore, credentials: AwsCredentials) -> StateStore:
+    """The prompt function's state store, driven with someone else's key."""
+    client = core.client(
+        "dynamodb",
+        access_key_id=credentials.access_key_id,
+        secret_key=credentials.secret_key,
+        **({"session_token": credentials.session_token} if credentials.session_token else {}),
+    )
+    return StateStore(client, STATE_TABLE)
+
+
+def _code(caught: pytest.ExceptionInfo[ClientError]) -> tuple[int, str]:
+    error = caught.value.response
+    return error["ResponseMetadata"]["HTTPStatusCode"], error["Error"]["Code"]
+
+
+def test_a_made_up_key_reads_and_writes_nothing_in_the_state_table(
+    core: RunningLocalcore, victim: Session, victim_client: CrtClient, unaffected: Callable[[], None]
+) -> None:
+    """Every DynamoDB request is SigV4-verified like the rest of localcore: a key nobody issued (or no
+    signature at all) gets DynamoDB's 400 UnrecognizedClientException / MissingAuthenticationTokenException
+    (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html), not the table."""
+    victim_client.stream(victim_client.prompt(victim, "something private"))  # there is history to steal
+    made_up = _store(core, AwsCredentials("AKIAMADEUPMADEUP0000", "made-up-secret"))
+    with pytest.raises(ClientError) as scan:
+        made_up.client.scan(TableName=STATE_TABLE)
+    assert _code(scan) == (400, "UnrecognizedClientException")
+    unsigned = urllib.request.Request(
+        core.endpoints["dynamodb"],
+        data=json.dumps({"TableName": STATE_TABLE}).encode(),
+        headers={"X-Amz-Target": "DynamoDB_20120810.Scan", "Content-Type": "application/x-amz-json-1.0"},
+        method="POST",
+    )
+    with pytest.raises(urllib.error.HTTPError) as error:
+        urllib.request.urlopen(unsigned, timeout=10)
+    assert error.value.code == 400
+    assert json.loads(error.value.read())["__type"] == "MissingAuthenticationTokenException"
+    unaffected()
+
+
+def test_a_user_cannot_read_history_or_cancel_another_users_stream_through_the_table(
+    core: RunningLocalcore,
+    attacker: Session,
+    victim: Session,
+    victim_client: CrtClient,
+    unaffected: Callable[[], None],
+) -> None:
+    """A signed-in user's credentials carry the authenticated role, which grants no DynamoDB action (only the
+    prompt and cancel functions' roles do, as CDK grants them): reading the victim's history and writing a
+    cancel flag for the victim's next request are AccessDeniedException (400). The victim's request with that
+    very rid then streams its whole answer instead of stopping as `cancelled`."""
+    attacker_store = _store(core, attacker.credentials)
+    rid, payload = new_prompt("do not cancel me")
+    with pytest.raises(ClientError) as cancel:
+        attacker_store.set_cancelled(victim.identity_id, rid)
+    assert _code(cancel) == (400, "AccessDeniedException")
+    assert "is not authorized to perform: dynamodb:PutItem" in str(cancel.value)
+    for steal in (
+        lambda: attacker_store.load_history(victim.identity_id, "default", 10),
+        lambda: attacker_store.client.scan(TableName=STATE_TABLE),
+    ):
+        with pytest.raises(ClientError) as read:
+            steal()
+        assert _code(read) == (400, "AccessDeniedException")
+    victim_client.publish(prompt_topic(victim.identity_id), payload)
+    answer = victim_client.stream(rid)
+    assert isinstance(answer.terminal, End) and (answer.text, answer.terminal.stop) == (SCRIPT, "end_turn")
+    unaffected()
+
+
+def test_the_embedded_services_reset_routes_are_not_served(
+    core: RunningLocalcore, victim: Session, victim_client: CrtClient, unaffected: Callable[[], None]
+) -> None:
+    """moto's `/moto-api/reset` wiped the table from any caller; moto now listens on no socket and the gateway
+    serves none of its admin routes: 404, and the table is intact."""
+    rid = victim_client.prompt(victim, "remember me")
+    victim_client.stream(rid)
+    for path in ("/moto-api/reset", "/moto-api/data.json", "/moto-api/"):
+        request = urllib.request.Request(core.url + path, data=b"", method="POST")
+        with pytest.raises(urllib.error.HTTPError) as error:
+            urllib.request.urlopen(request, timeout=10)
+        assert error.value.code in (404, 405), path
+    admin = _store(core, admin_key(core))
+    assert admin.request_status(victim.identity_id, rid) == "end_turn"
     unaffected()
