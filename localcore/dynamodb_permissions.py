@@ -50,7 +50,10 @@ def _needed(operation: str, params: dict[str, Any], table_arn: Callable[[str], s
     if operation == "TransactGetItems":
         return [("dynamodb:GetItem", table_arn(_name(item["Get"]))) for item in params["TransactItems"]]
     if operation in ("BatchGetItem", "BatchWriteItem"):
-        return [(f"dynamodb:{operation}", table_arn(_checked(name))) for name in params["RequestItems"]]
+        tables = params["RequestItems"]
+        if not isinstance(tables, dict):
+            raise TypeError("RequestItems must be a map of table names")
+        return [(f"dynamodb:{operation}", table_arn(_checked(name))) for name in tables]
     name = params.get("TableName")
     if not isinstance(name, str) or not name:
         return []
