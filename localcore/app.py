@@ -29,6 +29,7 @@ from localcore.control_plane.policy_store import PolicyStore
 from localcore.dynamodb import LocalDynamoDB
 from localcore.function_urls import FunctionUrls, function_url
 from localcore.functions import STATE_TABLE, FunctionSettings, function_configs
+from localcore.http.connections import HttpLimits, raise_open_files_limit
 from localcore.http.gateway import Gateway
 from localcore.iam_authorizer import IamAuthorizer
 from localcore.identity.credentials import Role
@@ -72,6 +73,7 @@ class LocalcoreConfig:
     limits: BrokerLimits = field(default_factory=BrokerLimits)
     explain_refusals: bool = False  # development: a refused SigV4 WebSocket upgrade says why in its 403 body
     admin_on_mqtt: bool = False  # development: accept the local admin key (allowed everything) on MQTT
+    http_limits: HttpLimits = field(default_factory=HttpLimits)  # capped at start by the open-files limit
 
 
 def _iot_policies(config: LocalcoreConfig) -> list[tuple[str, str]]:
@@ -136,7 +138,8 @@ class Localcore:
         self.broker = self.broker_server.broker
         self.policies.on_change(self.broker.refresh_authorization)
         self.rules: RuleStore = RuleStore(config.region, config.account)
-        self.gateway = Gateway()
+        # The gateway may use a quarter of the descriptors (raised to the hard limit first): the broker keeps the rest.
+        self.gateway = Gateway(limits=config.http_limits.within(raise_open_files_limit()))
         self.dynamodb = LocalDynamoDB(self.iam, config.region, config.account)
         self.runtime: LambdaRuntime | None = None
         self.engine: RulesEngine | None = None

@@ -6,6 +6,7 @@ JSON 1.1 services (Cognito) are dispatched by the `X-Amz-Target: <Prefix>.<Opera
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
@@ -15,6 +16,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from localcore.http.connections import ConnectionGuard, GuardedSite, HttpLimits
 from localcore.http.errors import AwsServiceError
 
 log = logging.getLogger(__name__)
@@ -34,6 +36,9 @@ class _Route:
 
 _ROUTE = web.RequestKey("localcore.route", _Route)
 MALFORMED_REQUEST = "The request body could not be read as this operation's input."
+REQUEST_TIMEOUT = (
+    "Your socket connection to the server was not read from or written to within the timeout period."
+)
 INTERNAL_FAILURE = "The request processing has failed because of an unknown error, exception or failure."
 """AWS's words for InternalFailure (https://docs.aws.amazon.com/iot/latest/apireference/CommonErrors.html); what
 failed is in localcore's log, never in the answer."""
@@ -72,7 +77,9 @@ def rest_error(error: AwsServiceError) -> web.Response:
 class Gateway:
     """The shared HTTP front door. Register everything, then `await start(host, port)`."""
 
-    def __init__(self, client_max_size: int = 8 * 1024 * 1024) -> None:
+    def __init__(self, client_max_size: int = 8 * 1024 * 1024, limits: HttpLimits | None = None) -> None:
+        self.limits = limits or HttpLimits()
+        self._guard: ConnectionGuard | None = None
         self._json_targets: dict[str, tuple[str, Mapping[str, JsonOperation]]] = {}
         self._json_handlers: dict[str, RestHandler] = {}
         self._app = web.Application(client_max_size=client_max_size, middlewares=[self._errors])
@@ -114,12 +121,15 @@ class Gateway:
         self._app.router.add_route(method, path, wrapped)
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        """Bind and serve; returns the bound port (useful with port 0)."""
+        """Bind and serve; returns the bound port (useful with port 0). Connections are bounded by `limits`
+        (localcore.http.connections): aiohttp's keep-alive timer is the header deadline."""
         if self._runner is not None:
             raise RuntimeError("gateway already started")
-        self._runner = web.AppRunner(self._app, access_log=None)
+        self._runner = web.AppRunner(self._app, access_log=None, keepalive_timeout=self.limits.header_timeout)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
+        assert self._runner.server is not None
+        self._guard = ConnectionGuard(self._runner.server, self.limits.max_connections)
+        site = GuardedSite(self._runner, host, port, self._guard)
         await site.start()
         addresses = self._runner.addresses
         self.port = int(addresses[0][1]) if addresses else port
@@ -160,9 +170,18 @@ class Gateway:
     async def _errors(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
-        """Boundary: every failure becomes an AWS-shaped error response; the server keeps running."""
+        """Boundary: every failure becomes an AWS-shaped error response; the server keeps running. The body is
+        read first, within `limits.body_timeout`; from then until the answer the connection counts as handled
+        (never closed to make room for a new one)."""
         try:
-            return await handler(request)
+            if not await self._body_within_deadline(request):
+                return await self._timed_out(request)
+            handling = self._guard.handling if self._guard is not None else set()
+            handling.add(request.protocol)
+            try:
+                return await handler(request)
+            finally:
+                handling.discard(request.protocol)
         except AwsServiceError as error:
             return self._render(request, error)
         except web.HTTPException as exc:
@@ -177,6 +196,31 @@ class Gateway:
         except Exception:  # boundary: one request fails, the gateway stays up
             log.exception("unhandled error serving %s %s", request.method, request.path)
             return self._render(request, AwsServiceError("InternalFailure", INTERNAL_FAILURE, 500))
+
+    async def _body_within_deadline(self, request: web.Request) -> bool:
+        """Read the whole body within `limits.body_timeout` (handlers' `read()` then returns it at once);
+        a body over `client_max_size` raises 413 here."""
+        try:
+            async with asyncio.timeout(self.limits.body_timeout):
+                await request.read()
+        except TimeoutError:
+            return False
+        return True
+
+    async def _timed_out(self, request: web.Request) -> web.StreamResponse:
+        """408, then the connection ends at once (the rest of the body may still be on its way)."""
+        log.info(
+            "%s %s from %s: body not received within %ss",
+            request.method,
+            request.path,
+            request.remote,
+            self.limits.body_timeout,
+        )
+        response = self._render(request, AwsServiceError("RequestTimeoutException", REQUEST_TIMEOUT, 408))
+        await response.prepare(request)
+        await response.write_eof()
+        request.protocol.force_close()
+        return response
 
     @staticmethod
     def _render(request: web.Request, error: AwsServiceError) -> web.Response:
