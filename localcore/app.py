@@ -21,6 +21,8 @@ from aiohttp import web
 from iot_policies.library import policy_dir
 from iot_rules.definitions import load_rules, rules_dir
 from localcore.admin_credentials import ADMIN_PRINCIPAL, admin_credentials
+from localcore.broker.codec import RC
+from localcore.broker.lifecycle import DisconnectReason
 from localcore.broker.limits import BrokerLimits
 from localcore.broker.server import BrokerServer, ServerConfig
 from localcore.connect_auth import StackAuthenticator
@@ -137,6 +139,7 @@ class Localcore:
         )
         self.broker = self.broker_server.broker
         self.policies.on_change(self.broker.refresh_authorization)
+        self.identity.identity_ended.append(self._disconnect_identity)
         self.rules: RuleStore = RuleStore(config.region, config.account)
         # The gateway may use a quarter of the descriptors (raised to the hard limit first): the broker keeps the rest.
         self.gateway = Gateway(limits=config.http_limits.within(raise_open_files_limit()))
@@ -209,6 +212,13 @@ class Localcore:
             "IOT_USER_POLICY": f"{prefix}user",
             "IOT_DASHBOARD_POLICY": f"{prefix}dashboard",
         }
+
+    def _disconnect_identity(self, identity_id: str) -> None:
+        """The identity's user was disabled or deleted: close its MQTT connections (MQTT 5: DISCONNECT 0x87),
+        as its credentials were just revoked. AWS leaves them open; localcore takes the strict side."""
+        for connection in list(self.broker.connections):
+            if connection.principal == identity_id:
+                connection.close(DisconnectReason.AUTH_ERROR, RC.NOT_AUTHORIZED)
 
     async def _cognito_admin_check(self, request: web.Request, action: str) -> object:
         pool = f"arn:aws:cognito-idp:{self.config.region}:{self.config.account}:userpool/*"

@@ -147,6 +147,13 @@ class CredentialStore:
     def revoke(self, access_key_id: str) -> None:
         self._keys.pop(access_key_id, None)
 
+    def revoke_identity(self, identity_id: str) -> int:
+        """Forget every key issued to a Cognito identity (they become unknown keys); how many there were."""
+        keys = [k for k, c in self._keys.items() if c.caller.identity_id == identity_id]
+        for key in keys:
+            del self._keys[key]
+        return len(keys)
+
     def _prune(self, grace_seconds: float = 3600.0) -> None:
         """Forget keys expired for over an hour (kept a while so callers see `expired`, not `unknown_key`)."""
         cutoff = self.clock() - grace_seconds

@@ -36,6 +36,9 @@ class IdentityPool:
     # `cognito:groups` value -> role, checked in the token's group order (a "Rules" role mapping)
     group_roles: dict[str, Role] = field(default_factory=dict)
     credential_seconds: int = 3600
+    # Check with the user pool that the token's user was not signed out, disabled or deleted
+    # (API_CognitoIdentityProvider.html; the CDK app sets it; the API's default is off).
+    server_side_token_check: bool = False
 
 
 @dataclass
@@ -89,7 +92,20 @@ class IdentityPools:
             log.info("cognito-identity: login token refused: %s", exc)
             message = "Invalid login token. Token expired" if exc.expired else INVALID_TOKEN
             raise cognito_error("NotAuthorizedException", message) from exc
+        if pool.server_side_token_check and not self.user_pools.id_token_live(user_pool, claims):
+            log.info(
+                "cognito-identity: token of %s refused: signed out, disabled or deleted", claims.get("sub")
+            )
+            raise cognito_error("NotAuthorizedException", "Invalid login token. The token has been revoked.")
         return provider, claims
+
+    def identities_of(self, provider: str, sub: str) -> list[str]:
+        """The identity ids linked to a user pool user (one per identity pool)."""
+        return [
+            identity_id
+            for (_pool, linked_provider, linked_sub), identity_id in self._by_login.items()
+            if (linked_provider, linked_sub) == (provider, sub)
+        ]
 
     def _new_identity(self, pool: IdentityPool, login: tuple[str, str] | None) -> Identity:
         region = pool.pool_id.split(":", 1)[0]
