@@ -14,6 +14,7 @@ Auth errors are HTTP 400, as DynamoDB answers them
 from __future__ import annotations
 
 import asyncio
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -24,13 +25,14 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from localcore.dynamodb_permissions import required_permissions
 from localcore.http.errors import AwsServiceError
-from localcore.http.gateway import Gateway, json_object
+from localcore.http.gateway import INTERNAL_FAILURE, Gateway, json_object
 from localcore.iam_authorizer import IamAuthorizer
 from streaming.state import create_state_table
 
 if TYPE_CHECKING:
     from localcore.admin_credentials import AdminCredentials
 
+log = logging.getLogger(__name__)
 TARGET_PREFIX = "DynamoDB_20120810"
 _PASSED_HEADERS = ("content-type", "x-amzn-requestid", "x-amz-crc32")
 
@@ -80,6 +82,9 @@ class LocalDynamoDB:
         status, answer_headers, payload = await loop.run_in_executor(
             self._worker, self._run_moto, request.method, request.path, headers, body
         )
+        if status >= 500:  # moto's own failure text stays in the log
+            log.error("DynamoDB %s failed (%d): %s", target, status, payload[:2000])
+            raise AwsServiceError("InternalServerError", INTERNAL_FAILURE, 500)
         return web.Response(status=status, body=payload, headers=answer_headers)
 
     def _run_moto(

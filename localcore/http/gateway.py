@@ -159,9 +159,10 @@ class Gateway:
             result = operation(params, request)
             if inspect.isawaitable(result):
                 result = await result
-        except (TypeError, AttributeError, KeyError, ValueError) as exc:
-            # A member of the wrong JSON type (boto3 validates, raw clients may not): AWS answers this
-            # at the protocol layer with SerializationException. Logged in full in case it is our bug.
+        except (TypeError, AttributeError, KeyError, ValueError, RecursionError) as exc:
+            # A member of the wrong JSON type, or nested too deep to handle (boto3 validates, raw clients may
+            # not): AWS answers this at the protocol layer with SerializationException. Logged in full in case
+            # it is our bug.
             log.warning("malformed %s request: %r", target, exc, exc_info=True)
             raise AwsServiceError("SerializationException", MALFORMED_REQUEST) from exc
         return web.Response(body=json.dumps(result).encode(), content_type=JSON_CONTENT_TYPE)

@@ -286,14 +286,13 @@ class UserPools:
     def _password_auth(self, pool: UserPool, client: AppClient, auth: Body) -> Body:
         """The lockout is checked first, and kept for unknown names too; with PreventUserExistenceErrors an
         unknown name is answered exactly like a wrong password (and costs the same password check)."""
-        require(auth, "USERNAME", "PASSWORD")
-        username = str(auth["USERNAME"])
+        username, password = str_param(auth, "USERNAME"), str_param(auth, "PASSWORD")
         key = (pool.pool_id, username)
         self.lockout.check(key)
         user = pool.users.get(username)
         if user is None and not client.prevent_user_existence_errors:
             raise cognito_error("UserNotFoundException", "User does not exist.")
-        if not check_password(str(auth["PASSWORD"]), user.password_hash if user else _UNKNOWN_USER_HASH):
+        if not check_password(password, user.password_hash if user else _UNKNOWN_USER_HASH):
             self.lockout.failed(key)
             raise cognito_error("NotAuthorizedException", INCORRECT_CREDENTIALS)
         assert user is not None  # the unknown-user hash matches no password
