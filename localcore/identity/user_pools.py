@@ -18,6 +18,7 @@ from localcore.http.errors import AwsServiceError
 from localcore.identity.attempts import CodeAttempts, SignInLockout
 from localcore.identity.errors import cognito_error, require, str_param
 from localcore.identity.passwords import PasswordPolicy, check_password, hash_password
+from localcore.identity.pool_tokens import issue_tokens
 from localcore.identity.tokens import TokenInvalid, TokenSigner
 
 log = logging.getLogger(__name__)
@@ -314,7 +315,7 @@ class UserPools:
         pool.refresh_tokens[refresh] = RefreshGrant(
             user.username, client.client_id, origin_jti, now, now + client.refresh_token_seconds
         )
-        result = self._tokens(pool, client, user, origin_jti, now)
+        result = issue_tokens(pool, client, user, origin_jti, now, int(self.clock()))
         result["RefreshToken"] = refresh
         return {"ChallengeParameters": {}, "AuthenticationResult": result}
 
@@ -331,49 +332,8 @@ class UserPools:
             or grant.origin_jti not in user.sessions
         ):
             raise cognito_error("NotAuthorizedException", "Invalid Refresh Token")
-        result = self._tokens(pool, client, user, grant.origin_jti, grant.auth_time)
+        result = issue_tokens(pool, client, user, grant.origin_jti, grant.auth_time, int(self.clock()))
         return {"ChallengeParameters": {}, "AuthenticationResult": result}
-
-    def _tokens(self, pool: UserPool, client: AppClient, user: User, origin_jti: str, auth_time: int) -> Body:
-        now = int(self.clock())
-        common: Body = {"sub": user.sub, "iss": pool.signer.issuer, "origin_jti": origin_jti}
-        common["event_id"] = str(uuid.uuid4())
-        common["auth_time"] = auth_time
-        common["iat"] = now
-        if user.groups:
-            common["cognito:groups"] = self._ordered_groups(pool, user)
-        id_claims = {**common, "aud": client.client_id, "token_use": "id", "cognito:username": user.username}
-        id_claims.update({"exp": now + client.id_token_seconds, "jti": str(uuid.uuid4())})
-        for name in ("email", "email_verified", "name", "phone_number"):
-            if name in user.attributes:
-                value = user.attributes[name]
-                id_claims[name] = value == "true" if name == "email_verified" else value
-        access_claims = {**common, "client_id": client.client_id, "token_use": "access"}
-        access_claims.update(
-            {
-                "scope": "aws.cognito.signin.user.admin",
-                "username": user.username,
-                "exp": now + client.access_token_seconds,
-                "jti": str(uuid.uuid4()),
-            }
-        )
-        return {
-            "AccessToken": pool.signer.sign(access_claims),
-            "IdToken": pool.signer.sign(id_claims),
-            "ExpiresIn": client.access_token_seconds,
-            "TokenType": "Bearer",
-        }
-
-    @staticmethod
-    def _ordered_groups(pool: UserPool, user: User) -> list[str]:
-        """Groups by precedence (lowest first, unset last), then name, as Cognito lists them."""
-
-        def key(name: str) -> tuple[int, str]:
-            group = pool.groups.get(name)
-            precedence = group.precedence if group and group.precedence is not None else 2**31
-            return precedence, name
-
-        return sorted(user.groups, key=key)
 
     def _access_token_user(self, token: str) -> tuple[UserPool, User]:
         for pool in self.pools.values():
