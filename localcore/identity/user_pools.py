@@ -26,9 +26,8 @@ Body = dict[str, Any]
 SessionsEnded = Callable[["UserPool", "User"], None]
 INCORRECT_CREDENTIALS = "Incorrect username or password."
 CODE_MISMATCH = "Invalid verification code provided, please try again."
-_UNKNOWN_USER_HASH = hash_password(
-    secrets.token_hex(16)
-)  # checked for unknown names: the same work as a real one
+# Checked for unknown names, so that they cost the same password work as real ones.
+_UNKNOWN_USER_HASH = hash_password(secrets.token_hex(16))
 
 
 @dataclass
@@ -315,7 +314,7 @@ class UserPools:
         pool.refresh_tokens[refresh] = RefreshGrant(
             user.username, client.client_id, origin_jti, now, now + client.refresh_token_seconds
         )
-        result = issue_tokens(pool, client, user, origin_jti, now, int(self.clock()))
+        result = issue_tokens(pool, client, user, origin_jti, now, now)
         result["RefreshToken"] = refresh
         return {"ChallengeParameters": {}, "AuthenticationResult": result}
 
