@@ -18,6 +18,7 @@ from aiohttp import web
 from localcore.http import Gateway
 from localcore.http.connections import HttpLimits
 from localcore.http.testing import GatewayThread
+from tests.functional.broker.test_broker_robustness import read_until_closed
 
 WAIT = 10.0  # an upper bound for the server to act; every wait ends as soon as it has
 HOLD = b"GET /hold HTTP/1.1\r\nHost: x\r\n\r\n"
@@ -76,12 +77,9 @@ def _open(gw: GatewayThread, data: bytes = b"") -> socket.socket:
 
 
 def _until_closed(sock: socket.socket) -> bytes:
-    """Everything the server sends until it closes the connection (recv returns b""); times out otherwise."""
-    received = b""
-    while chunk := sock.recv(4096):
-        received += chunk
-    sock.close()
-    return received
+    """Everything the server sends until it closes the connection; times out (WAIT) otherwise."""
+    with sock:
+        return read_until_closed(sock)
 
 
 def _post_ok(gw: GatewayThread) -> int:
