@@ -167,6 +167,8 @@ class WebSocketListener:
             compression=None,
             # a frame may carry several MQTT packets; each packet is still checked against max_packet_size
             max_size=max(1 << 20, 2 * self.broker.limits.max_packet_size),
+            # frames read ahead while the connection's reads pause (512 KiB/s): 2, not websockets' 16 (16 MiB)
+            max_queue=2,
             ping_interval=None,
         )
         self.port = next(iter(self._server.sockets)).getsockname()[1]

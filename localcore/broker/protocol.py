@@ -151,24 +151,33 @@ class ServerProtocol:
             self.fail(error)
 
     def deadline(self) -> float | None:
-        """When `tick` has something to check: the CONNECT timeout, then the keep-alive expiry."""
+        """When `tick` has something to do: the CONNECT timeout; then the keep-alive expiry, or the denial
+        summary (`DenialLog.due`) when it is earlier."""
         if self.state is CONNECTING:
             return self._started + self.limits.connect_timeout
         if self.state is OPEN:
-            return self._last_activity + self.keep_alive * self.limits.keep_alive_grace
+            expiry = self._last_activity + self.keep_alive * self.limits.keep_alive_grace
+            summary = self.enforcer.denials.due() if self.enforcer is not None else None
+            return expiry if summary is None else min(expiry, summary)
         return None
 
     def tick(self, now: float) -> None:
-        """Close a connection that sent no CONNECT in time, or nothing for 1.5 keep-alive periods."""
-        deadline = self.deadline()
-        if deadline is None or now < deadline:
-            return
+        """Write a due denial summary; close a connection that sent no CONNECT in time, or nothing for 1.5
+        keep-alive periods."""
         if self.state is CONNECTING:
-            log.info("no CONNECT from %s within %.1fs", self.peer.source_ip, self.limits.connect_timeout)
-            self.close(DisconnectReason.CLIENT_ERROR, detail="no CONNECT in time")
+            if now >= self._started + self.limits.connect_timeout:
+                log.info("no CONNECT from %s within %.1fs", self.peer.source_ip, self.limits.connect_timeout)
+                self.close(DisconnectReason.CLIENT_ERROR, detail="no CONNECT in time")
             return
-        log.info("keep-alive expired for %s after %.1fs", self.client_id, now - self._last_activity)
-        self.close(DisconnectReason.MQTT_KEEP_ALIVE_TIMEOUT, RC.KEEP_ALIVE_TIMEOUT, "keep-alive expired")
+        if self.state is not OPEN:
+            return
+        denials = self.enforcer.denials if self.enforcer is not None else None
+        summary = denials.due() if denials is not None else None
+        if denials is not None and summary is not None and now >= summary:
+            denials.flush()
+        if now >= self._last_activity + self.keep_alive * self.limits.keep_alive_grace:
+            log.info("keep-alive expired for %s after %.1fs", self.client_id, now - self._last_activity)
+            self.close(DisconnectReason.MQTT_KEEP_ALIVE_TIMEOUT, RC.KEEP_ALIVE_TIMEOUT, "keep-alive expired")
 
     def data_to_send(self) -> bytes:
         """Everything queued for the client since the last call (b"" when nothing is).
@@ -206,6 +215,8 @@ class ServerProtocol:
             self.close_reason = DisconnectReason.CONNECTION_LOST
             self._events.append(Closing(DisconnectReason.CONNECTION_LOST, None, "connection lost"))
         self.state = CLOSED
+        if self.enforcer is not None:
+            self.enforcer.denials.flush()
         if self._accepted:
             reason = self.close_reason or DisconnectReason.CONNECTION_LOST
             self.router.connection_closed(self, reason, self.publish_will)
@@ -281,7 +292,7 @@ class ServerProtocol:
         steps.check_client_id(client_id, self.limits)
         steps.check_will(connect, self.limits, self.router.validate_publish_topic)
         request = steps.connect_request(connect, client_id, self.peer)
-        enforcer = steps.authenticate(request, self.router.authenticator)
+        enforcer = steps.authenticate(request, self.router.authenticator, self.clock)
         self.principal = enforcer.authority.principal_id
         steps.authorize_will(connect.will, enforcer)
         return enforcer, assigned
