@@ -79,7 +79,7 @@ class ClientConnection:
                 protocol.receive_data(data, loop.time())
                 accepted = any(isinstance(event, Accepted) for event in protocol.events_received())
                 if accepted or self._deadline_moved_earlier():
-                    self._arm_timer()  # the keep-alive deadline replaces the CONNECT one; a denial summary
+                    self._arm_timer()  # the keep-alive deadline replaced the CONNECT one, or a summary is due
         except ProtocolError as error:  # from the stream itself (a text WebSocket frame)
             protocol.fail(error)
         except (ConnectionError, OSError, asyncio.IncompleteReadError):
