@@ -31,6 +31,15 @@ def small_broker(**changes: object) -> Broker:
     return Broker(limits=BrokerLimits.unlimited().replace(max_outbound_bytes=BOUND, **changes))
 
 
+def subscriber(broker: Broker, client_id: str, qos: int) -> Wire:
+    """An MQTT 5 client subscribed to `feed` at `qos`, with nothing left to take."""
+    wire = Wire(broker, FakeClock())
+    wire.connect(client_id, codec.MQTT5)
+    wire.send(codec.encode_subscribe(1, [("feed", qos)], codec.MQTT5))
+    wire.take()
+    return wire
+
+
 def unsubscribe(packet_id: int, level: int = codec.MQTT5) -> bytes:
     return codec.encode_unsubscribe(packet_id, ["never/subscribed"], level)
 
@@ -83,10 +92,7 @@ def test_qos0_deliveries_to_a_slow_reader_are_dropped_at_half_the_bound_and_repl
     """QoS 0 is at most once (MQTT 5.0 section 4.3.1): a delivery that does not fit half the bound is dropped,
     the connection stays, and the client's own requests are still answered."""
     broker = small_broker()
-    wire = Wire(broker, FakeClock())
-    wire.connect("viewer", codec.MQTT5)
-    wire.send(codec.encode_subscribe(1, [("feed", 0)], codec.MQTT5))
-    wire.take()
+    wire = subscriber(broker, "viewer", qos=0)
     for _ in range(100):
         broker.route(Message("feed", b"x" * 200, qos=0), None)
     queued = wire.protocol._out
@@ -102,10 +108,7 @@ def test_qos1_deliveries_wait_in_the_session_while_there_is_no_room_and_flow_in_
     """QoS 1 may not be dropped: what does not fit waits in the session queue, and `data_to_send` (the bytes
     went to the socket) lets the next ones out, in order, with consecutive packet ids."""
     broker = small_broker()
-    wire = Wire(broker, FakeClock())
-    wire.connect("slow", codec.MQTT5)
-    wire.send(codec.encode_subscribe(1, [("feed", 1)], codec.MQTT5))
-    wire.take()
+    wire = subscriber(broker, "slow", qos=1)
     for index in range(20):
         broker.route(Message("feed", f"{index:03d}".encode() + b"x" * 500, qos=1), None)
     session = broker.sessions["slow"]
