@@ -11,7 +11,6 @@ every earlier part has started and must be stopped again.
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 import threading
 from collections.abc import Iterator
@@ -40,7 +39,7 @@ def open_sockets() -> set[str]:
     sockets = set()
     for fd in Path("/proc/self/fd").iterdir():
         try:
-            target = os.readlink(fd)
+            target = str(fd.readlink())
         except OSError:  # the directory's own descriptor, closed by now
             continue
         if target.startswith("socket:"):
