@@ -75,7 +75,7 @@ async def failed_start(config: LocalcoreConfig) -> FailedStart:
             pytest.fail("the stack started on a taken port")
     tasks = asyncio.all_tasks() - {asyncio.current_task()}
     new_threads = {t.name for t in threads() - before if not t.name.startswith("asyncio_")}
-    return FailedStart(failure.value, tasks, open_sockets() - sockets, new_threads)  # type: ignore[arg-type]
+    return FailedStart(failure.value, tasks, open_sockets() - sockets, new_threads)
 
 
 def config_taking(listener: str, port: int, state_dir: Path) -> LocalcoreConfig:
