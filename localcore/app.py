@@ -16,13 +16,13 @@ import json
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from aiohttp import web
 
 from iot_policies.library import policy_dir
 from iot_rules.definitions import load_rules, rules_dir
+from localcore.aio.service import Service
 from localcore.broker.codec import RC
 from localcore.broker.lifecycle import DisconnectReason
 from localcore.broker.limits import BrokerLimits
@@ -100,7 +100,7 @@ def _role(config: LocalcoreConfig, name: str, file: str) -> Role:
     )
 
 
-class Localcore:
+class Localcore(Service):
     """The whole local stack on one asyncio loop (moto's DynamoDB runs in its own worker thread)."""
 
     def __init__(self, config: LocalcoreConfig | None = None) -> None:
@@ -179,15 +179,6 @@ class Localcore:
             "AWS_ENDPOINT_URL_COGNITO_IDENTITY": self.gateway_url,
             "AWS_ENDPOINT_URL_DYNAMODB": self.gateway_url,
         }
-
-    async def __aenter__(self) -> Localcore:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
 
     async def start(self) -> None:
         """Start every part; each started part is entered on an exit stack, so a failure part-way (a port taken,

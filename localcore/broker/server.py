@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 
 from localcore.aio.listen import binding
+from localcore.aio.service import Service
 from localcore.broker.authorization import Authenticator, HandshakeVerifier
 from localcore.broker.broker import Broker
 from localcore.broker.limits import BrokerLimits
@@ -37,7 +37,7 @@ class ServerConfig:
     limits: BrokerLimits = field(default_factory=BrokerLimits)
 
 
-class BrokerServer:
+class BrokerServer(Service):
     """A Broker plus its TCP, TLS and WebSocket listeners."""
 
     def __init__(
@@ -91,15 +91,6 @@ class BrokerServer:
         if self.ca is not None:
             self.endpoints["ca_file"] = str(self.ca.ca_file.resolve())
         log.info("broker listening: %s", self.endpoints)
-
-    async def __aenter__(self) -> BrokerServer:
-        await self.start()
-        return self
-
-    async def __aexit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        await self.stop()
 
     async def stop(self) -> None:
         """Stop accepting, disconnect every client, close the listeners."""
