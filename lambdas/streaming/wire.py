@@ -86,6 +86,20 @@ def encode_prompt(prompt: Prompt) -> bytes:
     return json.dumps(prompt.to_json(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def encode_sendable_prompt(prompt: Prompt) -> bytes:
+    """`encode_prompt`, refusing (`ProtocolError` `payload_too_large`) a prompt over AWS IoT's 128 KB payload
+    limit before anything is published: the broker would drop the connection instead of answering."""
+    payload = encode_prompt(prompt)
+    if len(payload) > AWS_IOT_MAX_PAYLOAD_BYTES:
+        raise ProtocolError(
+            E_PAYLOAD_TOO_LARGE,
+            f"the prompt is {len(payload)} bytes as JSON; AWS IoT accepts at most "
+            f"{AWS_IOT_MAX_PAYLOAD_BYTES} bytes per message",
+            rid=prompt.rid,
+        )
+    return payload
+
+
 def _load_object(raw: bytes | str | Mapping[str, Any]) -> Mapping[str, Any]:
     if isinstance(raw, Mapping):
         return raw

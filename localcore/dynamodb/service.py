@@ -1,7 +1,7 @@
 """DynamoDB for the Lambdas' state, on the gateway: SigV4 and IAM in front, moto's DynamoDB behind.
 
 Every request is verified (SigV4, service `dynamodb`, this region) and authorized by the caller's role for the
-action and table it names (`localcore.dynamodb_permissions`), exactly as the rest of localcore's APIs are; only
+action and table it names (`localcore.dynamodb.permissions`), exactly as the rest of localcore's APIs are; only
 then does moto's DynamoDB application run it, in process. moto listens on no socket, so nothing reaches it
 but what passed the check, and its reset/admin routes (`/moto-api/...`) are not served at all. One worker
 thread runs moto: its conditional writes (the prompt function's idempotency claim) are then atomic, as
@@ -28,14 +28,14 @@ from moto.core.model_instances import model_data
 from moto.moto_server.werkzeug_app import create_backend_app
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from localcore.dynamodb_permissions import required_permissions
+from localcore.dynamodb.permissions import required_permissions
 from localcore.http.errors import AwsServiceError
 from localcore.http.gateway import INTERNAL_FAILURE, Gateway, json_object
-from localcore.iam_authorizer import IamAuthorizer
+from localcore.iam.authorizer import IamAuthorizer
 from streaming.state import create_state_table
 
 if TYPE_CHECKING:
-    from localcore.admin_credentials import AdminCredentials
+    from localcore.iam.admin_key import AdminCredentials
 
 log = logging.getLogger(__name__)
 TARGET_PREFIX = "DynamoDB_20120810"
