@@ -9,6 +9,7 @@ seen by the broker before AWS IoT's per-connection limits apply to any subscribe
         stack.endpoints      # localcore's endpoints (the ready file's content)
         stack.mark()         # forget what was published so far
         stack.published()    # after every Lambda finished: what was published since the mark
+        stack.wait_idle(60)  # True once every Lambda invocation so far has finished (False: still busy)
 """
 
 from __future__ import annotations
@@ -102,6 +103,12 @@ def _serve(environment: dict[str, str], lambda_concurrency: int, conn: Connectio
             elif command == "published":
                 stack.wait_lambdas_idle(timeout=300)
                 conn.send(tap.reset())
+            elif isinstance(command, tuple) and command[0] == "idle":
+                try:
+                    stack.wait_lambdas_idle(timeout=command[1])
+                    conn.send(True)
+                except TimeoutError:
+                    conn.send(False)
 
 
 class StackProcess:
@@ -133,9 +140,22 @@ class StackProcess:
             if self._process.is_alive():
                 self._process.kill()
 
+    @property
+    def pid(self) -> int:
+        """The stack's process id (its Lambda workers are its child processes)."""
+        pid = self._process.pid
+        assert pid is not None, "not started"
+        return pid
+
     def mark(self) -> None:
         self._conn.send("mark")
         self._conn.recv()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Whether every Lambda invocation so far finished within `timeout` seconds."""
+        self._conn.send(("idle", timeout))
+        idle: bool = self._conn.recv()
+        return idle
 
     def published(self) -> Published:
         """Once every Lambda invocation has finished: what was published since the last mark (or call)."""

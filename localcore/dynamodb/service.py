@@ -9,6 +9,10 @@ DynamoDB's are.
 
 Auth errors are HTTP 400, as DynamoDB answers them
 (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html).
+
+moto keeps every model instance it ever made, for its own server's dashboard (`/moto-api/`, not served here);
+with TransactWriteItems deep-copying each table it touches, that kept a copy of the whole table per transaction
+(one per prompt) alive for ever. Its DynamoDB models are not tracked here (`_stop_tracking_instances`).
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from typing import TYPE_CHECKING
 
 import boto3
 from aiohttp import web
+from moto.core.model_instances import model_data
 from moto.moto_server.werkzeug_app import create_backend_app
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
@@ -37,6 +42,18 @@ TARGET_PREFIX = "DynamoDB_20120810"
 _PASSED_HEADERS = ("content-type", "x-amzn-requestid", "x-amz-crc32")
 
 
+class _NotTracked(list[object]):
+    """What moto appends every new model instance to, for a dashboard localcore does not serve: nothing kept."""
+
+    def append(self, instance: object) -> None:
+        pass
+
+
+def _stop_tracking_instances(service: str) -> None:
+    for model in model_data[service].values():
+        model.instances_tracked = _NotTracked()  # type: ignore[attr-defined]
+
+
 class LocalDynamoDB:
     """`mount(gateway)`, then `create_table(...)` once the gateway listens; `close()` at the end."""
 
@@ -45,6 +62,7 @@ class LocalDynamoDB:
         self._region = region
         self._account = account
         self._app = create_backend_app("dynamodb")
+        _stop_tracking_instances("dynamodb")
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="localcore-dynamodb")
 
     def table_arn(self, name: str) -> str:

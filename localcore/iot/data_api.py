@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from iot_policies.arns import PUBLISH, RETAIN_PUBLISH
-from localcore.broker.enforcement import log_denial
+from localcore.broker.denials import log_denial
 from localcore.broker.errors import BrokerError
 from localcore.broker.message import Message
 from localcore.http.gateway import Gateway
