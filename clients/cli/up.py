@@ -112,11 +112,18 @@ def stack_config(args: argparse.Namespace) -> LocalcoreConfig:
         ),
         explain_refusals=args.explain_refusals,
         admin_on_mqtt=args.admin_mqtt,
+        persist=getattr(args, "persist", False),
     )
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_stack_arguments(parser)
+    parser.add_argument(
+        "--persist",
+        action="store_true",
+        help="keep users, identities, policies and their attachments, rules and retained messages in "
+        "<state-dir>/state.json across restarts (default: every start is empty)",
+    )
     parser.add_argument(
         "--ready-file",
         type=Path,
