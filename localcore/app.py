@@ -81,8 +81,9 @@ class LocalcoreConfig:
     explain_refusals: bool = False  # development: a refused SigV4 WebSocket upgrade says why in its 403 body
     admin_on_mqtt: bool = False  # development: accept the local admin key (allowed everything) on MQTT
     http_limits: HttpLimits = field(default_factory=HttpLimits)  # capped at start by the open-files limit
+    project_dir: Path | None = None  # where the folders above come from (shown by /_localcore/info)
     persist: bool = (
-        False  # keep users, identities, policies, attachments, rules, retained messages (state.json)
+        False  # keep users, identities, attachments, rules, retained messages: <state-dir>/state.json
     )
 
 
