@@ -21,21 +21,54 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
+from localcore.broker.message import Message
+
 Level = Literal["info", "warning"]
 FOLLOWER_BACKLOG = 10_000
 """Events a follower may lag behind before the newest are dropped for it (and counted in a DROPPED line)."""
 
 
-@dataclass(frozen=True)
+PREVIEW_BYTES = 200
+
+
+@dataclass(frozen=True, slots=True)
 class Event:
+    """One event; a PUBLISH keeps its message and is turned into fields only when read (the broker's hot path
+    pays for one small object per message, not for formatting it)."""
+
     seq: int
     time: float
     kind: str
     level: Level
-    fields: Mapping[str, Any] = field(default_factory=dict)
+    fields: Mapping[str, Any] | Message = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {"seq": self.seq, "time": self.time, "kind": self.kind, "level": self.level, **self.fields}
+        fields = publish_fields(self.fields) if isinstance(self.fields, Message) else self.fields
+        return {"seq": self.seq, "time": self.time, "kind": self.kind, "level": self.level, **fields}
+
+
+def publish_fields(message: Message) -> dict[str, Any]:
+    """A PUBLISH line's fields: topic, who published (client id, else the principal: a rule, iot-data's
+    caller), QoS, retain, size and the payload's start as text."""
+    publisher = message.publisher
+    return {
+        "topic": message.topic,
+        "client_id": publisher.client_id,
+        "principal": publisher.principal if publisher.client_id is None else None,
+        "qos": message.qos,
+        "retain": message.retain or None,
+        "bytes": len(message.payload),
+        "payload": preview(message.payload),
+    }
+
+
+def preview(payload: bytes) -> str:
+    """The payload as text, cut at PREVIEW_BYTES; binary as `<N bytes>`."""
+    try:
+        text = payload[:PREVIEW_BYTES].decode("utf-8")
+    except UnicodeDecodeError:
+        return f"<{len(payload)} bytes>"
+    return text + ("…" if len(payload) > PREVIEW_BYTES else "")
 
 
 class Follower:
@@ -43,26 +76,37 @@ class Follower:
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._queue: asyncio.Queue[Event | None] = asyncio.Queue()
+        self._thread = threading.get_ident()
+        self._pending: deque[Event | None] = deque()
+        self._wake = asyncio.Event()
         self.dropped = 0
 
     def put(self, event: Event | None) -> None:
-        """From any thread; None ends the iteration."""
-        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody reads any more
-            self._loop.call_soon_threadsafe(self._put, event)
-
-    def _put(self, event: Event | None) -> None:
-        if event is not None and self._queue.qsize() >= FOLLOWER_BACKLOG:
+        """From any thread; None ends the iteration. The reader is woken once per batch, not per event."""
+        if event is not None and len(self._pending) >= FOLLOWER_BACKLOG:
             self.dropped += 1
             return
-        self._queue.put_nowait(event)
+        self._pending.append(event)
+        if self._wake.is_set():
+            return
+        if threading.get_ident() == self._thread:
+            self._wake.set()
+        else:
+            with contextlib.suppress(RuntimeError):  # the loop is closed: nobody reads any more
+                self._loop.call_soon_threadsafe(self._wake.set)
 
     def __aiter__(self) -> AsyncIterator[Event]:
         return self._events()
 
     async def _events(self) -> AsyncIterator[Event]:
-        while (event := await self._queue.get()) is not None:
-            yield event
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            while self._pending:
+                event = self._pending.popleft()
+                if event is None:
+                    return
+                yield event
 
 
 class EventLog:
@@ -70,27 +114,30 @@ class EventLog:
 
     def __init__(self, capacity: int = 2000, clock: Callable[[], float] = time.time) -> None:
         self._recent: deque[Event] = deque(maxlen=capacity)
-        self._seq = itertools.count(1)
-        self._lock = threading.Lock()
-        self._followers: set[Follower] = set()
+        self._seq = itertools.count(1)  # next() and deque.append are atomic: emit takes no lock
+        self._lock = threading.Lock()  # for the followers
+        self._followers: tuple[Follower, ...] = ()
         self._clock = clock
         self.listeners: list[Callable[[Event], None]] = []
         """Called with each event as it is recorded (`iotstream up --verbose` prints them); must not block."""
 
     def emit(self, kind: str, level: Level = "info", **fields: Any) -> Event:
-        with self._lock:
-            event = Event(next(self._seq), self._clock(), kind, level, fields)
-            self._recent.append(event)
-            followers = list(self._followers)
-        for follower in followers:
+        return self._add(Event(next(self._seq), self._clock(), kind, level, fields))
+
+    def published(self, message: Message) -> Event:
+        """A PUBLISH line for an accepted message (its fields are made when the line is read)."""
+        return self._add(Event(next(self._seq), message.received_at, "PUBLISH", "info", message))
+
+    def _add(self, event: Event) -> Event:
+        self._recent.append(event)
+        for follower in self._followers:
             follower.put(event)
         for listener in self.listeners:
             listener(event)
         return event
 
     def recent(self, count: int | None = None, kinds: frozenset[str] | None = None) -> list[Event]:
-        with self._lock:
-            events = [e for e in self._recent if kinds is None or e.kind in kinds]
+        events = [e for e in list(self._recent) if kinds is None or e.kind in kinds]
         return events if count is None else events[-count:] if count else []
 
     @contextlib.contextmanager
@@ -99,17 +146,17 @@ class EventLog:
         `close()` (the stack stops) or the block ends."""
         follower = Follower(asyncio.get_running_loop())
         with self._lock:
-            self._followers.add(follower)
+            self._followers = (*self._followers, follower)
         try:
             yield follower
         finally:
             with self._lock:
-                self._followers.discard(follower)
+                self._followers = tuple(f for f in self._followers if f is not follower)
 
     def close(self) -> None:
         """End every follower (their streams finish)."""
         with self._lock:
-            followers, self._followers = list(self._followers), set()
+            followers, self._followers = self._followers, ()
         for follower in followers:
             follower.put(None)
 

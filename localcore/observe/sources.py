@@ -28,7 +28,6 @@ from localcore.lambda_runtime.logs import LogLine
 from localcore.observe.events import Event, EventLog
 from localcore.rules.engine import RuleRun
 
-PREVIEW_BYTES = 200
 _LIFECYCLE = {
     "connected": "CONNECT",
     "disconnected": "DISCONNECT",
@@ -57,17 +56,7 @@ class BrokerEvents:
         if topic.startswith((PRESENCE_PREFIX, SUBSCRIPTIONS_PREFIX)):
             self._lifecycle(message)
             return
-        publisher = message.publisher
-        self.events.emit(
-            "PUBLISH",
-            topic=topic,
-            client_id=publisher.client_id,
-            principal=publisher.principal if publisher.client_id is None else None,
-            qos=message.qos,
-            retain=message.retain or None,
-            bytes=len(message.payload),
-            payload=preview(message.payload),
-        )
+        self.events.published(message)
 
     def _lifecycle(self, message: Message) -> None:
         body = json.loads(message.payload)
@@ -86,15 +75,6 @@ class BrokerEvents:
         else:
             fields["topics"] = body.get("topics", [])
         self.events.emit(kind, **fields)
-
-
-def preview(payload: bytes) -> str:
-    """The payload as text, cut at PREVIEW_BYTES; binary as `<N bytes>`."""
-    try:
-        text = payload[:PREVIEW_BYTES].decode("utf-8")
-    except UnicodeDecodeError:
-        return f"<{len(payload)} bytes>"
-    return text + ("…" if len(payload) > PREVIEW_BYTES else "")
 
 
 class _ObservedAuthority:
