@@ -111,3 +111,14 @@ def test_the_admin_login_takes_over_no_device(stack: RunningLocalcore) -> None:
         assert _paho_connect(stack, f"localcore-admin-{secrets.token_hex(2)}", secret) == 0
     finally:
         device.disconnect()
+
+
+def test_the_admin_login_reads_lifecycle_events(stack: RunningLocalcore, ready_file: Path) -> None:
+    """`#` does not match `$` topics (MQTT 3.1.1 4.7.2); `$aws/events/#` gets AWS's lifecycle events
+    (https://docs.aws.amazon.com/iot/latest/developerguide/life-cycle-events.html), e.g. a device connecting."""
+    ready = ["--ready-file", str(ready_file)]
+    with Running("sub", "--admin", "#", "$aws/events/#", "--json", *ready) as watcher:
+        watcher.line("subscribed to # $aws/events/# as localcore-admin-", "stderr")
+        MqttTestClient(stack.mqtt_port, "greenhouse-30", username="greenhouse-30").connect().disconnect()
+        event = json.loads(watcher.line("$aws/events/presence/connected/greenhouse-30"))
+        assert json.loads(event["payload"])["eventType"] == "connected"
