@@ -10,21 +10,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[3]
+from tests.functional.cli_process import ROOT
+
 FREE_PORTS = ["--mqtt-port", "0", "--mqtts-port", "0", "--ws-port", "0", "--http-port", "0"]
-
-
-def iotstream(*args: str, cwd: Path = ROOT, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    """Run one `iotstream` command to its end (output captured as text)."""
-    kwargs.setdefault("timeout", 60)
-    return subprocess.run(
-        [sys.executable, "-m", "clients.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        **kwargs,
-    )
 
 
 class UpProcess:
