@@ -43,12 +43,20 @@ from localcore.iot.backend import IotBackend
 from localcore.iot.connect_auth import StackAuthenticator
 from localcore.iot.data_api import IotDataApi
 from localcore.lambda_runtime import LambdaRuntime
+from localcore.observe import EventLog
+from localcore.observe.routes import SERVICE as LOCALCORE_SERVICE
+from localcore.observe.routes import LocalcoreRoutes
+from localcore.observe.sources import BrokerEvents, FunctionEvents, ObservedAuthenticator, RuleEvents
+from localcore.observe.status import connection_info, stack_status
+from localcore.persistence import STATE_FILE, Snapshotting, StateFile, StateSaver
 from localcore.rules.engine import RulesEngine
 from localcore.rules.log_groups import LogGroupFiles
 from localcore.sigv4 import SigV4Verifier
+from localcore.version import installed_version
 from streaming.status import DEFAULT_DASHBOARD_SHARDS, dashboard_shards
 
 log = logging.getLogger("localcore")
+
 
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 DASHBOARD_GROUP = "dashboard"
@@ -80,6 +88,8 @@ class LocalcoreConfig:
     explain_refusals: bool = False  # development: a refused SigV4 WebSocket upgrade says why in its 403 body
     admin_on_mqtt: bool = False  # development: accept the local admin key (allowed everything) on MQTT
     http_limits: HttpLimits = field(default_factory=HttpLimits)  # capped at start by the open-files limit
+    project_dir: Path | None = None  # where the folders above come from (shown by /_localcore/info)
+    persist: bool = False  # keep users, attachments, rules, retained messages... in <state-dir>/state.json
 
 
 def _iot_policies(config: LocalcoreConfig) -> list[tuple[str, str]]:
@@ -128,6 +138,19 @@ class Localcore(Service):
         self.verifier = SigV4Verifier(self.identity.store, clock=self.identity.now, region=config.region)
         self.iam = IamAuthorizer(self.verifier, self.principals)
         local_mode = config.policy_prefix + config.local_mode_policy if config.local_mode else None
+        self.events = EventLog()
+        """Structured event lines (`iotstream logs`, `up --verbose`, `/_localcore/events`)."""
+        self.authenticator = ObservedAuthenticator(
+            StackAuthenticator(
+                self.principals,
+                self.iot.policies,
+                local_mode,
+                None if config.admin_on_mqtt else self.admin.access_key_id,
+                (self.admin.access_key_id, self.admin.secret_access_key),
+            ),
+            self.events,
+        )
+        self.rule_events = RuleEvents(self.events)
         self.broker_server = BrokerServer(
             ServerConfig(
                 host=config.host,
@@ -137,15 +160,13 @@ class Localcore(Service):
                 state_dir=config.state_dir,
                 limits=config.limits,
             ),
-            StackAuthenticator(
-                self.principals,
-                self.iot.policies,
-                local_mode,
-                None if config.admin_on_mqtt else self.admin.access_key_id,
-            ),
+            self.authenticator,
             self.identity.handshake_verifier(explain=config.explain_refusals),
         )
         self.broker = self.broker_server.broker
+        self.broker.add_listener(
+            BrokerEvents(self.events, lambda client: connection_info(self.broker, client))
+        )
         self.iot.policies.on_change(self.broker.refresh_authorization)
         self.identity.identity_ended.append(self._disconnect_identity)
         # The gateway may use a quarter of the descriptors (raised to the hard limit first): the broker keeps the rest.
@@ -154,6 +175,15 @@ class Localcore(Service):
         self.runtime: LambdaRuntime | None = None
         self.engine: RulesEngine | None = None
         self.rule_logs = LogGroupFiles(config.state_dir / "rule-logs")  # the rules' cloudwatchLogs actions
+        self.saver: StateSaver | None = None
+        if config.persist:
+            parts: dict[str, Snapshotting] = {
+                "iot": self.iot,
+                "identity": self.identity,
+                "retained": self.broker.retained,
+            }
+            self.saver = StateSaver(StateFile(config.state_dir / STATE_FILE), parts)
+        """With `persist`: restores the state at start, saves it after changes and at stop."""
         self.endpoints: dict[str, Any] = {}
         self.dashboard_shards = DEFAULT_DASHBOARD_SHARDS
         """The prompt function's DASHBOARD_SHARDS: dashboards open one connection per shard."""
@@ -187,24 +217,28 @@ class Localcore(Service):
         if self._running is not None:
             raise RuntimeError("localcore is already started")
         config = self.config
-        for rule in load_rules(
-            config.rules_dir
-        ):  # before any server starts: a bad rule fails fast, leaks nothing
-            self.iot.rules.create(rule.name, rule.to_topic_rule_payload(self.function_arn))
+        # before any server starts: a bad rule fails fast, leaks nothing
+        rules = load_rules(config.rules_dir)
+        self.iot.rules.load((rule.name, rule.to_topic_rule_payload(self.function_arn)) for rule in rules)
         IotApi(self.iot, self.iam, self._data_endpoint).mount(self.gateway)
         IotDataApi(self.principals, self.verifier, self.broker.publish).mount(self.gateway)
         FunctionUrls(self._runtime, self.verifier, ("attach_policy",), config.account).mount(self.gateway)
         self.identity.mount(self.gateway, self._cognito_admin_check)
         self.dynamodb.mount(self.gateway)
+        LocalcoreRoutes(self.events, self.info, self.status, self._localcore_admin_check).mount(self.gateway)
         async with contextlib.AsyncExitStack() as started:
+            if self.saver is not None:  # restored before anything serves; saved last, after all has stopped
+                await started.enter_async_context(self.saver)
             started.push_async_callback(asyncio.to_thread, self.dynamodb.close)
             await started.enter_async_context(self.gateway.serving(config.host, config.http_port))
+            started.callback(self.events.close)  # event followers end before the gateway waits for them
             await asyncio.to_thread(self.dynamodb.create_table, self.gateway_url, STATE_TABLE, self.admin)
             self.identity.set_public_url(self.gateway_url)
             self.runtime = await started.enter_async_context(self._lambda_runtime())
             self.engine = RulesEngine(
                 self.iot.rules, self.runtime, self.broker, config.account, log_sink=self.rule_logs
             )
+            self.engine.observers.append(self.rule_events)
             started.push_async_callback(self.engine.wait_idle)
             self.broker.add_listener(self.engine.on_message)
             await started.enter_async_context(self.broker_server)
@@ -233,6 +267,7 @@ class Localcore(Service):
             region=config.region,
             account_id=config.account,
             concurrency=config.functions.concurrency,
+            log_listener=FunctionEvents(self.events),
         )
 
     def _attach_environment(self) -> dict[str, str]:
@@ -255,6 +290,34 @@ class Localcore(Service):
         for connection in list(self.broker.connections):
             if connection.protocol.principal == identity_id:
                 connection.close(DisconnectReason.AUTH_ERROR, RC.NOT_AUTHORIZED)
+
+    async def _localcore_admin_check(self, request: web.Request, action: str) -> object:
+        return await self.iam.authorize(request, {LOCALCORE_SERVICE}, action, "*")
+
+    def info(self) -> dict[str, Any]:
+        """`/_localcore/info`: what runs and where, without the admin secret."""
+        secret = {"admin_access_key_id", "admin_secret_access_key"}
+        local_mode = self.config.policy_prefix + self.config.local_mode_policy
+        return {
+            "version": installed_version(),
+            "project": str(self.config.project_dir) if self.config.project_dir else None,
+            "persist": self.config.persist,
+            "endpoints": {key: value for key, value in self.endpoints.items() if key not in secret},
+            "rules": [rule.name for rule in self.iot.rules.all()],
+            "policies": [policy.name for policy in self.iot.policies.list_policies()],
+            "local_mode_policy": local_mode if self.config.local_mode else None,
+            "functions": self.runtime.function_names if self.runtime is not None else [],
+        }
+
+    def status(self) -> dict[str, Any]:
+        """`/_localcore/status` (admin only): connections, rule and function counters, recent refusals."""
+        return stack_status(
+            self.broker,
+            self.iot.rules.all(),
+            self.rule_events.counters,
+            self.runtime,
+            self.authenticator.recent_denials,
+        )
 
     async def _cognito_admin_check(self, request: web.Request, action: str) -> object:
         pool = f"arn:aws:cognito-idp:{self.config.region}:{self.config.account}:userpool/*"

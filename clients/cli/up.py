@@ -9,7 +9,9 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
+from clients.cli.env import export_lines
 from clients.cli.function_env import (
     PROVIDER_VARIABLE,
     add_env_arguments,
@@ -27,8 +29,11 @@ from localcore.errors import LocalcoreError
 from localcore.functions import FunctionSettings
 from localcore.iam.private_files import write_private_json
 from localcore.lambda_runtime import ConcurrencyConfig
+from localcore.observe import format_event
+from localcore.project import Project, ProjectContents, builtin_project, find_project
 
 LLM_PROVIDERS = ("local", "scripted", "openai", "bedrock")
+PROMPT_FUNCTION = "prompt"
 PORT_OPTIONS = {"mqtt": "--mqtt-port", "mqtts": "--mqtts-port", "ws": "--ws-port", "http": "--http-port"}
 """The option that sets each listener's port (localcore names its listeners in `ListenError`)."""
 
@@ -93,11 +98,15 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
-def stack_config(args: argparse.Namespace) -> LocalcoreConfig:
-    """The stack the options describe; FunctionEnvError when the functions' environment cannot work."""
-    environment = function_environment(args.env, args.env_file)
-    check_prompt_settings(args.llm, environment)
-    return LocalcoreConfig(
+def stack_config(args: argparse.Namespace, project: Project, contents: ProjectContents) -> LocalcoreConfig:
+    """The stack serving `project` (checked: `contents`) as the options describe; FunctionEnvError when the
+    functions' environment cannot work."""
+    environment = function_environment(args.env, args.env_file or project.env_file)
+    if PROMPT_FUNCTION in contents.functions:  # iotstream's chat: the LLM the prompt function streams from
+        check_prompt_settings(args.llm, environment)
+        environment[PROVIDER_VARIABLE] = args.llm
+    return project.config(
+        environment,
         host=args.host,
         mqtt_port=args.mqtt_port,
         mqtts_port=args.mqtts_port,
@@ -106,17 +115,35 @@ def stack_config(args: argparse.Namespace) -> LocalcoreConfig:
         state_dir=args.state_dir,
         local_mode=not args.no_local_mode,
         limits=BrokerLimits.unlimited() if args.no_limits else BrokerLimits(),
-        functions=FunctionSettings(
-            environment={**environment, PROVIDER_VARIABLE: args.llm},
-            concurrency=ConcurrencyConfig(account_limit=args.lambda_concurrency),
-        ),
+        functions=FunctionSettings(concurrency=ConcurrencyConfig(account_limit=args.lambda_concurrency)),
         explain_refusals=args.explain_refusals,
         admin_on_mqtt=args.admin_mqtt,
+        persist=getattr(args, "persist", False),
     )
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_stack_arguments(parser)
+    parser.add_argument(
+        "--project",
+        type=Path,
+        metavar="DIR",
+        help="serve your project: its iot_rules/, iot_policies/, functions.json (or what [tool.iotstream] of "
+        "its pyproject.toml names); default: the project in this folder or above, else iotstream's own chat",
+    )
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print every event line (CONNECT, SUBSCRIBE, PUBLISH, RULE, ACTION, INVOKE, DENIED, ...) as it "
+        "happens; `iotstream logs -f` shows the same from another terminal",
+    )
+    parser.add_argument(
+        "--persist",
+        action="store_true",
+        help="keep users, identities, policies and their attachments, rules and retained messages in "
+        "<state-dir>/state.json across restarts (default: every start is empty)",
+    )
     parser.add_argument(
         "--ready-file",
         type=Path,
@@ -131,25 +158,36 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def print_endpoints(endpoints: dict[str, object]) -> None:
+def print_endpoints(endpoints: dict[str, Any], ready_file: Path) -> None:
     for name, value in endpoints.items():
         if name != "environment":
             print(f"  {name:24} {value}")
-    print("point boto3 at localcore:")
-    environment = endpoints.get("environment")
-    if isinstance(environment, dict):
-        for key, value in environment.items():
-            print(f"  export {key}={value}")
-    print(f"  export AWS_ACCESS_KEY_ID={endpoints['admin_access_key_id']}", end="  ")
-    print(f"AWS_SECRET_ACCESS_KEY={endpoints['admin_secret_access_key']}  # local admin")
+    print('point boto3 and iotstream at localcore (or: eval "$(iotstream env)"):')
+    for line in export_lines(endpoints, ready_file):
+        print(f"  {line}")
     print(f"browser pages: chat {endpoints['http']}/  dashboard {endpoints['http']}/dashboard")
 
 
-async def serve(args: argparse.Namespace, config: LocalcoreConfig) -> None:
+def project_lines(project: Project, contents: ProjectContents) -> list[str]:
+    """What `up` serves, from where."""
+    source = f" ({project.settings_file.name} [tool.iotstream])" if project.settings_file else ""
+    lines = [f"project {project.root}{source}"]
+    for label, names in (
+        ("rules", contents.rules),
+        ("policies", contents.policies),
+        ("functions", contents.functions),
+    ):
+        lines.append(f"  {label:24} {', '.join(names) or '(none)'}")
+    return lines
+
+
+async def serve(args: argparse.Namespace, config: LocalcoreConfig, summary: list[str]) -> None:
     """Start, announce the endpoints, wait for SIGINT/SIGTERM, stop cleanly (a failed start stops what it
     had started, and raises)."""
     core = Localcore(config)
     serve_pages(core)
+    if args.verbose:
+        core.events.listeners.append(lambda event: print(format_event(event.to_json()), flush=True))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -158,7 +196,8 @@ async def serve(args: argparse.Namespace, config: LocalcoreConfig) -> None:
     outputs = args.cdk_outputs or args.state_dir / "cdk-outputs.json"
     async with core:
         try:
-            print_endpoints(core.endpoints)
+            print("\n".join(summary))
+            print_endpoints(core.endpoints, ready_file)
             write_private_json(outputs, cdk_outputs(core.endpoints))
             write_private_json(ready_file, core.endpoints)  # it holds the admin secret: 0600
             print(f"  {'ready file':24} {ready_file}  (iotstream chat / dashboard read it)")
@@ -177,12 +216,14 @@ def run(args: argparse.Namespace) -> int:
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        config = stack_config(args)
+        project = find_project(args.project) or builtin_project()
+        contents = project.check()
+        config = stack_config(args, project, contents)
     except STARTUP_ERRORS as error:
         print(f"iotstream up: {error}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(serve(args, config))
+        asyncio.run(serve(args, config, project_lines(project, contents)))
     except BrokenPipeError:
         raise  # nobody reads the output any more: the command line's boundary ends quietly
     except ListenError as error:

@@ -1,8 +1,15 @@
 """The IoT service's state for one account and region (moto's `IoTBackend`): policies with their versions and
 attachments, and topic rules. The HTTP layer (`api.py`) only parses, calls and serialises; the broker, the
-rules engine and the policy decisions read this state directly."""
+rules engine and the policy decisions read this state directly.
+
+The backend implements localcore's snapshot protocol (`localcore/persistence/protocol.py`): one section per
+store, so `iotstream up --persist` keeps what was created through the API.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from localcore.iot.policies import PolicyStore
 from localcore.iot.topic_rules import RuleStore
@@ -20,3 +27,15 @@ class IotBackend:
     def arn(self, resource: str) -> str:
         """`arn:aws:iot:<region>:<account>:<resource>` (e.g. `policy/<name>`, `rule/<name>`)."""
         return f"arn:aws:iot:{self.region}:{self.account}:{resource}"
+
+    # snapshot protocol ------------------------------------------------------------------------------
+    def to_snapshot(self) -> dict[str, Any]:
+        return {"policies": self.policies.to_snapshot(), "rules": self.rules.to_snapshot()}
+
+    def restore(self, snapshot: Mapping[str, Any]) -> None:
+        self.policies.restore(snapshot.get("policies", {}))
+        self.rules.restore(snapshot.get("rules", {}))
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        self.policies.on_change(listener)
+        self.rules.on_change(listener)

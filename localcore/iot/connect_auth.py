@@ -6,8 +6,10 @@
   named `local_mode_policy` in the policy store (`iotstream-user`) applies, live, as if attached to that
   identity — the paho-friendly option. With local mode off it is refused, as AWS refuses a connection
   with no credentials.
-- The local admin's key (allowed everything) is refused on MQTT unless development asks for it
+- The local admin's key (allowed everything) is refused on the SigV4 WebSocket unless development asks for it
   (`iotstream up --admin-mqtt`): with it, anyone holding the key could take any client id and read `#`.
+- The admin login on plain MQTT or TLS (username = admin key id, password = its secret) watches everything
+  under a restricted policy (`admin_login.py`).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from localcore.broker.codec import RC
 from localcore.broker.local_auth import local_identity
 from localcore.iam.principals import PrincipalPolicies
 from localcore.identity.credentials import Caller
+from localcore.iot.admin_login import admin_login
 from localcore.iot.exceptions import ResourceNotFoundException
 from localcore.iot.policies import PolicyStore
 
@@ -68,13 +71,15 @@ class StackAuthenticator:
         policies: PolicyStore,
         local_mode_policy: str | None,
         refused_access_key_id: str | None = None,
+        admin_key: tuple[str, str] | None = None,
     ) -> None:
-        """`policies`: where local mode reads its policy; `refused_access_key_id`: a key never accepted on MQTT
-        (the local admin's, unless --admin-mqtt)."""
+        """`policies`: where local mode reads its policy; `refused_access_key_id`: a key never accepted on the
+        WebSocket (the local admin's, unless --admin-mqtt); `admin_key`: (key id, secret) of the admin login."""
         self.principals = principals
         self.policies = policies
         self.local_mode_policy = local_mode_policy
         self.refused_access_key_id = refused_access_key_id
+        self.admin_key = admin_key
 
     def authenticate(self, request: ConnectRequest) -> Authority:
         caller = request.handshake_principal
@@ -86,6 +91,9 @@ class StackAuthenticator:
                 )
             context = self.principals.context(caller, request.client_id, request.source_ip)
             return CallerAuthority(caller, self.principals, request.policy_context(context))
+        admin = admin_login(request, *self.admin_key) if self.admin_key is not None else None
+        if admin is not None:
+            return admin
         if self.local_mode_policy is not None and request.transport in ("tcp", "tls"):
             identity = local_identity(request)
             context = RequestContext.for_identity(identity, request.client_id, request.source_ip)
