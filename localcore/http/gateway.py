@@ -1,7 +1,9 @@
 """One aiohttp application, on one port, that every localcore HTTP service mounts into.
 
 JSON 1.1 services (Cognito) are dispatched by the `X-Amz-Target: <Prefix>.<Operation>` header on
-`POST /`; REST services (IoT control plane, iot-data, JWKS, Lambda function URLs) by method and path.
+`POST /`; REST services (IoT control plane, iot-data, JWKS, Lambda function URLs) by method and path; the AWS
+data services (DynamoDB, SQS, S3, ...) by the service name in the request's SigV4 credential scope, before
+any route, so their paths (S3's `/{bucket}/{key}`) never meet the others'.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import inspect
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -44,6 +47,19 @@ REQUEST_TIMEOUT = (
 INTERNAL_FAILURE = "The request processing has failed because of an unknown error, exception or failure."
 """AWS's words for InternalFailure (https://docs.aws.amazon.com/iot/latest/apireference/CommonErrors.html); what
 failed is in localcore's log, never in the answer."""
+
+
+_SCOPE_SERVICE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+_QUERY_SCOPE_SERVICE = re.compile(r"^[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request$")
+
+
+def signing_service(request: web.Request) -> str | None:
+    """The service a request is signed for (`s3`, `monitoring`), from its Authorization header or presigned
+    query; None when it is not SigV4-signed."""
+    found = _SCOPE_SERVICE.search(request.headers.get("Authorization", ""))
+    if found is None:
+        found = _QUERY_SCOPE_SERVICE.match(request.query.get("X-Amz-Credential", ""))
+    return found.group(1) if found else None
 
 
 def json_object(raw: bytes, what: str) -> JsonBody:
@@ -83,7 +99,7 @@ class Gateway:
         self.limits = limits or HttpLimits()
         self._guard: ConnectionGuard | None = None
         self._json_targets: dict[str, tuple[str, Mapping[str, JsonOperation]]] = {}
-        self._json_handlers: dict[str, RestHandler] = {}
+        self._signed_services: dict[str, RestHandler] = {}
         self._app = web.Application(client_max_size=client_max_size, middlewares=[self._errors])
         self.add_route("POST", "/", self._dispatch_json, service="json-1.1", protocol="json")
         self._runner: web.AppRunner | None = None
@@ -100,14 +116,15 @@ class Gateway:
         self._check_new_prefix(prefix)
         self._json_targets[prefix] = (service or prefix, dict(operations))
 
-    def add_json_handler(self, prefix: str, handler: RestHandler) -> None:
-        """Hand every `X-Amz-Target: <prefix>.*` request whole to `handler` (a service that reads the raw body,
-        e.g. the DynamoDB front); errors it raises still get the JSON error shape."""
-        self._check_new_prefix(prefix)
-        self._json_handlers[prefix] = handler
+    def add_signed_service(self, signing_name: str, handler: RestHandler) -> None:
+        """Hand every request signed for `signing_name` (SigV4 scope) whole to `handler`, whatever its method
+        and path; the handler answers in its service's own error shape."""
+        if signing_name in self._signed_services:
+            raise ValueError(f"signed service {signing_name!r} is already registered")
+        self._signed_services[signing_name] = handler
 
     def _check_new_prefix(self, prefix: str) -> None:
-        if prefix in self._json_targets or prefix in self._json_handlers:
+        if prefix in self._json_targets:
             raise ValueError(f"JSON target prefix {prefix!r} is already registered")
 
     def add_route(
@@ -164,9 +181,6 @@ class Gateway:
         if not target:
             raise AwsServiceError("UnknownOperationException", "missing X-Amz-Target header", 400)
         prefix, _, operation_name = target.rpartition(".")
-        handler = self._json_handlers.get(prefix)
-        if handler is not None:
-            return await handler(request)
         entry = self._json_targets.get(prefix)
         operation = entry[1].get(operation_name) if entry else None
         if operation is None:
@@ -196,6 +210,9 @@ class Gateway:
                 return await self._timed_out(request)
             handling = self._guard.handling if self._guard is not None else set()
             handling.add(request.protocol)
+            service = signing_service(request)
+            if service is not None and service in self._signed_services:
+                handler = self._signed_services[service]
             try:
                 return await handler(request)
             finally:
