@@ -48,6 +48,7 @@ from localcore.rules.engine import RulesEngine
 from localcore.rules.log_groups import LogGroupFiles
 from localcore.services.front import AwsServices
 from localcore.services.permissions.place import Place
+from localcore.services.role_calls import RoleCaller
 from localcore.sigv4 import SigV4Verifier
 from streaming.state import create_state_table
 from streaming.status import DEFAULT_DASHBOARD_SHARDS, dashboard_shards
@@ -156,6 +157,8 @@ class Localcore(Service):
         self.gateway = Gateway(limits=config.http_limits.within(raise_open_files_limit()))
         self.services = AwsServices(self.iam, Place(config.region, config.account))
         """DynamoDB, SQS, SNS, S3, Kinesis, Firehose, CloudWatch and IAM: moto behind SigV4 and IAM."""
+        self.rule_roles = RoleCaller(self.services, self.identity.store, self.admin, lambda: self.gateway_url)
+        """How rule actions call those services (and post `http` actions): as their role."""
         self.runtime: LambdaRuntime | None = None
         self.engine: RulesEngine | None = None
         self.rule_logs = LogGroupFiles(config.state_dir / "rule-logs")  # the rules' cloudwatchLogs actions
@@ -207,8 +210,14 @@ class Localcore(Service):
             await asyncio.to_thread(lambda: create_state_table(self._admin_client("dynamodb"), STATE_TABLE))
             self.identity.set_public_url(self.gateway_url)
             self.runtime = await started.enter_async_context(self._lambda_runtime())
+            started.push_async_callback(self.rule_roles.close)
             self.engine = RulesEngine(
-                self.iot.rules, self.runtime, self.broker, config.account, log_sink=self.rule_logs
+                self.iot.rules,
+                self.runtime,
+                self.broker,
+                config.account,
+                log_sink=self.rule_logs,
+                services=self.rule_roles,
             )
             started.push_async_callback(self.engine.wait_idle)
             self.broker.add_listener(self.engine.on_message)

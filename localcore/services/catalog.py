@@ -51,6 +51,11 @@ class ServiceSpec:
         return "AWS_ENDPOINT_URL_" + str(service_id).upper().replace(" ", "_").replace("-", "_")
 
 
+def service_label(name: str) -> str:
+    """How errors name the service: "Amazon S3", "Amazon SQS" (as in AWS's errorAction example)."""
+    return f"Amazon {service_model(name).service_id}"
+
+
 SERVICES = (
     # https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html: all 400
     ServiceSpec("dynamodb", "dynamodb", dynamodb_needs, ("AccessDeniedException", 400), auth_status=400),
