@@ -17,10 +17,16 @@ from dataclasses import dataclass
 from urllib.parse import unquote
 
 import botocore.session
+from botocore.exceptions import UnknownServiceError
 from botocore.model import OperationModel, ServiceModel
+
+from localcore.http.errors import AwsServiceError
 
 _LABEL = re.compile(r"\{([^}]+)\}")
 _IGNORED_QUERY = frozenset({"x-id"})  # botocore strips S3's `?x-id=<Operation>` before sending
+NOT_EMULATED_STATUS = 501
+NOT_EMULATED_CODE = "NotImplemented"
+"""How an operation localcore does not emulate answers (docs/coverage.md says why this status and code)."""
 
 
 @functools.cache
@@ -142,13 +148,24 @@ def operation_names(name: str) -> tuple[str, ...]:
 
 
 def has_operation(name: str, operation: str) -> bool:
-    return operation in service_model(name).operation_names
+    return signing_name(name) is not None and operation in service_model(name).operation_names
 
 
 @functools.cache
-def service_for_target(prefix: str, candidates: tuple[str, ...]) -> str | None:
-    """The service among `candidates` whose JSON `X-Amz-Target` prefix is `prefix`."""
-    for name in candidates:
-        if service_model(name).metadata.get("targetPrefix") == prefix:
-            return name
-    return None
+def signing_name(name: str) -> str | None:
+    """The SigV4 service name of a botocore service (`iot-data` -> `iotdata`), None for a name botocore
+    does not know (a route of localcore's own)."""
+    try:
+        return str(service_model(name).signing_name)
+    except UnknownServiceError:
+        return None
+
+
+def not_emulated(name: str, operation: str) -> AwsServiceError:
+    """The answer to an AWS operation localcore does not emulate: HTTP 501 `NotImplemented`, naming it."""
+    label = service_model(name).service_id
+    return AwsServiceError(
+        NOT_EMULATED_CODE,
+        f"localcore does not emulate the {label} operation {operation} (docs/coverage.md lists what it does)",
+        NOT_EMULATED_STATUS,
+    )

@@ -45,6 +45,12 @@ class ServiceSpec:
     query_compatible: bool = False
 
     @property
+    def target_prefix(self) -> str | None:
+        """A JSON service's `X-Amz-Target` prefix (`DynamoDB_20120810`), None for query and REST services."""
+        prefix = service_model(self.name).metadata.get("targetPrefix")
+        return str(prefix) if prefix else None
+
+    @property
     def environment_variable(self) -> str:
         """`AWS_ENDPOINT_URL_SQS`, `AWS_ENDPOINT_URL_CLOUDWATCH`: botocore's service id, upper snake case."""
         service_id = service_model(self.name).service_id

@@ -40,7 +40,7 @@ class AwsServices:
 
     def mount(self, gateway: Gateway) -> None:
         for spec in self.specs.values():
-            gateway.add_signed_service(spec.signing_name, self._handler(spec))
+            gateway.add_signed_service(spec.signing_name, self._handler(spec), spec.target_prefix)
 
     def environment(self, url: str) -> dict[str, str]:
         """`AWS_ENDPOINT_URL_<SERVICE>` for every service, all at `url` (the gateway)."""
