@@ -112,7 +112,9 @@ def _check_action(source: str, place: str, action: Any, lambda_field: str = "fun
     if kind == "cloudwatchLogs" and params.get("batchMode", False) is not False:
         raise RuleDefinitionError(source, f"{place}.cloudwatchLogs.batchMode", "only false is supported")
     if kind == "http" and (params.get("enableBatching", False) is not False or "batchConfig" in params):
-        raise RuleDefinitionError(source, f"{place}.http.enableBatching", "batching is not emulated by localcore")
+        raise RuleDefinitionError(
+            source, f"{place}.http.enableBatching", "batching is not emulated by localcore"
+        )
     return action
 
 

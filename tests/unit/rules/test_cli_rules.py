@@ -224,17 +224,40 @@ def test_aws_service_actions_show_the_call_each_would_make(
     the S3 key and body (s3-rule-action.html) — and the http action's URL, headers and body."""
     role = "arn:aws:iam::000000000000:role/rules"
     actions = [
-        {"sqs": {"queueUrl": "https://sqs.us-east-1.amazonaws.com/000000000000/${topic(2)}", "roleArn": role}},
+        {
+            "sqs": {
+                "queueUrl": "https://sqs.us-east-1.amazonaws.com/000000000000/${topic(2)}",
+                "roleArn": role,
+            }
+        },
         {"dynamoDBv2": {"putItem": {"tableName": "readings"}, "roleArn": role}},
         {"s3": {"bucketName": "archive", "key": "${topic()}/${clientid()}", "roleArn": role}},
-        {"http": {"url": "http://127.0.0.1:8000/in", "headers": [{"key": "x-device", "value": "${topic(2)}"}]}},
+        {
+            "http": {
+                "url": "http://127.0.0.1:8000/in",
+                "headers": [{"key": "x-device", "value": "${topic(2)}"}],
+            }
+        },
     ]
-    rule = {"ruleName": "fanout", "sql": "SELECT temp, topic(2) AS device FROM 'sensors/+'", "actions": actions}
+    rule = {
+        "ruleName": "fanout",
+        "sql": "SELECT temp, topic(2) AS device FROM 'sensors/+'",
+        "actions": actions,
+    }
     rules_dir = tmp_path / "rules"
     rules_dir.mkdir()
     (rules_dir / "fanout.json").write_text(json.dumps(rule))
     payload = _payload(tmp_path, {"temp": 21})
-    args = ["--rules-dir", str(rules_dir), "--topic", "sensors/s1", "--payload", payload, "--client-id", "dev-1"]
+    args = [
+        "--rules-dir",
+        str(rules_dir),
+        "--topic",
+        "sensors/s1",
+        "--payload",
+        payload,
+        "--client-id",
+        "dev-1",
+    ]
     code = main(["rules", "test", *args])
     out = capsys.readouterr().out
     assert code == 0
