@@ -18,7 +18,7 @@ from localcore.http.errors import AwsServiceError
 from localcore.http.gateway import INTERNAL_FAILURE, Gateway, RestHandler
 from localcore.iam.authorizer import IamAuthorizer
 from localcore.services.catalog import SERVICES, ServiceSpec
-from localcore.services.moto_worker import MotoWorker
+from localcore.services.moto_worker import MotoRequest, MotoWorker
 from localcore.services.permissions.place import Place
 from localcore.services.requests import ServiceRequest, WireStyle, read_request
 from localcore.services.wire_errors import error_response
@@ -76,8 +76,10 @@ class AwsServices:
             return error_response(spec, style, error, request_id)
         if not _reads_only(call):
             self._writes[spec.name] += 1
-        headers = list(request.headers.items())
-        answer = await self.moto.run(spec.name, request.method, raw_path, raw_query, headers, body)
+        sent = MotoRequest(
+            spec.name, request.method, raw_path, raw_query, list(request.headers.items()), body
+        )
+        answer = await self.moto.run(sent)
         if answer.status >= 500:  # moto's own failure text stays in the log
             log.error("%s %s failed (%d): %r", spec.name, call.operation, answer.status, answer.body[:2000])
             return error_response(

@@ -9,16 +9,13 @@ takes the account from `x-moto-account-id`, so ARNs and queue URLs carry localco
 from __future__ import annotations
 
 import asyncio
-import functools
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, TypeVar, cast
+from typing import Any, cast
 
 from moto.moto_server.werkzeug_app import create_backend_app
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-T = TypeVar("T")
 # Hop-by-hop and per-connection headers (aiohttp writes its own; a HEAD answer keeps moto's Content-Length), and
 # moto's CORS header: a browser page of another origin has no business reading these answers.
 _DROPPED_HEADERS = frozenset(
@@ -35,6 +32,18 @@ _DROPPED_HEADERS = frozenset(
 
 
 @dataclass(frozen=True)
+class MotoRequest:
+    """A request as it came to the gateway (path and query still percent-encoded)."""
+
+    service: str
+    method: str
+    raw_path: str
+    raw_query: str
+    headers: list[tuple[str, str]]
+    body: bytes
+
+
+@dataclass(frozen=True)
 class MotoAnswer:
     status: int
     headers: list[tuple[str, str]]
@@ -42,28 +51,16 @@ class MotoAnswer:
 
 
 class MotoWorker:
-    """`await worker.run(service, ...)` runs one request through moto's application for that service."""
+    """`await worker.run(request)`: moto's applications, one per service, on one thread."""
 
     def __init__(self, account: str) -> None:
         self._account = account
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="localcore-moto")
         self._apps: dict[str, Any] = {}
 
-    async def call(self, function: Callable[[], T]) -> T:
-        """Run `function` on the worker thread (anything touching moto's state)."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, function)
-
-    async def run(
-        self,
-        service: str,
-        method: str,
-        raw_path: str,
-        raw_query: str,
-        headers: list[tuple[str, str]],
-        body: bytes,
-    ) -> MotoAnswer:
-        request = functools.partial(self._run, service, method, raw_path, raw_query, headers, body)
-        return await self.call(request)
+    async def run(self, request: MotoRequest) -> MotoAnswer:
+        """Run one request through moto's application for its service, on the worker thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._run, request)
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
@@ -74,33 +71,27 @@ class MotoWorker:
             app = self._apps[service] = create_backend_app(cast(Any, service))
         return app
 
-    def _run(
-        self,
-        service: str,
-        method: str,
-        raw_path: str,
-        raw_query: str,
-        headers: list[tuple[str, str]],
-        body: bytes,
-    ) -> MotoAnswer:
+    def _run(self, request: MotoRequest) -> MotoAnswer:
         sent = [
             (name, value)
-            for name, value in headers
+            for name, value in request.headers
             if name.lower() not in ("content-length", "x-moto-account-id")
         ]
         sent.append(("x-moto-account-id", self._account))
         environ = EnvironBuilder(
-            path=raw_path, query_string=raw_query, method=method, headers=sent, data=body
+            path=request.raw_path,
+            query_string=request.raw_query,
+            method=request.method,
+            headers=sent,
+            data=request.body,
         ).get_environ()
-        app_iter, status, answer_headers = run_wsgi_app(self._app(service), environ, buffered=True)
+        app_iter, status, answer_headers = run_wsgi_app(self._app(request.service), environ, buffered=True)
         try:
             payload = b"".join(app_iter)
         finally:
             close = getattr(app_iter, "close", None)
             if close is not None:
                 close()
-        dropped = (
-            _DROPPED_HEADERS - {"content-length"} if method == "HEAD" else _DROPPED_HEADERS
-        )  # HEAD: the object's
+        dropped = _DROPPED_HEADERS - {"content-length"} if request.method == "HEAD" else _DROPPED_HEADERS
         kept = [(name, value) for name, value in answer_headers.items() if name.lower() not in dropped]
         return MotoAnswer(int(status.split(" ", 1)[0]), kept, payload)

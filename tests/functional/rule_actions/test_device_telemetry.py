@@ -12,8 +12,8 @@ import dataclasses
 import json
 from collections.abc import Iterator
 
-import boto3
 import pytest
+from boto3.session import Session
 
 from localcore.broker.testing import MqttTestClient
 from localcore.testing import RunningLocalcore, free_port_config
@@ -56,7 +56,9 @@ def test_device_telemetry_reaches_a_queue_and_a_table_read_with_the_exported_end
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", device_stack.endpoints["admin_access_key_id"])
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", device_stack.endpoints["admin_secret_access_key"])
-    sqs, dynamodb, iam, iot = (boto3.client(name) for name in ("sqs", "dynamodb", "iam", "iot"))
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    session = Session()  # what `boto3.client(...)` is in a fresh process: it reads the environment
+    sqs, dynamodb, iam, iot = (session.client(name) for name in ("sqs", "dynamodb", "iam", "iot"))
 
     queue = sqs.create_queue(QueueName=unique("telemetry"))["QueueUrl"]
     queue_arn = sqs.get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"][

@@ -12,8 +12,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import pytest
+from boto3.session import Session
 from botocore.exceptions import ClientError
 
 from localcore.testing import RunningLocalcore
@@ -44,29 +44,31 @@ def test_the_exported_variables_point_unchanged_boto3_code_at_every_service(
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", stack.core.admin.access_key_id)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", stack.core.admin.secret_access_key)
-    queue = boto3.client("sqs").create_queue(QueueName=_name("q"))["QueueUrl"]
+    monkeypatch.delenv("AWS_SESSION_TOKEN", raising=False)
+    aws = Session()  # what `aws.client(...)` is in a fresh process: it reads the environment
+    queue = aws.client("sqs").create_queue(QueueName=_name("q"))["QueueUrl"]
     assert queue.startswith(f"{stack.url}/{ACCOUNT}/")
     assert (
-        boto3.client("sns")
+        aws.client("sns")
         .create_topic(Name=_name("t"))["TopicArn"]
         .startswith(f"arn:aws:sns:{REGION}:{ACCOUNT}:")
     )
     bucket = _name("b")
-    boto3.client("s3").create_bucket(Bucket=bucket)
-    assert bucket in [b["Name"] for b in boto3.client("s3").list_buckets()["Buckets"]]
+    aws.client("s3").create_bucket(Bucket=bucket)
+    assert bucket in [b["Name"] for b in aws.client("s3").list_buckets()["Buckets"]]
     stream = _name("s")
-    boto3.client("kinesis").create_stream(StreamName=stream, ShardCount=1)
-    description = boto3.client("kinesis").describe_stream(StreamName=stream)["StreamDescription"]
+    aws.client("kinesis").create_stream(StreamName=stream, ShardCount=1)
+    description = aws.client("kinesis").describe_stream(StreamName=stream)["StreamDescription"]
     assert description["StreamARN"] == f"arn:aws:kinesis:{REGION}:{ACCOUNT}:stream/{stream}"
-    assert "DeliveryStreamNames" in boto3.client("firehose").list_delivery_streams()
-    boto3.client("cloudwatch").put_metric_data(
+    assert "DeliveryStreamNames" in aws.client("firehose").list_delivery_streams()
+    aws.client("cloudwatch").put_metric_data(
         Namespace="front-test", MetricData=[{"MetricName": "m", "Value": 1.0}]
     )
-    assert {"Namespace": "front-test", "MetricName": "m", "Dimensions": []} in boto3.client(
+    assert {"Namespace": "front-test", "MetricName": "m", "Dimensions": []} in aws.client(
         "cloudwatch"
     ).list_metrics(Namespace="front-test")["Metrics"]
-    assert "TableNames" in boto3.client("dynamodb").list_tables()
-    assert "Roles" in boto3.client("iam").list_roles()
+    assert "TableNames" in aws.client("dynamodb").list_tables()
+    assert "Roles" in aws.client("iam").list_roles()
 
 
 def test_s3_keys_are_stored_as_sent(stack: RunningLocalcore) -> None:
