@@ -298,7 +298,6 @@ class Localcore(Service):
             **self.broker_server.endpoints,
             "http": self.gateway_url,
             "dynamodb": self.gateway_url,
-            "services": sorted(self.services.specs),
             "region": self.config.region,
             "user_pool_id": identity.user_pool_id,
             "user_pool_client_id": identity.client_id,
