@@ -67,14 +67,7 @@ class ServiceCallError(LocalcoreError):
     """The call failed: the service's error (`code`, `status`) or an earlier step (assuming the role)."""
 
     def __init__(
-        self,
-        service: str,
-        code: str,
-        message: str,
-        status: int = 400,
-        request_id: str = "",
-        *,
-        detail: str = "",
+        self, service: str, code: str, message: str, status: int = 400, request_id: str = ""
     ) -> None:
         super().__init__(message)
         self.service = service  # "Amazon SQS"
@@ -82,7 +75,6 @@ class ServiceCallError(LocalcoreError):
         self.message = message
         self.status = status
         self.request_id = request_id
-        self.detail = detail
 
     def describe(self) -> str:
         """The error as AWS's rules engine words it in errorAction messages

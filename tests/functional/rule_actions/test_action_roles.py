@@ -13,6 +13,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
 from tests.functional.rule_actions.conftest import ACCOUNT, REGION, Rules, unique
 
 
@@ -117,3 +120,16 @@ def test_a_policy_change_applies_to_the_next_message(rules: Rules) -> None:
     rules.publish(topic, {"n": 2})
     assert [json.loads(body) for body in rules.messages(url)] == [{"n": 2}]
     assert rules.errors(errors) == []
+
+
+def test_an_action_localcore_does_not_emulate_is_refused_at_creation_naming_it(rules: Rules) -> None:
+    """CreateTopicRule with an action type localcore does not run (a valid AWS action, `stepFunctions`)
+    answers InvalidRequestException naming it, rather than a rule that silently does nothing."""
+    action = {"stepFunctions": {"stateMachineName": "m", "roleArn": rules.role()}}
+    with pytest.raises(ClientError) as refused:
+        rules.rule("SELECT * FROM 'a'", [action])
+    error = refused.value.response["Error"]
+    assert (
+        error["Code"] == "InvalidRequestException"
+        and "unsupported action 'stepFunctions'" in error["Message"]
+    )
