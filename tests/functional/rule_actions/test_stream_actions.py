@@ -30,6 +30,21 @@ def test_kinesis_puts_the_output_with_the_templated_partition_key(rules: Rules) 
     assert (json.loads(record["Data"]), record["PartitionKey"]) == ({"kwh": 1.25}, "m7")
 
 
+def test_kinesis_to_a_missing_stream_runs_the_error_action(rules: Rules) -> None:
+    """A stream that does not exist: Kinesis answers ResourceNotFoundException, the errorAction names
+    KinesisAction and the stream (rule-error-handling.html)."""
+    stream = unique("missing")
+    role = rules.role({"Action": "kinesis:PutRecord", "Resource": "*"})
+    sink, errors = rules.error_sink()
+    topic = unique("meters")
+    rules.rule(f"SELECT * FROM '{topic}'", [{"kinesis": {"streamName": stream, "roleArn": role}}], sink)
+    rules.publish(topic, {"kwh": 1})
+    (error,) = rules.errors(errors)
+    (failure,) = error["failures"]
+    assert (failure["failedAction"], failure["failedResource"]) == ("KinesisAction", stream)
+    assert "Error Code: ResourceNotFoundException" in failure["errorMessage"]
+
+
 def _delivery_stream(rules: Rules) -> tuple[str, str, str]:
     """A Firehose stream delivering to a new S3 bucket: (stream name, its ARN, the bucket)."""
     bucket, name = unique("firehose-out"), unique("delivery")
@@ -44,10 +59,12 @@ def _delivery_stream(rules: Rules) -> tuple[str, str, str]:
     return name, f"arn:aws:firehose:{REGION}:{ACCOUNT}:deliverystream/{name}", bucket
 
 
-def _delivered(rules: Rules, bucket: str) -> bytes:
+def _delivered(rules: Rules, bucket: str) -> list[bytes]:
+    """What the stream wrote to its bucket, one entry per object, sorted (object keys need not follow the
+    order records were put in)."""
     s3 = rules.stack.client("s3")
-    keys = sorted(o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", []))
-    return b"".join(s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys)
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])]
+    return sorted(s3.get_object(Bucket=bucket, Key=key)["Body"].read() for key in keys)
 
 
 def test_firehose_appends_the_separator_to_each_record(rules: Rules) -> None:
@@ -62,7 +79,7 @@ def test_firehose_appends_the_separator_to_each_record(rules: Rules) -> None:
     )
     rules.publish(topic, {"line": "first"})
     rules.publish(topic, {"line": "second"})
-    assert _delivered(rules, bucket) == b'{"line":"first"}\n{"line":"second"}\n'
+    assert _delivered(rules, bucket) == [b'{"line":"first"}\n', b'{"line":"second"}\n']
 
 
 def test_firehose_batch_mode_sends_each_array_element_as_a_record(rules: Rules) -> None:
@@ -74,7 +91,7 @@ def test_firehose_batch_mode_sends_each_array_element_as_a_record(rules: Rules) 
     action = {"deliveryStreamName": name, "separator": ",", "batchMode": True, "roleArn": role}
     rules.rule(f"SELECT VALUE readings FROM '{topic}'", [{"firehose": action}])
     rules.publish(topic, {"readings": [{"t": 1}, {"t": 2}, 3]})
-    assert _delivered(rules, bucket) == b'{"t":1},{"t":2},3,'
+    assert _delivered(rules, bucket) == [b'{"t":1},{"t":2},3,']
 
 
 def test_firehose_batch_mode_needs_an_array(rules: Rules) -> None:
