@@ -24,7 +24,6 @@ WireStyle = Literal["json", "query", "rest-xml"]
 class ServiceRequest:
     """`operation` ("SendMessage", "PutObject"); `params` its members found on the wire (strings mostly)."""
 
-    service: str
     operation: str
     style: WireStyle
     params: Mapping[str, Any] = field(default_factory=dict)
@@ -41,7 +40,7 @@ def read_request(
     """The operation and parameters of one wire request; AWS's error when it names none."""
     target = headers.get("X-Amz-Target") or headers.get("x-amz-target")
     if target:
-        return ServiceRequest(service, target.rpartition(".")[2], "json", json_object(body, target))
+        return ServiceRequest(target.rpartition(".")[2], "json", json_object(body, target))
     if service == "s3":
         found = match_rest("s3", method, raw_path, query, list(headers))
         if found is None:
@@ -49,7 +48,7 @@ def read_request(
                 "MethodNotAllowed", "The specified method is not allowed against this resource.", 405
             )
         params = {**found.labels, **{name.lower(): value for name, value in headers.items()}}
-        return ServiceRequest(service, found.operation, "rest-xml", params)
+        return ServiceRequest(found.operation, "rest-xml", params)
     form = dict(query)
     content_type = headers.get("Content-Type") or headers.get("content-type") or ""
     if body and content_type.startswith("application/x-www-form-urlencoded"):
@@ -57,4 +56,4 @@ def read_request(
     action = form.get("Action")
     if not action:
         raise AwsServiceError("MissingAction", "The request must contain the parameter Action.")
-    return ServiceRequest(service, action, "query", form)
+    return ServiceRequest(action, "query", form)
