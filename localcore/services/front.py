@@ -74,12 +74,12 @@ class AwsServices:
             await self._iam.authorize_all(request, {spec.signing_name}, spec.needs(call, self.place))
         except AwsServiceError as error:
             return error_response(spec, style, error, request_id)
-        if not _reads_only(call):
-            self._writes[spec.name] += 1
         sent = MotoRequest(
             spec.name, request.method, raw_path, raw_query, list(request.headers.items()), body
         )
         answer = await self.moto.run(sent)
+        if not _reads_only(call):  # counted once done: a cache keyed on the count never keeps older state
+            self._writes[spec.name] += 1
         if answer.status >= 500:  # moto's own failure text stays in the log
             log.error("%s %s failed (%d): %r", spec.name, call.operation, answer.status, answer.body[:2000])
             return error_response(
