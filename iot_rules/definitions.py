@@ -14,14 +14,30 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from iot_rules.action_params import check_params
+
 RULE_NAME = re.compile(r"[a-zA-Z0-9_]{1,128}")
 SQL_VERSIONS = ("2015-10-08", "2016-03-23", "beta")
 DEFAULT_SQL_VERSION = "2015-10-08"  # AWS's default when awsIotSqlVersion is omitted
 MAX_ACTIONS = 10
-SUPPORTED_ACTIONS = ("lambda", "republish", "cloudwatchLogs")
-REQUIRED_PARAMETER = {"republish": "topic", "cloudwatchLogs": "logGroupName"}
-"""The parameter each action cannot do without (`lambda` names its function, see `_check_action`). A `roleArn`
-may be omitted: the CDK stack creates the role the action needs."""
+SUPPORTED_ACTIONS = (
+    "lambda",
+    "republish",
+    "cloudwatchLogs",
+    "cloudwatchMetric",
+    "dynamoDB",
+    "dynamoDBv2",
+    "firehose",
+    "http",
+    "kinesis",
+    "s3",
+    "sns",
+    "sqs",
+)
+"""The action types localcore runs; any other is refused, named. Each is checked against its API shape
+(`action_params.py`)."""
+ROLE_MADE_BY_CDK = ("republish", "cloudwatchLogs")
+"""Actions whose `roleArn` a definition may omit: the CDK stack creates the role they need (cdk/parts/rules.py)."""
 
 
 class RuleDefinitionError(ValueError):
@@ -80,14 +96,36 @@ def _check_action(source: str, place: str, action: Any, lambda_field: str = "fun
         )
     if not isinstance(params, dict):
         raise RuleDefinitionError(source, f"{place}.{kind}", "action parameters must be an object")
-    required = lambda_field if kind == "lambda" else REQUIRED_PARAMETER[kind]
-    if not isinstance(params.get(required), str) or not params[required]:
-        raise RuleDefinitionError(source, f"{place}.{kind}.{required}", "required, a non-empty string")
-    if kind == "republish" and params.get("qos", 0) not in (0, 1):
-        raise RuleDefinitionError(source, f"{place}.republish.qos", "must be 0 or 1")
+    if kind == "lambda":
+        if not isinstance(params.get(lambda_field), str) or not params[lambda_field]:
+            raise RuleDefinitionError(
+                source, f"{place}.lambda.{lambda_field}", "required, a non-empty string"
+            )
+        return action
+
+    def refuse(where: str, message: str) -> RuleDefinitionError:
+        return RuleDefinitionError(source, where, message)
+
+    check_params(kind, params, place, refuse, optional=("roleArn",) if kind in ROLE_MADE_BY_CDK else ())
+    if kind == "http":
+        _check_http_urls(params, f"{place}.http", refuse)
     if kind == "cloudwatchLogs" and params.get("batchMode", False) is not False:
         raise RuleDefinitionError(source, f"{place}.cloudwatchLogs.batchMode", "only false is supported")
+    if kind == "http" and (params.get("enableBatching", False) is not False or "batchConfig" in params):
+        raise RuleDefinitionError(
+            source, f"{place}.http.enableBatching", "batching is not emulated by localcore"
+        )
     return action
+
+
+def _check_http_urls(params: Mapping[str, Any], place: str, refuse: Callable[[str, str], Exception]) -> None:
+    """https-rule-action.html: a `url` with substitution templates needs a `confirmationUrl`; a hardcoded
+    `confirmationUrl` must begin the `url` (a templated one is checked when the action runs)."""
+    url, confirmation = str(params["url"]), params.get("confirmationUrl")
+    if "${" in url and not confirmation:
+        raise refuse(f"{place}.confirmationUrl", "required when the url has substitution templates")
+    if confirmation and "${" not in confirmation and not url.startswith(confirmation):
+        raise refuse(f"{place}.url", f"must begin with the confirmationUrl {confirmation!r}")
 
 
 def parse_rule(

@@ -1,5 +1,6 @@
 """localcore as one object: broker, gateway (Cognito, IoT control plane, iot-data, function URLs), rules
-engine, Lambda runtime and DynamoDB (on the gateway too), wired the way AWS wires them for iotstream.
+engine, Lambda runtime and the AWS data services (DynamoDB, SQS, SNS, S3, Kinesis, Firehose, CloudWatch,
+IAM; on the gateway too), wired the way AWS wires them for iotstream.
 
     async with Localcore(LocalcoreConfig(mqtt_port=0, ...)) as core:
         core.endpoints   # everything a client or boto3 needs, also written to --ready-file
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import boto3
 from aiohttp import web
 
 from iot_policies.library import policy_dir
@@ -27,7 +29,6 @@ from localcore.broker.codec import RC
 from localcore.broker.lifecycle import DisconnectReason
 from localcore.broker.limits import BrokerLimits
 from localcore.broker.server import BrokerServer, ServerConfig
-from localcore.dynamodb.service import LocalDynamoDB
 from localcore.functions import STATE_TABLE, FunctionSettings, function_configs
 from localcore.functions.urls import FunctionUrls, function_url
 from localcore.http.connections import HttpLimits, raise_open_files_limit
@@ -51,8 +52,12 @@ from localcore.observe.status import connection_info, stack_status
 from localcore.persistence import STATE_FILE, Snapshotting, StateFile, StateSaver
 from localcore.rules.engine import RulesEngine
 from localcore.rules.log_groups import LogGroupFiles
+from localcore.services.front import AwsServices
+from localcore.services.permissions.place import Place
+from localcore.services.role_calls import RoleCaller
 from localcore.sigv4 import SigV4Verifier
 from localcore.version import installed_version
+from streaming.state import create_state_table
 from streaming.status import DEFAULT_DASHBOARD_SHARDS, dashboard_shards
 
 log = logging.getLogger("localcore")
@@ -111,7 +116,7 @@ def _role(config: LocalcoreConfig, name: str, file: str) -> Role:
 
 
 class Localcore(Service):
-    """The whole local stack on one asyncio loop (moto's DynamoDB runs in its own worker thread)."""
+    """The whole local stack on one asyncio loop (moto's services run on their own worker thread)."""
 
     def __init__(self, config: LocalcoreConfig | None = None) -> None:
         self.config = config = config or LocalcoreConfig()
@@ -171,7 +176,10 @@ class Localcore(Service):
         self.identity.identity_ended.append(self._disconnect_identity)
         # The gateway may use a quarter of the descriptors (raised to the hard limit first): the broker keeps the rest.
         self.gateway = Gateway(limits=config.http_limits.within(raise_open_files_limit()))
-        self.dynamodb = LocalDynamoDB(self.iam, config.region, config.account)
+        self.services = AwsServices(self.iam, Place(config.region, config.account))
+        """DynamoDB, SQS, SNS, S3, Kinesis, Firehose, CloudWatch and IAM: moto behind SigV4 and IAM."""
+        self.rule_roles = RoleCaller(self.services, self.identity.store, self.admin, lambda: self.gateway_url)
+        """How rule actions call those services (and post `http` actions): as their role."""
         self.runtime: LambdaRuntime | None = None
         self.engine: RulesEngine | None = None
         self.rule_logs = LogGroupFiles(config.state_dir / "rule-logs")  # the rules' cloudwatchLogs actions
@@ -207,7 +215,7 @@ class Localcore(Service):
             "AWS_ENDPOINT_URL_IOT_DATA_PLANE": self.gateway_url,
             "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": self.gateway_url,
             "AWS_ENDPOINT_URL_COGNITO_IDENTITY": self.gateway_url,
-            "AWS_ENDPOINT_URL_DYNAMODB": self.gateway_url,
+            **self.services.environment(self.gateway_url),
         }
 
     async def start(self) -> None:
@@ -224,19 +232,25 @@ class Localcore(Service):
         IotDataApi(self.principals, self.verifier, self.broker.publish).mount(self.gateway)
         FunctionUrls(self._runtime, self.verifier, ("attach_policy",), config.account).mount(self.gateway)
         self.identity.mount(self.gateway, self._cognito_admin_check)
-        self.dynamodb.mount(self.gateway)
+        self.services.mount(self.gateway)
         LocalcoreRoutes(self.events, self.info, self.status, self._localcore_admin_check).mount(self.gateway)
         async with contextlib.AsyncExitStack() as started:
             if self.saver is not None:  # restored before anything serves; saved last, after all has stopped
                 await started.enter_async_context(self.saver)
-            started.push_async_callback(asyncio.to_thread, self.dynamodb.close)
+            started.push_async_callback(asyncio.to_thread, self.services.close)
             await started.enter_async_context(self.gateway.serving(config.host, config.http_port))
             started.callback(self.events.close)  # event followers end before the gateway waits for them
-            await asyncio.to_thread(self.dynamodb.create_table, self.gateway_url, STATE_TABLE, self.admin)
+            await asyncio.to_thread(lambda: create_state_table(self._admin_client("dynamodb"), STATE_TABLE))
             self.identity.set_public_url(self.gateway_url)
             self.runtime = await started.enter_async_context(self._lambda_runtime())
+            started.push_async_callback(self.rule_roles.close)
             self.engine = RulesEngine(
-                self.iot.rules, self.runtime, self.broker, config.account, log_sink=self.rule_logs
+                self.iot.rules,
+                self.runtime,
+                self.broker,
+                config.account,
+                log_sink=self.rule_logs,
+                services=self.rule_roles,
             )
             self.engine.observers.append(self.rule_events)
             started.push_async_callback(self.engine.wait_idle)
@@ -245,6 +259,16 @@ class Localcore(Service):
             self._running = started.pop_all()
         self.endpoints = self._describe()
         log.info("localcore ready: %s", json.dumps(self.endpoints))
+
+    def _admin_client(self, service: str) -> Any:
+        """A boto3 client of one of localcore's services, signed with the admin key (blocking calls)."""
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.gateway_url,
+            region_name=self.config.region,
+            aws_access_key_id=self.admin.access_key_id,
+            aws_secret_access_key=self.admin.secret_access_key,
+        )
 
     def _lambda_runtime(self) -> LambdaRuntime:
         """The runtime for the manifest's functions, with localcore's endpoints and each function's settings."""
@@ -349,7 +373,7 @@ class Localcore(Service):
         }
 
     async def stop(self) -> None:
-        """Stop what `start` started, in reverse order: broker, rules engine (idle), runtime, gateway, DynamoDB."""
+        """Stop what `start` started, in reverse order: broker, rules engine (idle), runtime, gateway, moto."""
         running, self._running = self._running, None
         if running is not None:
             await running.aclose()

@@ -7,8 +7,10 @@
     iotstream rules validate [--project DIR | --rules-dir DIR] [FILE ...]
 
 `test` runs the real rules engine (SQL, substitution templates, actions, errorAction) with recording actions
-instead of Lambda and the broker, and prints what each action would receive: the function and its event, or
-the republish topic, QoS, MQTT 5 headers and the exact payload bytes. `--mqtt5-property` names contentType,
+instead of Lambda, the broker and the AWS services, and prints what each action would receive: the function
+and its event; the republish topic, QoS, MQTT 5 headers and the exact payload bytes; for the AWS-service
+actions the API call made as the action's role with every parameter (the SQS message body, the DynamoDB
+item, the S3 key and body, ...); the `http` action's URL, headers and body. `--mqtt5-property` names contentType,
 responseTopic, correlationData, payloadFormatIndicator (0/1); any other key is a user property. Without
 `--client-id`, `clientid()` is "n/a" as for an HTTP publish. A Lambda action naming a function the project's
 functions manifest (or `--functions functions.json`) lacks fails the way a missing function does in AWS (and
@@ -29,6 +31,7 @@ import logging
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +45,9 @@ from localcore.errors import LocalcoreError
 from localcore.iot.exceptions import IotError
 from localcore.iot.topic_rules import RuleStore
 from localcore.project import Project, ProjectError, check_rule_file, find_project
-from localcore.rules.actions import ActionFailed, Render
+from localcore.rules.actions import ActionFailed, ActionScope, Render
 from localcore.rules.engine import Rule, RuleRun, RulesEngine
+from localcore.rules.service_calls import HttpAnswer, HttpDelivery, ServiceCall
 
 EXIT_RUNS = 0
 EXIT_NOTHING_RUNS = 1
@@ -146,6 +150,7 @@ class Delivery:
     body: bytes
     details: str = ""
     failed: str | None = None  # the error message when the action failed
+    lines: tuple[str, ...] = ()  # further lines to show (an API call's parameters)
 
 
 class MissingFunction(LocalcoreError):
@@ -196,6 +201,45 @@ class RecordingLogSink:
         )
 
 
+class RecordingServices:
+    """Stands in for the AWS services and HTTP endpoints: records each call and answers success."""
+
+    def __init__(self, deliveries: list[Delivery]) -> None:
+        self.deliveries = deliveries
+
+    async def call(self, call: ServiceCall, rule: str) -> Mapping[str, Any]:
+        lines = tuple(f"{name}: {_parameter(value)}" for name, value in call.params.items())
+        target = f"{call.service} {call.operation}"
+        self.deliveries.append(Delivery(target, "", b"", f"as {call.role_arn}", lines=lines))
+        return {"FailedPutCount": 0} if call.operation == "PutRecordBatch" else {}
+
+    async def post(self, delivery: HttpDelivery, rule: str) -> HttpAnswer:
+        headers = [f"{key}: {value}" for key, value in delivery.headers]
+        signing = f", SigV4 as {delivery.sigv4['roleArn']}" if delivery.sigv4 else ""
+        lines = (*headers, f"body: {_show(delivery.body)}")
+        self.deliveries.append(
+            Delivery("http POST", delivery.url, b"", f"headers below{signing}", lines=lines)
+        )
+        return HttpAnswer(200)
+
+
+def _parameter(value: Any) -> str:
+    """One API parameter as text: bytes as `_show` shows them, structures as JSON."""
+    if isinstance(value, bytes):
+        return _show(value)
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False, default=_plain)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return _show(value)
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
 class RecordingEngine(RulesEngine):
     """The real engine, also noting failed actions in order among the deliveries."""
 
@@ -206,12 +250,15 @@ class RecordingEngine(RulesEngine):
             RecordingPublisher(deliveries),
             ACCOUNT,
             log_sink=RecordingLogSink(deliveries),
+            services=RecordingServices(deliveries),
         )
         self.deliveries = deliveries
 
-    async def _run_action(self, action: Mapping[str, Any], output: Any, render: Render) -> str:
+    async def _run_action(
+        self, action: Mapping[str, Any], output: Any, render: Render, scope: ActionScope
+    ) -> str:
         try:
-            return await super()._run_action(action, output, render)
+            return await super()._run_action(action, output, render, scope)
         except ActionFailed as failure:
             self.deliveries.append(Delivery(failure.kind, failure.resource, b"", failed=failure.message))
             raise
@@ -285,8 +332,13 @@ def _print_delivery(label: str, delivery: Delivery) -> None:
     if delivery.failed is not None:
         print(f"  {label}: {delivery.kind} -> {delivery.target} FAILED: {delivery.failed}")
         return
-    print(f"  {label}: {delivery.kind} -> {delivery.target} ({delivery.details})")
-    print(f"    payload: {_show(delivery.body)}")
+    target = f" -> {delivery.target}" if delivery.target else ""
+    print(f"  {label}: {delivery.kind}{target} ({delivery.details})")
+    if delivery.lines:
+        for line in delivery.lines:
+            print(f"    {line}")
+    else:
+        print(f"    payload: {_show(delivery.body)}")
 
 
 def _print_run(run: RuleRun, deliveries: list[Delivery], rule: Rule) -> None:
@@ -352,13 +404,26 @@ def _enabled(definition: RuleDefinition) -> RuleDefinition:
 # ---------------------------------------------------------------------------------------------- list
 
 
+TARGET_PARAMETER = {
+    "lambda": "function",
+    "republish": "topic",
+    "cloudwatchLogs": "logGroupName",
+    "cloudwatchMetric": "metricName",
+    "dynamoDB": "tableName",
+    "firehose": "deliveryStreamName",
+    "http": "url",
+    "kinesis": "streamName",
+    "s3": "bucketName",
+    "sns": "targetArn",
+    "sqs": "queueUrl",
+}
+
+
 def _describe_action(action: dict[str, Any]) -> str:
     kind, params = next(iter(action.items()))
-    if kind == "lambda":
-        return f"lambda:{params['function']}"
-    if kind == "cloudwatchLogs":
-        return f"cloudwatchLogs:{params['logGroupName']}"
-    return f"republish:{params['topic']}"
+    if kind == "dynamoDBv2":
+        return f"dynamoDBv2:{params['putItem']['tableName']}"
+    return f"{kind}:{params[TARGET_PARAMETER[kind]]}"
 
 
 def _list(folder: Path) -> int:

@@ -1,7 +1,9 @@
 """One aiohttp application, on one port, that every localcore HTTP service mounts into.
 
 JSON 1.1 services (Cognito) are dispatched by the `X-Amz-Target: <Prefix>.<Operation>` header on
-`POST /`; REST services (IoT control plane, iot-data, JWKS, Lambda function URLs) by method and path.
+`POST /`; REST services (IoT control plane, iot-data, JWKS, Lambda function URLs) by method and path; the AWS
+data services (DynamoDB, SQS, S3, ...) by the service name in the request's SigV4 credential scope, before
+any route, so their paths (S3's `/{bucket}/{key}`) never meet the others'.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import contextlib
 import inspect
 import json
 import logging
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -20,6 +23,7 @@ from aiohttp import web
 from localcore.aio.listen import binding
 from localcore.http.connections import ConnectionGuard, GuardedSite, HttpLimits
 from localcore.http.errors import AwsServiceError
+from localcore.http.operations import has_operation, match_rest, not_emulated, signing_name
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +48,19 @@ REQUEST_TIMEOUT = (
 INTERNAL_FAILURE = "The request processing has failed because of an unknown error, exception or failure."
 """AWS's words for InternalFailure (https://docs.aws.amazon.com/iot/latest/apireference/CommonErrors.html); what
 failed is in localcore's log, never in the answer."""
+
+
+_SCOPE_SERVICE = re.compile(r"Credential=[^/,\s]+/\d{8}/[^/]+/([^/]+)/aws4_request")
+_QUERY_SCOPE_SERVICE = re.compile(r"^[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request$")
+
+
+def signing_service(request: web.Request) -> str | None:
+    """The service a request is signed for (`s3`, `monitoring`), from its Authorization header or presigned
+    query; None when it is not SigV4-signed."""
+    found = _SCOPE_SERVICE.search(request.headers.get("Authorization", ""))
+    if found is None:
+        found = _QUERY_SCOPE_SERVICE.match(request.query.get("X-Amz-Credential", ""))
+    return found.group(1) if found else None
 
 
 def json_object(raw: bytes, what: str) -> JsonBody:
@@ -83,7 +100,9 @@ class Gateway:
         self.limits = limits or HttpLimits()
         self._guard: ConnectionGuard | None = None
         self._json_targets: dict[str, tuple[str, Mapping[str, JsonOperation]]] = {}
-        self._json_handlers: dict[str, RestHandler] = {}
+        self._signed_services: dict[str, RestHandler] = {}
+        self._service_targets: dict[str, RestHandler] = {}  # X-Amz-Target prefix -> the same handlers
+        self._routes: list[tuple[str, str, str]] = []  # (service, method, path) as registered
         self._app = web.Application(client_max_size=client_max_size, middlewares=[self._errors])
         self.add_route("POST", "/", self._dispatch_json, service="json-1.1", protocol="json")
         self._runner: web.AppRunner | None = None
@@ -100,14 +119,21 @@ class Gateway:
         self._check_new_prefix(prefix)
         self._json_targets[prefix] = (service or prefix, dict(operations))
 
-    def add_json_handler(self, prefix: str, handler: RestHandler) -> None:
-        """Hand every `X-Amz-Target: <prefix>.*` request whole to `handler` (a service that reads the raw body,
-        e.g. the DynamoDB front); errors it raises still get the JSON error shape."""
-        self._check_new_prefix(prefix)
-        self._json_handlers[prefix] = handler
+    def add_signed_service(
+        self, signing_name: str, handler: RestHandler, target_prefix: str | None = None
+    ) -> None:
+        """Hand every request signed for `signing_name` (SigV4 scope) whole to `handler`, whatever its method
+        and path, and for a JSON service every `X-Amz-Target: <target_prefix>.*` request too, signed or not
+        (so an unsigned one gets the service's own refusal); the handler answers in its service's error shape."""
+        if signing_name in self._signed_services:
+            raise ValueError(f"signed service {signing_name!r} is already registered")
+        self._signed_services[signing_name] = handler
+        if target_prefix is not None:
+            self._check_new_prefix(target_prefix)
+            self._service_targets[target_prefix] = handler
 
     def _check_new_prefix(self, prefix: str) -> None:
-        if prefix in self._json_targets or prefix in self._json_handlers:
+        if prefix in self._json_targets or prefix in self._service_targets:
             raise ValueError(f"JSON target prefix {prefix!r} is already registered")
 
     def add_route(
@@ -115,12 +141,21 @@ class Gateway:
     ) -> None:
         """Serve a REST route (aiohttp syntax, e.g. `/topics/{topic:.+}`); errors use `protocol`'s shape."""
         route = _Route(service, protocol)
+        self._routes.append((service, method, path))
 
         async def wrapped(request: web.Request) -> web.StreamResponse:
             request[_ROUTE] = route
             return await handler(request)
 
         self._app.router.add_route(method, path, wrapped)
+
+    def routes(self, service: str) -> list[tuple[str, str]]:
+        """(method, path template) of every REST route registered for `service` (`iot`, `iot-data`)."""
+        return [(method, path) for name, method, path in self._routes if name == service]
+
+    def json_operations(self, service: str) -> frozenset[str]:
+        """The operations served for a JSON service (`cognito-idp`)."""
+        return frozenset(op for name, ops in self._json_targets.values() if name == service for op in ops)
 
     @contextlib.asynccontextmanager
     async def serving(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[int]:
@@ -164,12 +199,11 @@ class Gateway:
         if not target:
             raise AwsServiceError("UnknownOperationException", "missing X-Amz-Target header", 400)
         prefix, _, operation_name = target.rpartition(".")
-        handler = self._json_handlers.get(prefix)
-        if handler is not None:
-            return await handler(request)
         entry = self._json_targets.get(prefix)
         operation = entry[1].get(operation_name) if entry else None
         if operation is None:
+            if entry is not None and has_operation(entry[0], operation_name):
+                raise not_emulated(entry[0], operation_name)
             raise AwsServiceError("UnknownOperationException", f"unknown operation {target!r}", 400)
         params = json_object(await request.read(), target)
         try:
@@ -196,6 +230,7 @@ class Gateway:
                 return await self._timed_out(request)
             handling = self._guard.handling if self._guard is not None else set()
             handling.add(request.protocol)
+            handler = self._service_handler(request) or handler
             try:
                 return await handler(request)
             finally:
@@ -205,6 +240,9 @@ class Gateway:
         except web.HTTPException as exc:
             if exc.status < 400:
                 raise
+            missing = self._not_emulated(request) if exc.status in (404, 405) else None
+            if missing is not None:
+                return self._render(request, missing)
             code = {404: "ResourceNotFoundException", 405: "MethodNotAllowedException"}.get(
                 exc.status, "InvalidRequestException"
             )
@@ -214,6 +252,31 @@ class Gateway:
         except Exception:  # boundary: one request fails, the gateway stays up
             log.exception("unhandled error serving %s %s", request.method, request.path)
             return self._render(request, AwsServiceError("InternalFailure", INTERNAL_FAILURE, 500))
+
+    def _service_handler(self, request: web.Request) -> RestHandler | None:
+        """The AWS data service a request is for: by its SigV4 scope, else by its JSON target prefix."""
+        service = signing_service(request)
+        if service is not None and service in self._signed_services:
+            return self._signed_services[service]
+        target = request.headers.get("X-Amz-Target")
+        return self._service_targets.get(target.rpartition(".")[0]) if target else None
+
+    def _not_emulated(self, request: web.Request) -> AwsServiceError | None:
+        """A request no route serves but that is an operation of a service localcore serves in part (signed
+        for it): the not-emulated answer naming the operation, rather than a 404 that reads as a missing
+        resource."""
+        signed = signing_service(request)
+        if signed is None:
+            return None
+        raw_path = request.raw_path.partition("?")[0]
+        for service in dict.fromkeys(name for name, _, _ in self._routes):
+            if signing_name(service) == signed:
+                found = match_rest(
+                    service, request.method, raw_path, dict(request.query), list(request.headers)
+                )
+                if found is not None:
+                    return not_emulated(service, found.operation)
+        return None
 
     async def _body_within_deadline(self, request: web.Request) -> bool:
         """Read the whole body within `limits.body_timeout` (handlers' `read()` then returns it at once);

@@ -58,25 +58,23 @@ def compile_rule_sql(sql: str, version: str | None) -> CompiledQuery:
         raise SqlParseException(str(error)) from error
 
 
-def _templates(action: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    """(place, template) for every string parameter of an action: all may hold `${...}` templates."""
-    for kind, params in action.items():
-        for key, value in params.items():
-            if isinstance(value, str):
-                yield f"{kind}.{key}", value
-            elif key == "headers" and isinstance(value, Mapping):
-                for header, text in value.items():
-                    if isinstance(text, str):
-                        yield f"{kind}.headers.{header}", text
-                for index, pair in enumerate(value.get("userProperties", [])):
-                    for part in ("key", "value"):
-                        yield f"{kind}.headers.userProperties[{index}].{part}", str(pair.get(part, ""))
+def _templates(value: Any, place: str) -> Iterator[tuple[str, str]]:
+    """(place, text) for every string in an action's parameters, at any depth (`dynamoDBv2.putItem.tableName`,
+    `http.headers[0].value`): any may hold `${...}` templates."""
+    if isinstance(value, str):
+        yield place, value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield from _templates(item, f"{place}.{key}" if place else str(key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _templates(item, f"{place}[{index}]")
 
 
 def _check_templates(payload: Mapping[str, Any], version: str) -> None:
     actions = [*payload.get("actions", []), *([payload["errorAction"]] if payload.get("errorAction") else [])]
     for action in actions:
-        for place, template in _templates(action):
+        for place, template in _templates(action, ""):
             try:
                 compile_template(template, version)
             except SqlParseError as error:

@@ -1,5 +1,6 @@
-"""Rule actions localcore runs — `lambda` (asynchronous invoke), `republish` and `cloudwatchLogs` — and the
-errorAction payload.
+"""Rule actions that are not AWS API calls — `lambda` (asynchronous invoke), `republish` and
+`cloudwatchLogs` — what every action shares, and the errorAction payload. (The actions that write to AWS
+services are planned in `service_plans.py` and `dynamodb_plans.py`, the `http` action in `http_action.py`.)
 
 Each action turns the rule's SELECT output into a side effect or raises `ActionFailed`, which the engine
 collects into AWS's error-action message (`failures[]` with `failedAction`, `failedResource`, `errorMessage`).
@@ -20,7 +21,25 @@ ACTION_NAMES = {
     "lambda": "LambdaAction",
     "republish": "RepublishAction",
     "cloudwatchLogs": "CloudwatchLogsAction",
+    "cloudwatchMetric": "CloudwatchMetricAction",
+    "dynamoDB": "DynamoDBAction",
+    "dynamoDBv2": "DynamoDBv2Action",
+    "sqs": "SqsAction",
+    "sns": "SnsAction",
+    "s3": "S3Action",
+    "kinesis": "KinesisAction",
+    "firehose": "FirehoseAction",
+    "http": "HttpAction",
 }
+"""Each action's API shape name: the errorAction's `failedAction` ("S3Action", rule-error-handling.html)."""
+
+
+@dataclass(frozen=True)
+class ActionScope:
+    """Which rule runs the action, on a message of which topic (for roles' trust and error messages)."""
+
+    rule: str
+    topic: str
 
 
 class ActionFailed(LocalcoreError):

@@ -23,6 +23,7 @@ from localcore.broker.topics import split_basic_ingest
 from localcore.errors import LocalcoreError
 from localcore.rules.actions import (
     ActionFailed,
+    ActionScope,
     AsyncInvoker,
     LogSink,
     MessagePublisher,
@@ -32,10 +33,32 @@ from localcore.rules.actions import (
     run_lambda,
     run_republish,
 )
+from localcore.rules.dynamodb_plans import plan_dynamodb, plan_dynamodb_v2
+from localcore.rules.http_action import run_http
 from localcore.rules.log_groups import LoggingSink
+from localcore.rules.service_calls import NoServices, Plan, Planner, ServiceCaller, ServiceCallError
+from localcore.rules.service_plans import (
+    plan_cloudwatch_metric,
+    plan_firehose,
+    plan_kinesis,
+    plan_s3,
+    plan_sns,
+    plan_sqs,
+)
 from localcore.rules.sql import CompiledQuery, SqlContext, render_template
 
 log = logging.getLogger("localcore.rules")
+PLANNERS: Mapping[str, Planner] = {
+    "dynamoDB": plan_dynamodb,
+    "dynamoDBv2": plan_dynamodb_v2,
+    "sqs": plan_sqs,
+    "sns": plan_sns,
+    "s3": plan_s3,
+    "kinesis": plan_kinesis,
+    "firehose": plan_firehose,
+    "cloudwatchMetric": plan_cloudwatch_metric,
+}
+"""The actions that are AWS API calls made as their role (`roleArn`)."""
 
 
 class Rule(Protocol):
@@ -92,6 +115,7 @@ class RulesEngine:
         publisher: MessagePublisher,
         account_id: str = "000000000000",
         log_sink: LogSink | None = None,
+        services: ServiceCaller | None = None,
     ) -> None:
         self.store = store
         self.invoker = invoker
@@ -100,6 +124,7 @@ class RulesEngine:
         self.log_sink: LogSink = log_sink or LoggingSink()
         self.observers: list[Callable[[RuleRun], None]] = []
         """Called with every RuleRun, matched or not (localcore's event lines and rule counters)."""
+        self.services: ServiceCaller = services or NoServices()
         self._tasks: set[asyncio.Task[list[RuleRun]]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -162,9 +187,10 @@ class RulesEngine:
         def render(template: str) -> str:
             return render_template(template, context, rule.sql_version, result.variables)
 
+        scope = ActionScope(rule.name, message.topic)
         for action in rule.payload.get("actions", []):
             try:
-                run.actions.append(await self._run_action(action, run.output, render))
+                run.actions.append(await self._run_action(action, run.output, render, scope))
             except ActionFailed as failure:
                 log.warning("rule %s: %s", rule.name, failure)
                 run.failures.append(failure)
@@ -173,16 +199,18 @@ class RulesEngine:
             trace_id = message.publisher.trace_id or str(uuid.uuid4())
             payload = error_action_payload(rule.name, message, trace_id, run.failures)
             try:
-                await self._run_action(error_action, payload, render)
+                await self._run_action(error_action, payload, render, scope)
                 run.error_action_ran = True
             except ActionFailed as failure:
                 log.error("rule %s: errorAction failed too: %s", rule.name, failure)
         return run
 
-    async def _run_action(self, action: Mapping[str, Any], output: Any, render: Render) -> str:
+    async def _run_action(
+        self, action: Mapping[str, Any], output: Any, render: Render, scope: ActionScope
+    ) -> str:
         kind, params = next(iter(action.items()))
         try:
-            return await self._dispatch(kind, params, output, render)
+            return await self._dispatch(kind, params, output, render, scope)
         except ActionFailed:
             raise
         except LocalcoreError as error:  # e.g. a template that renders badly: this action fails, not the rule
@@ -190,7 +218,15 @@ class RulesEngine:
                 kind, str(params.get("topic") or params.get("functionArn") or ""), str(error)
             ) from error
 
-    async def _dispatch(self, kind: str, params: Mapping[str, Any], output: Any, render: Render) -> str:
+    async def _dispatch(
+        self, kind: str, params: Mapping[str, Any], output: Any, render: Render, scope: ActionScope
+    ) -> str:
+        planner = PLANNERS.get(kind)
+        if planner is not None:
+            return await self._carry_out(planner(params, output, render), scope)
+        if kind == "http":
+            outcome = await run_http(params, output, render, self.services, scope.rule)
+            return f"http:{outcome.delivery.url}"
         if kind == "lambda":
             await run_lambda(params, output, render, self.invoker)
             return f"lambda:{params['functionArn']}"
@@ -200,3 +236,17 @@ class RulesEngine:
         if kind == "cloudwatchLogs":
             return f"cloudwatchLogs:{run_cloudwatch_logs(params, output, render, self.log_sink)}"
         raise ActionFailed(kind, "", f"action type {kind!r} is not supported by localcore")
+
+    async def _carry_out(self, plan: Plan, scope: ActionScope) -> str:
+        """Make the plan's calls as its role; the first failure fails the action, in AWS's words."""
+        for call in plan.calls:
+            try:
+                answer = await self.services.call(call, scope.rule)
+            except ServiceCallError as error:
+                raise ActionFailed(
+                    plan.kind, plan.resource, plan.error_message(error.describe(), scope.topic)
+                ) from None
+            problem = plan.check(answer) if plan.check is not None else None
+            if problem is not None:
+                raise ActionFailed(plan.kind, plan.resource, plan.error_message(problem, scope.topic))
+        return f"{plan.kind}:{plan.resource}"

@@ -26,12 +26,16 @@ def parse_query(raw_query: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def canonical_uri(raw_path: str, *, double_encode: bool = True) -> str:
-    """The canonical URI of a wire path: dot segments and empty segments removed, then URI-encoded.
+def canonical_uri(raw_path: str, *, s3: bool = False) -> str:
+    """The canonical URI of a wire path.
 
-    For every service but S3, AWS signers encode the already-encoded path once more (botocore's
-    `quote(normalize_url_path(path), safe='/~')`), so `%2F` on the wire is `%252F` here.
+    For every service but S3, AWS signers remove dot and empty segments and encode the already-encoded path
+    once more (botocore's `quote(normalize_url_path(path), safe='/~')`), so `%2F` on the wire is `%252F`
+    here. S3 keys are taken literally (`a//b` stays) and encoded once: the path as sent, in normal form
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/sig-v4-header-based-auth.html).
     """
+    if s3:
+        return quote(unquote(raw_path), safe="/~")
     segments: list[str] = []
     for segment in raw_path.split("/"):
         if not segment or segment == ".":
@@ -44,8 +48,6 @@ def canonical_uri(raw_path: str, *, double_encode: bool = True) -> str:
     path = "/" + "/".join(segments)
     if raw_path.endswith("/") and segments:
         path += "/"
-    if not double_encode:
-        path = unquote(path)
     return quote(path, safe="/~")
 
 

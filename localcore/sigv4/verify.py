@@ -204,7 +204,7 @@ def _canonical_candidates(
     request: SignedRequest, headers: Mapping[str, str], parsed: _Parsed, presigned: bool
 ) -> list[str]:
     """Every canonical request a legitimate signer may have built for this wire request."""
-    uri = c.canonical_uri(request.path.split("?", 1)[0])
+    uri = c.canonical_uri(request.path.split("?", 1)[0], s3=parsed.service == "s3")
     body_hash = hashlib.sha256(request.body).hexdigest()
     if presigned:
         base = [(k, v) for k, v in request.query if k != "X-Amz-Signature"]

@@ -46,7 +46,8 @@ def test_sql_version_defaults_to_2015_10_08() -> None:
         ({"ruleName": "bad-name", "sql": "SELECT * FROM 'a'"}, "ruleName"),
         ({"ruleName": "r", "sql": ""}, "sql"),
         ({"ruleName": "r", "sql": "SELECT * FROM 'a'", "awsIotSqlVersion": "2020"}, "awsIotSqlVersion"),
-        ({"ruleName": "r", "sql": "SELECT * FROM 'a'", "actions": [{"s3": {}}]}, "actions[0]"),
+        ({"ruleName": "r", "sql": "SELECT * FROM 'a'", "actions": [{"iotEvents": {}}]}, "actions[0]"),
+        ({"ruleName": "r", "sql": "SELECT * FROM 'a'", "actions": [{"s3": {}}]}, "actions[0].s3.roleArn"),
         (
             {"ruleName": "r", "sql": "SELECT * FROM 'a'", "actions": [{"lambda": {}}]},
             "actions[0].lambda.function",

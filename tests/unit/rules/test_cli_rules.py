@@ -251,3 +251,58 @@ def test_rules_test_knows_the_project_functions(tmp_path: Path, capsys: pytest.C
     out = capsys.readouterr().out
     assert "lambda -> function readings" in out
     assert '{"temperature":20,"humidity":40,"greenhouse":"g1"}' in out
+
+
+def test_aws_service_actions_show_the_call_each_would_make(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`rules test` shows what each action would write: the API call (made as the action's role) with every
+    parameter — the SQS message body (sqs-rule-action.html), the DynamoDB item (dynamodb-v2-rule-action.html),
+    the S3 key and body (s3-rule-action.html) — and the http action's URL, headers and body."""
+    role = "arn:aws:iam::000000000000:role/rules"
+    actions = [
+        {
+            "sqs": {
+                "queueUrl": "https://sqs.us-east-1.amazonaws.com/000000000000/${topic(2)}",
+                "roleArn": role,
+            }
+        },
+        {"dynamoDBv2": {"putItem": {"tableName": "readings"}, "roleArn": role}},
+        {"s3": {"bucketName": "archive", "key": "${topic()}/${clientid()}", "roleArn": role}},
+        {
+            "http": {
+                "url": "http://127.0.0.1:8000/in",
+                "headers": [{"key": "x-device", "value": "${topic(2)}"}],
+            }
+        },
+    ]
+    rule = {
+        "ruleName": "fanout",
+        "sql": "SELECT temp, topic(2) AS device FROM 'sensors/+'",
+        "actions": actions,
+    }
+    rules_dir = tmp_path / "rules"
+    rules_dir.mkdir()
+    (rules_dir / "fanout.json").write_text(json.dumps(rule))
+    payload = _payload(tmp_path, {"temp": 21})
+    args = [
+        "--rules-dir",
+        str(rules_dir),
+        "--topic",
+        "sensors/s1",
+        "--payload",
+        payload,
+        "--client-id",
+        "dev-1",
+    ]
+    code = main(["rules", "test", *args])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert f"action 1: sqs SendMessage (as {role})" in out
+    assert "QueueUrl: https://sqs.us-east-1.amazonaws.com/000000000000/s1" in out
+    assert 'MessageBody: {"temp":21,"device":"s1"}' in out
+    assert "action 2: dynamodb PutItem" in out
+    assert 'Item: {"temp": {"N": "21"}, "device": {"S": "s1"}}' in out
+    assert "Key: sensors/s1/dev-1" in out and 'Body: {"temp":21,"device":"s1"}' in out
+    assert "action 4: http POST -> http://127.0.0.1:8000/in (headers below)" in out
+    assert "x-device: s1" in out and "content-type: application/json" in out

@@ -15,7 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-Permission = tuple[str, str]  # (action, resource ARN)
+from localcore.services.permissions.place import Permission, Place
+from localcore.services.requests import ServiceRequest
+
 TRANSACT_WRITE_ACTIONS = {
     "Put": "PutItem",
     "Update": "UpdateItem",
@@ -38,6 +40,12 @@ def required_permissions(
     ):  # a body of the wrong shape: DynamoDB refuses it anyway
         needed = []
     return needed or [(f"dynamodb:{operation}", "*")]
+
+
+def dynamodb_needs(request: ServiceRequest, place: Place) -> list[Permission]:
+    return required_permissions(
+        request.operation, dict(request.params), lambda name: place.arn("dynamodb", f"table/{name}")
+    )
 
 
 def _needed(operation: str, params: dict[str, Any], table_arn: Callable[[str], str]) -> list[Permission]:

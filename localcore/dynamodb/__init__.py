@@ -1,1 +1,0 @@
-"""DynamoDB on the gateway: SigV4 and IAM in front (`permissions.py`), moto's DynamoDB behind (`service.py`)."""

@@ -1,0 +1,1 @@
+"""The IAM permissions each AWS data service request needs: (action, resource ARN) pairs, per service."""
