@@ -17,7 +17,7 @@ from localcore.broker.message import Message
 
 def free_port_config(**overrides: Any) -> LocalcoreConfig:
     """A config with every port free (0) and state in a temporary folder."""
-    base = LocalcoreConfig(mqtt_port=0, mqtts_port=None, ws_port=0, http_port=0)
+    base = LocalcoreConfig(mqtt_port=0, mqtts_port=None, ws_port=0, wss_port=None, http_port=0)
     return dataclasses.replace(base, **overrides)
 
 
@@ -43,6 +43,14 @@ class RunningLocalcore:
     @property
     def ws_port(self) -> int:
         return self.core.broker_server.ws_port
+
+    @property
+    def mqtts_port(self) -> int:
+        return self.core.broker_server.mqtts_port
+
+    @property
+    def wss_port(self) -> int:
+        return self.core.broker_server.wss_port
 
     @property
     def url(self) -> str:

@@ -60,7 +60,18 @@ class LocalcoreProcess:
     def __init__(self, state_dir: Path) -> None:
         self.ready_file = state_dir / "ready.json"
         self.outputs = state_dir / "cdk-outputs.json"
-        ports = ["--mqtt-port", "0", "--mqtts-port", "0", "--ws-port", "0", "--http-port", "0"]
+        ports = [
+            "--mqtt-port",
+            "0",
+            "--mqtts-port",
+            "0",
+            "--ws-port",
+            "0",
+            "--wss-port",
+            "0",
+            "--http-port",
+            "0",
+        ]
         command = [sys.executable, "-m", "clients.cli", "up", *ports, "--state-dir", str(state_dir)]
         command += ["--ready-file", str(self.ready_file), "--cdk-outputs", str(self.outputs)]
         command += ["--no-local-mode", "--llm", "scripted"]

@@ -10,7 +10,7 @@ import pytest
 from clients.cli import main
 from clients.cli.function_env import FunctionEnvError, function_environment
 
-PORTS = ["--mqtt-port", "0", "--mqtts-port", "0", "--ws-port", "0", "--http-port", "0"]
+PORTS = ["--mqtt-port", "0", "--mqtts-port", "0", "--ws-port", "0", "--wss-port", "0", "--http-port", "0"]
 
 
 def test_env_file_then_env_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -22,7 +22,18 @@ def test_chat_message_against_iotstream_up_from_a_new_directory(tmp_path: Path) 
     """The issue's first check: `iotstream up` in a fresh directory writes `.localcore/ready.json`; `iotstream chat
     --message` run there (no flags, no setup) creates the local user, prints the streamed answer and exits 0."""
     environment = cli_environment(tmp_path)
-    free_ports = ("--mqtt-port", "0", "--mqtts-port", "0", "--ws-port", "0", "--http-port", "0")
+    free_ports = (
+        "--mqtt-port",
+        "0",
+        "--mqtts-port",
+        "0",
+        "--ws-port",
+        "0",
+        "--wss-port",
+        "0",
+        "--http-port",
+        "0",
+    )
     up, _ = start_cli(
         ["up", "--llm", "scripted", *free_ports], environment, tmp_path, "localcore ready", "stdout"
     )

@@ -39,7 +39,18 @@ def small_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClientConf
     state = tmp_path_factory.mktemp("idle-sockets")
     ready = state / "ready.json"
     command = [sys.executable, "-m", "clients.cli", "up", "--llm", "scripted", "--no-local-mode"]
-    command += ["--mqtt-port", "0", "--mqtts-port", "0", "--ws-port", "0", "--http-port", "0"]
+    command += [
+        "--mqtt-port",
+        "0",
+        "--mqtts-port",
+        "0",
+        "--ws-port",
+        "0",
+        "--wss-port",
+        "0",
+        "--http-port",
+        "0",
+    ]
     command += ["--state-dir", str(state), "--ready-file", str(ready)]
     command += ["--env", f"SCRIPTED_TEXT={SCRIPT}", "--env", "SCRIPTED_TOKENS_PER_S=2000"]
     process = subprocess.Popen(

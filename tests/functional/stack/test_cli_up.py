@@ -32,6 +32,8 @@ def test_up_writes_ready_file_serves_and_stops_on_sigint(tmp_path):
         "0",
         "--ws-port",
         "0",
+        "--wss-port",
+        "0",
         "--http-port",
         "0",
         "--llm",
@@ -55,7 +57,7 @@ def test_up_writes_ready_file_serves_and_stops_on_sigint(tmp_path):
         assert endpoints["admin_secret_access_key"] == admin["SecretAccessKey"]
         assert f"AWS_SECRET_ACCESS_KEY={admin['SecretAccessKey']}" in "".join(printed)
         assert stat.S_IMODE(ready.stat().st_mode) == 0o600
-        assert {"mqtt", "mqtts", "ws", "ca_file", "http", "user_pool_id", "attach_policy_url"} <= set(
+        assert {"mqtt", "mqtts", "ws", "wss", "ca_file", "http", "user_pool_id", "attach_policy_url"} <= set(
             endpoints
         )
         assert endpoints["environment"]["AWS_ENDPOINT_URL_IOT_DATA_PLANE"] == endpoints["http"]
