@@ -45,6 +45,7 @@ from localcore.iot.connect_auth import StackAuthenticator
 from localcore.iot.data_api import IotDataApi
 from localcore.iot.issuer import DeviceIssuer
 from localcore.lambda_runtime import LambdaRuntime
+from localcore.persistence import STATE_FILE, Snapshotting, StateFile, StateSaver
 from localcore.rules.engine import RulesEngine
 from localcore.rules.log_groups import LogGroupFiles
 from localcore.sigv4 import SigV4Verifier
@@ -83,6 +84,10 @@ class LocalcoreConfig:
     explain_refusals: bool = False  # development: a refused SigV4 WebSocket upgrade says why in its 403 body
     admin_on_mqtt: bool = False  # development: accept the local admin key (allowed everything) on MQTT
     http_limits: HttpLimits = field(default_factory=HttpLimits)  # capped at start by the open-files limit
+    project_dir: Path | None = None  # where the folders above come from (shown by /_localcore/info)
+    persist: bool = (
+        False  # keep users, identities, attachments, rules, retained messages: <state-dir>/state.json
+    )
 
 
 def _iot_policies(config: LocalcoreConfig) -> list[tuple[str, str]]:
@@ -160,6 +165,15 @@ class Localcore(Service):
         self.runtime: LambdaRuntime | None = None
         self.engine: RulesEngine | None = None
         self.rule_logs = LogGroupFiles(config.state_dir / "rule-logs")  # the rules' cloudwatchLogs actions
+        self.saver: StateSaver | None = None
+        if config.persist:
+            parts: dict[str, Snapshotting] = {
+                "iot": self.iot,
+                "identity": self.identity,
+                "retained": self.broker.retained,
+            }
+            self.saver = StateSaver(StateFile(config.state_dir / STATE_FILE), parts)
+        """With `persist`: restores the state at start, saves it after changes and at stop."""
         self.endpoints: dict[str, Any] = {}
         self.dashboard_shards = DEFAULT_DASHBOARD_SHARDS
         """The prompt function's DASHBOARD_SHARDS: dashboards open one connection per shard."""
@@ -193,16 +207,17 @@ class Localcore(Service):
         if self._running is not None:
             raise RuntimeError("localcore is already started")
         config = self.config
-        for rule in load_rules(
-            config.rules_dir
-        ):  # before any server starts: a bad rule fails fast, leaks nothing
-            self.iot.rules.create(rule.name, rule.to_topic_rule_payload(self.function_arn))
+        # before any server starts: a bad rule fails fast, leaks nothing
+        rules = load_rules(config.rules_dir)
+        self.iot.rules.load((rule.name, rule.to_topic_rule_payload(self.function_arn)) for rule in rules)
         IotApi(self.iot, self.iam, self._data_endpoint).mount(self.gateway)
         IotDataApi(self.principals, self.verifier, self.broker.publish).mount(self.gateway)
         FunctionUrls(self._runtime, self.verifier, ("attach_policy",), config.account).mount(self.gateway)
         self.identity.mount(self.gateway, self._cognito_admin_check)
         self.dynamodb.mount(self.gateway)
         async with contextlib.AsyncExitStack() as started:
+            if self.saver is not None:  # restored before anything serves; saved last, after all has stopped
+                await started.enter_async_context(self.saver)
             started.push_async_callback(asyncio.to_thread, self.dynamodb.close)
             await started.enter_async_context(self.gateway.serving(config.host, config.http_port))
             await asyncio.to_thread(self.dynamodb.create_table, self.gateway_url, STATE_TABLE, self.admin)

@@ -14,11 +14,19 @@ from localcore.aio.loop_thread import LoopThread
 from localcore.app import Localcore, LocalcoreConfig
 from localcore.broker.message import Message
 
+FREE_PORTS: dict[str, Any] = {
+    "mqtt_port": 0,
+    "mqtts_port": None,
+    "ws_port": 0,
+    "wss_port": None,
+    "http_port": 0,
+}
+"""Every listener on a free port (the TLS ones off): what tests and tools start with."""
+
 
 def free_port_config(**overrides: Any) -> LocalcoreConfig:
     """A config with every port free (0) and state in a temporary folder."""
-    base = LocalcoreConfig(mqtt_port=0, mqtts_port=None, ws_port=0, wss_port=None, http_port=0)
-    return dataclasses.replace(base, **overrides)
+    return dataclasses.replace(LocalcoreConfig(**FREE_PORTS), **overrides)
 
 
 class RunningLocalcore:

@@ -23,6 +23,7 @@ from clients.targets import Target, local_target
 from clients.web import serve_pages
 from localcore.aio.listen import ListenError
 from localcore.iam.private_files import write_private_json
+from localcore.project import builtin_project
 from localcore.testing import RunningLocalcore
 from streaming.status import StreamStatus, dashboard_topic, shard_of
 from streaming.wire import Error, Start, event_text
@@ -42,7 +43,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(levelname)s %(name)s: %(message)s")
     try:
-        config = stack_config(args)
+        project = builtin_project()
+        config = stack_config(args, project, project.check())
     except STARTUP_ERRORS as error:
         print(f"iotstream demo: {error}", file=sys.stderr)
         return 2

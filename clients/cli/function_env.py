@@ -9,23 +9,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from localcore.errors import LocalcoreError
-from localcore.lambda_runtime.environment import RESERVED_VARIABLES
+from localcore.functions.env_file import EnvFileError, checked_name, read_env_file
 from streaming.config import service_config_from_env
 from streaming.errors import StreamingError
 from streaming.llm import missing_settings, provider_from_env
 
-_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 PROVIDER_VARIABLE = "LLM_PROVIDER"
 BEDROCK_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_BEDROCK_RUNTIME"
 
 
-class FunctionEnvError(LocalcoreError):
-    """A `--env` / `--env-file` value, or the settings they make, cannot work: the message says what to fix."""
+FunctionEnvError = EnvFileError
+"""A `--env` / `--env-file` value, or the settings they make, cannot work: the message says what to fix."""
 
 
 def add_env_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,16 +44,7 @@ def add_env_arguments(parser: argparse.ArgumentParser) -> None:
 
 def function_environment(pairs: Sequence[str], env_file: Path | None) -> dict[str, str]:
     """The variables from `env_file`, then from `--env` pairs; FunctionEnvError for anything malformed."""
-    environment: dict[str, str] = {}
-    if env_file is not None:
-        for number, line in enumerate(_read(env_file).splitlines(), start=1):
-            text = line.strip()
-            if not text or text.startswith("#"):
-                continue
-            key, sep, value = text.removeprefix("export ").partition("=")
-            if not sep:
-                raise FunctionEnvError(f"{env_file} line {number}: expected KEY=VALUE, not {text!r}")
-            environment[_checked(key.strip(), f"{env_file} line {number}")] = value
+    environment = {} if env_file is None else read_env_file(env_file, _checked)
     for pair in pairs:
         key, sep, value = pair.partition("=")
         if not key:
@@ -69,22 +57,8 @@ def function_environment(pairs: Sequence[str], env_file: Path | None) -> dict[st
     return environment
 
 
-def _read(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise FunctionEnvError(
-            f"--env-file {path}: not UTF-8 text (offset {error.start}); save it as UTF-8"
-        ) from None
-    except OSError as error:
-        raise FunctionEnvError(f"--env-file {path}: cannot read it ({error.strerror})") from None
-
-
 def _checked(key: str, where: str) -> str:
-    if not _NAME.fullmatch(key):
-        raise FunctionEnvError(f"{where}: {key!r} is not a valid environment variable name")
-    if key in RESERVED_VARIABLES:
-        raise FunctionEnvError(f"{where}: {key} is reserved by Lambda (localcore sets it for each function)")
+    checked_name(key, where)
     if key == PROVIDER_VARIABLE:
         raise FunctionEnvError(f"{where}: use --llm to choose the LLM, not {PROVIDER_VARIABLE}")
     return key

@@ -3,15 +3,17 @@
     iotstream rules test --rule iotstream_prompt --topic chat/ID/prompt --payload prompt.json
     iotstream rules test --topic '$aws/rules/ingest/x/y' --payload - --client-id dev-1 \\
         --mqtt5-property contentType=application/json --mqtt5-property tenant=acme
-    iotstream rules list [--rules-dir DIR]
-    iotstream rules validate [--rules-dir DIR] [FILE ...]
+    iotstream rules list [--project DIR | --rules-dir DIR]
+    iotstream rules validate [--project DIR | --rules-dir DIR] [FILE ...]
 
 `test` runs the real rules engine (SQL, substitution templates, actions, errorAction) with recording actions
 instead of Lambda and the broker, and prints what each action would receive: the function and its event, or
 the republish topic, QoS, MQTT 5 headers and the exact payload bytes. `--mqtt5-property` names contentType,
 responseTopic, correlationData, payloadFormatIndicator (0/1); any other key is a user property. Without
-`--client-id`, `clientid()` is "n/a" as for an HTTP publish. With `--functions functions.json`, a Lambda
-action naming an unknown function fails the way a missing function does in AWS (and the errorAction runs).
+`--client-id`, `clientid()` is "n/a" as for an HTTP publish. A Lambda action naming a function the project's
+functions manifest (or `--functions functions.json`) lacks fails the way a missing function does in AWS (and
+the errorAction runs). The project is found as `iotstream up` finds it: `--project DIR`, else the nearest
+folder from here upwards with `[tool.iotstream]` in its pyproject.toml or an `iot_rules/` folder.
 
 Exit status: 0 at least one action would run, 1 nothing runs, 2 bad input (the error names its place).
 """
@@ -34,14 +36,12 @@ from iot_rules.definitions import (
     RuleDefinition,
     RuleDefinitionError,
     load_rules,
-    parse_rule,
-    read_rule_file,
-    rules_dir,
 )
 from localcore.broker.message import Message, Publisher, PublishProperties
 from localcore.errors import LocalcoreError
 from localcore.iot.exceptions import IotError
-from localcore.iot.topic_rules import RuleStore, compile_rule_sql
+from localcore.iot.topic_rules import RuleStore
+from localcore.project import Project, ProjectError, check_rule_file, find_project
 from localcore.rules.actions import ActionFailed, Render
 from localcore.rules.engine import Rule, RuleRun, RulesEngine
 
@@ -64,11 +64,23 @@ def configure(parser: argparse.ArgumentParser) -> None:
     test.add_argument(
         "--mqtt5-property", action="append", default=[], metavar="KEY=VALUE", help="repeatable; see below"
     )
-    test.add_argument("--functions", type=Path, help="functions.json: Lambda actions must name one of these")
-    for command in (test, sub.add_parser("list", help="the rules, their FROM topics and actions")):
-        command.add_argument("--rules-dir", type=Path, default=None, help="default: the project's iot_rules/")
-    validate = sub.add_parser("validate", help="check rule definitions: fields, actions and SQL")
-    validate.add_argument("--rules-dir", type=Path, default=None)
+    test.add_argument(
+        "--functions",
+        type=Path,
+        help="functions.json: Lambda actions must name one of these (default: the project's)",
+    )
+    listing = sub.add_parser("list", help="the rules, their FROM topics and actions")
+    validate = sub.add_parser("validate", help="check rule definitions: fields, actions, SQL and templates")
+    for command in (test, listing, validate):
+        command.add_argument(
+            "--project",
+            type=Path,
+            metavar="DIR",
+            help="the project (default: the one in this folder or above)",
+        )
+        command.add_argument(
+            "--rules-dir", type=Path, default=None, help="default: the project's rules folder"
+        )
     validate.add_argument(
         "files", nargs="*", type=Path, help="rule files (default: every *.json of the folder)"
     )
@@ -80,9 +92,9 @@ def run(args: argparse.Namespace) -> int:
         if command == "test":
             return _test(args)
         if command == "list":
-            return _list(args.rules_dir)
+            return _list(_rules_folder(args))
         if command == "validate":
-            return _validate(args.rules_dir, args.files)
+            return _validate(args.files or sorted(_rules_folder(args).glob("*.json")))
     except BrokenPipeError:
         raise  # the reader went away: the command line's boundary ends quietly
     except (RuleDefinitionError, IotError, OSError, ValueError) as error:
@@ -90,6 +102,25 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_BAD_INPUT
     print("usage: iotstream rules {test,list,validate} ... (see --help)", file=sys.stderr)
     return EXIT_BAD_INPUT
+
+
+def _project(args: argparse.Namespace) -> Project:
+    """The project of --project, else the one in this folder or above (as `iotstream up` finds it)."""
+    project = find_project(args.project)
+    if project is None:
+        raise ProjectError(
+            f"no project in {Path.cwd()} or above (no pyproject.toml with [tool.iotstream], no iot_rules/): "
+            "run this in your project, or give --project DIR or --rules-dir DIR"
+        )
+    return project
+
+
+def _rules_folder(args: argparse.Namespace) -> Path:
+    if args.rules_dir is not None:
+        if not args.rules_dir.is_dir():
+            raise ProjectError(f"--rules-dir {args.rules_dir}: no such folder")
+        return Path(args.rules_dir)
+    return _project(args).rules_dir
 
 
 def function_arn(name: str) -> str:
@@ -230,6 +261,8 @@ def _read_payload(path: Path) -> bytes:
 
 
 def _known_functions(path: Path | None) -> set[str] | None:
+    """The function names of a manifest (only the names matter here: the project's manifest is checked
+    whole when the stack starts)."""
     if path is None:
         return None
     try:
@@ -284,15 +317,19 @@ async def _run_each_rule(
 
 
 def _test(args: argparse.Namespace) -> int:
-    definitions = load_rules(args.rules_dir)
+    folder = _rules_folder(args)
+    definitions = load_rules(folder)
     if args.rule is not None:
         definitions = [d for d in definitions if d.name == args.rule]
         if not definitions:
-            raise ValueError(f"no rule named {args.rule!r} in {args.rules_dir or rules_dir()}")
+            raise ValueError(f"no rule named {args.rule!r} in {folder}")
         definitions = [_enabled(d) for d in definitions]  # test the named rule even if it ships disabled
     store = _store(definitions)
     deliveries: list[Delivery] = []
-    engine = RecordingEngine(store, deliveries, _known_functions(args.functions))
+    functions = args.functions
+    if functions is None and args.rules_dir is None:
+        functions = _project(args).functions
+    engine = RecordingEngine(store, deliveries, _known_functions(functions))
     message = Message(
         topic=args.topic,
         payload=_read_payload(args.payload),
@@ -324,7 +361,7 @@ def _describe_action(action: dict[str, Any]) -> str:
     return f"republish:{params['topic']}"
 
 
-def _list(folder: Path | None) -> int:
+def _list(folder: Path) -> int:
     definitions = load_rules(folder)
     store = _store(definitions)
     print(f"{'rule':<28}{'state':<10}{'FROM':<28}actions")
@@ -341,23 +378,19 @@ def _list(folder: Path | None) -> int:
 # ---------------------------------------------------------------------------------------------- validate
 
 
-def _validate(folder: Path | None, files: list[Path]) -> int:
-    paths = files or sorted((folder or rules_dir()).glob("*.json"))
+def _validate(paths: list[Path]) -> int:
+    """Each file as CreateTopicRule checks it (localcore.project.check_rule_file); names unique."""
     failed = 0
     names: dict[str, Path] = {}
     for path in paths:
         try:
-            definition = parse_rule(read_rule_file(path), str(path))
-            compile_rule_sql(definition.sql, definition.sql_version)
+            definition = check_rule_file(path)
             if definition.name in names:
-                raise ValueError(
+                raise ProjectError(
                     f"{path}: ruleName {definition.name!r} is also used by {names[definition.name]}"
                 )
             names[definition.name] = path
-        except IotError as error:
-            failed += 1
-            print(f"INVALID {path}: sql: {error}")
-        except (RuleDefinitionError, ValueError) as error:
+        except ProjectError as error:
             failed += 1
             print(f"INVALID {error}")
         else:

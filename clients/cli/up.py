@@ -27,8 +27,10 @@ from localcore.errors import LocalcoreError
 from localcore.functions import FunctionSettings
 from localcore.iam.private_files import write_private_json
 from localcore.lambda_runtime import ConcurrencyConfig
+from localcore.project import Project, ProjectContents, builtin_project, find_project
 
 LLM_PROVIDERS = ("local", "scripted", "openai", "bedrock")
+PROMPT_FUNCTION = "prompt"
 PORT_OPTIONS = {
     "mqtt": "--mqtt-port",
     "mqtts": "--mqtts-port",
@@ -104,11 +106,15 @@ def _positive_int(text: str) -> int:
     return int(text)
 
 
-def stack_config(args: argparse.Namespace) -> LocalcoreConfig:
-    """The stack the options describe; FunctionEnvError when the functions' environment cannot work."""
-    environment = function_environment(args.env, args.env_file)
-    check_prompt_settings(args.llm, environment)
-    return LocalcoreConfig(
+def stack_config(args: argparse.Namespace, project: Project, contents: ProjectContents) -> LocalcoreConfig:
+    """The stack serving `project` (checked: `contents`) as the options describe; FunctionEnvError when the
+    functions' environment cannot work."""
+    environment = function_environment(args.env, args.env_file or project.env_file)
+    if PROMPT_FUNCTION in contents.functions:  # iotstream's chat: the LLM the prompt function streams from
+        check_prompt_settings(args.llm, environment)
+        environment[PROVIDER_VARIABLE] = args.llm
+    return project.config(
+        environment,
         host=args.host,
         mqtt_port=args.mqtt_port,
         mqtts_port=args.mqtts_port,
@@ -118,17 +124,28 @@ def stack_config(args: argparse.Namespace) -> LocalcoreConfig:
         state_dir=args.state_dir,
         local_mode=not args.no_local_mode,
         limits=BrokerLimits.unlimited() if args.no_limits else BrokerLimits(),
-        functions=FunctionSettings(
-            environment={**environment, PROVIDER_VARIABLE: args.llm},
-            concurrency=ConcurrencyConfig(account_limit=args.lambda_concurrency),
-        ),
+        functions=FunctionSettings(concurrency=ConcurrencyConfig(account_limit=args.lambda_concurrency)),
         explain_refusals=args.explain_refusals,
         admin_on_mqtt=args.admin_mqtt,
+        persist=getattr(args, "persist", False),
     )
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_stack_arguments(parser)
+    parser.add_argument(
+        "--project",
+        type=Path,
+        metavar="DIR",
+        help="serve your project: its iot_rules/, iot_policies/, functions.json (or what [tool.iotstream] of "
+        "its pyproject.toml names); default: the project in this folder or above, else iotstream's own chat",
+    )
+    parser.add_argument(
+        "--persist",
+        action="store_true",
+        help="keep users, identities, policies and their attachments, rules and retained messages in "
+        "<state-dir>/state.json across restarts (default: every start is empty)",
+    )
     parser.add_argument(
         "--ready-file",
         type=Path,
@@ -157,7 +174,20 @@ def print_endpoints(endpoints: dict[str, object]) -> None:
     print(f"browser pages: chat {endpoints['http']}/  dashboard {endpoints['http']}/dashboard")
 
 
-async def serve(args: argparse.Namespace, config: LocalcoreConfig) -> None:
+def project_lines(project: Project, contents: ProjectContents) -> list[str]:
+    """What `up` serves, from where."""
+    source = f" ({project.settings_file.name} [tool.iotstream])" if project.settings_file else ""
+    lines = [f"project {project.root}{source}"]
+    for label, names in (
+        ("rules", contents.rules),
+        ("policies", contents.policies),
+        ("functions", contents.functions),
+    ):
+        lines.append(f"  {label:24} {', '.join(names) or '(none)'}")
+    return lines
+
+
+async def serve(args: argparse.Namespace, config: LocalcoreConfig, summary: list[str]) -> None:
     """Start, announce the endpoints, wait for SIGINT/SIGTERM, stop cleanly (a failed start stops what it
     had started, and raises)."""
     core = Localcore(config)
@@ -170,6 +200,7 @@ async def serve(args: argparse.Namespace, config: LocalcoreConfig) -> None:
     outputs = args.cdk_outputs or args.state_dir / "cdk-outputs.json"
     async with core:
         try:
+            print("\n".join(summary))
             print_endpoints(core.endpoints)
             write_private_json(outputs, cdk_outputs(core.endpoints))
             write_private_json(ready_file, core.endpoints)  # it holds the admin secret: 0600
@@ -189,12 +220,14 @@ def run(args: argparse.Namespace) -> int:
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     try:
-        config = stack_config(args)
+        project = find_project(args.project) or builtin_project()
+        contents = project.check()
+        config = stack_config(args, project, contents)
     except STARTUP_ERRORS as error:
         print(f"iotstream up: {error}", file=sys.stderr)
         return 2
     try:
-        asyncio.run(serve(args, config))
+        asyncio.run(serve(args, config, project_lines(project, contents)))
     except BrokenPipeError:
         raise  # nobody reads the output any more: the command line's boundary ends quietly
     except ListenError as error:

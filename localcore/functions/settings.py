@@ -7,12 +7,12 @@ is the manifest's `iotPermissions` and `stateTable` access (CDK grants the same:
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from localcore.functions.manifest import load_manifest
 from localcore.identity.credentials import CredentialStore, Role
 from localcore.lambda_runtime import ConcurrencyConfig, FunctionConfig
 
@@ -35,20 +35,13 @@ class FunctionSettings:
     account's concurrency limit."""
 
     code_root: Path = LAMBDAS_DIR
-    manifest: Path = LAMBDAS_DIR / "functions.json"
+    manifest: Path | None = LAMBDAS_DIR / "functions.json"  # None: no functions
     environment: Mapping[str, str] = field(
         default_factory=dict
     )  # added to every function (e.g. LLM_PROVIDER)
     retry_delays_seconds: tuple[float, ...] = (60.0, 120.0)
     timeout_overrides: Mapping[str, float] = field(default_factory=dict)
     concurrency: ConcurrencyConfig = field(default_factory=ConcurrencyConfig)
-
-
-def load_manifest(path: Path) -> dict[str, dict[str, Any]]:
-    manifest = json.loads(path.read_text())
-    if not isinstance(manifest, dict):
-        raise ValueError(f"{path}: the functions manifest must be a JSON object")
-    return manifest
 
 
 def execution_role(name: str, spec: Mapping[str, Any], account: str, table: str) -> Role:
@@ -90,7 +83,8 @@ def function_configs(
     localcore's names for the same resources (e.g. the attach-policy function's pool and role names).
     """
     configs = []
-    for name, spec in load_manifest(settings.manifest).items():
+    manifest = {} if settings.manifest is None else load_manifest(settings.manifest, settings.code_root)
+    for name, spec in manifest.items():
         issued = credentials.mint_iam(execution_role(name, spec, account, table), name)
         environment = {
             **spec.get("environment", {}),

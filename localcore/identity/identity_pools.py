@@ -111,10 +111,13 @@ class IdentityPools:
 
     def _new_identity(self, pool: IdentityPool, login: tuple[str, str] | None) -> Identity:
         region = pool.pool_id.split(":", 1)[0]
-        identity = Identity(f"{region}:{uuid.uuid4()}", pool.pool_id, login)
+        return self.add_identity(Identity(f"{region}:{uuid.uuid4()}", pool.pool_id, login))
+
+    def add_identity(self, identity: Identity) -> Identity:
+        """Record an identity and its login (a new one, or one restored from a snapshot)."""
         self.identities[identity.identity_id] = identity
-        if login is not None:
-            self._by_login[(pool.pool_id, *login)] = identity.identity_id
+        if identity.login is not None:
+            self._by_login[(identity.pool_id, *identity.login)] = identity.identity_id
         return identity
 
     def get_id(self, pool_id: str, logins: object) -> str:

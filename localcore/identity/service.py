@@ -23,6 +23,12 @@ from localcore.identity.identity_pools import IdentityPool, IdentityPools
 from localcore.identity.idp_api import PUBLIC_OPERATIONS, CognitoIdpApi
 from localcore.identity.passwords import PasswordPolicy
 from localcore.identity.pool_models import User, UserPool
+from localcore.identity.pool_snapshots import (
+    identities_snapshot,
+    restore_identities,
+    restore_user_pools,
+    user_pools_snapshot,
+)
 from localcore.identity.user_pools import UserPools
 
 log = logging.getLogger(__name__)
@@ -101,6 +107,7 @@ class IdentityService:
         self.identity_ended: list[Callable[[str], None]] = []
         """Called with each identity id whose credentials were revoked (its user disabled or deleted)."""
         self.user_pools.sessions_ended.append(self._end_identities)
+        self._change_listeners: list[Callable[[], None]] = []
 
     def now(self) -> float:
         """The service's current time: `clock()`, looked up on every call."""
@@ -115,6 +122,27 @@ class IdentityService:
             for listener in self.identity_ended:
                 listener(identity_id)
 
+    # snapshot protocol (localcore/persistence/protocol.py) ---------------------------------------
+    def to_snapshot(self) -> dict[str, Any]:
+        """Users, groups, clients, refresh tokens and signing keys of every user pool; every identity."""
+        return {
+            "user_pools": user_pools_snapshot(self.user_pools),
+            "identity_pools": identities_snapshot(self.identity_pools),
+        }
+
+    def restore(self, snapshot: Mapping[str, Any]) -> None:
+        restore_user_pools(self.user_pools, snapshot.get("user_pools", {}))
+        restore_identities(self.identity_pools, snapshot.get("identity_pools", {}))
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """`listener()` after every Cognito operation served by `mount` (reads too: the saver skips a
+        snapshot that did not change)."""
+        self._change_listeners.append(listener)
+
+    def _operated(self) -> None:
+        for listener in self._change_listeners:
+            listener()
+
     def handshake_verifier(self, *, explain: bool = False) -> SigV4HandshakeVerifier:
         """The broker's WebSocket SigV4 check, resolving keys from this service's store; `explain` puts the
         refusal reason in the 403 body (development only: AWS never does)."""
@@ -127,13 +155,15 @@ class IdentityService:
         a SigV4-signed request whose IAM policy allows `cognito-idp:<Operation>`, as on AWS; the public ones
         (SignUp, ConfirmSignUp, InitiateAuth, GetUser, GlobalSignOut) stay unsigned.
         """
-        operations = _adapt(CognitoIdpApi(self.user_pools).operations())
+        operations = _adapt(CognitoIdpApi(self.user_pools).operations(), self._operated)
         if iam is not None:
             for name in set(operations) - PUBLIC_OPERATIONS:
                 operations[name] = _signed(operations[name], iam, f"cognito-idp:{name}")
         gateway.add_json_target(IDP_TARGET, operations, service="cognito-idp")
         identity_operations = CognitoIdentityApi(self.identity_pools).operations()
-        gateway.add_json_target(IDENTITY_TARGET, _adapt(identity_operations), service="cognito-identity")
+        gateway.add_json_target(
+            IDENTITY_TARGET, _adapt(identity_operations, self._operated), service="cognito-identity"
+        )
         gateway.add_route("GET", "/{pool_id}/.well-known/jwks.json", self._jwks, service="cognito-idp")
         gateway.add_route(
             "GET", "/{pool_id}/.well-known/openid-configuration", self._openid, service="cognito-idp"
@@ -174,10 +204,18 @@ def _signed(operation: JsonOperation, iam: IamCheck, action: str) -> JsonOperati
     return checked
 
 
-def _adapt(operations: Mapping[str, Callable[[JsonBody], JsonBody]]) -> dict[str, JsonOperation]:
-    """Gateway operations also receive the aiohttp request; Cognito's logic needs only the body."""
+def _adapt(
+    operations: Mapping[str, Callable[[JsonBody], JsonBody]], done: Callable[[], None]
+) -> dict[str, JsonOperation]:
+    """Gateway operations also receive the aiohttp request; Cognito's logic needs only the body. `done()`
+    follows every operation that succeeded (the state may have changed)."""
 
     def bind(op: Callable[[JsonBody], JsonBody]) -> JsonOperation:
-        return lambda params, _request: op(params)
+        def operation(params: JsonBody, _request: web.Request) -> JsonBody:
+            result = op(params)
+            done()
+            return result
+
+        return operation
 
     return {name: bind(op) for name, op in operations.items()}

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 import jwt
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
@@ -32,6 +33,20 @@ class TokenSigner:
         self._clock = clock
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=key_size)
         self.kid = str(uuid.uuid4())
+
+    def export_key(self) -> tuple[str, str]:
+        """(kid, the private key as PEM): what a restart needs to keep verifying the tokens it issued."""
+        pem = self._key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+        return self.kid, pem.decode()
+
+    def import_key(self, kid: str, pem: str) -> None:
+        """Sign and verify with a key `export_key` gave (persistence across restarts)."""
+        key = serialization.load_pem_private_key(pem.encode(), password=None)
+        if not isinstance(key, rsa.RSAPrivateKey):
+            raise ValueError("the signing key is not an RSA private key")
+        self._key, self.kid = key, kid
 
     def jwks(self) -> dict[str, Any]:
         """The `/.well-known/jwks.json` document (RSA, RS256, use=sig)."""

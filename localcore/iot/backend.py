@@ -1,9 +1,16 @@
 """The IoT service's state for one account and region (moto's `IoTBackend`): policies with their versions and
-attachments, topic rules, certificates and the thing registry. The HTTP layer (`api.py`, `registry_api.py`) only
-parses, calls and serialises; the broker, the rules engine and the policy decisions read this state directly.
-Operations that span two stores (deleting a certificate, attaching to a certificate) live here."""
+attachments, topic rules, certificates and the thing registry. The HTTP layer (`api.py`, `certificates_api.py`,
+`things_api.py`) only parses, calls and serialises; the broker, the rules engine and the policy decisions read this
+state directly. Operations that span two stores (deleting a certificate, attaching to a certificate) live here.
+
+The backend implements localcore's snapshot protocol (`localcore/persistence/protocol.py`): one section per
+store, so `iotstream up --persist` keeps what was created through the API.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from localcore.iot.certificates import CertificateStore, StoredCertificate, parse_certificate
 from localcore.iot.exceptions import (
@@ -95,3 +102,24 @@ class IotBackend:
 
     def attached_policies(self, target: str) -> list[StoredPolicy]:
         return self.policies.attached_to(self.check_principal(target))
+
+    # snapshot protocol ------------------------------------------------------------------------------
+    def to_snapshot(self) -> dict[str, Any]:
+        return {
+            "policies": self.policies.to_snapshot(),
+            "rules": self.rules.to_snapshot(),
+            "certificates": self.certificates.to_snapshot(),
+            "things": self.things.to_snapshot(),
+        }
+
+    def restore(self, snapshot: Mapping[str, Any]) -> None:
+        self.policies.restore(snapshot.get("policies", {}))
+        self.rules.restore(snapshot.get("rules", {}))
+        self.certificates.restore(snapshot.get("certificates", {}))
+        self.things.restore(snapshot.get("things", {}))
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        self.policies.on_change(listener)
+        self.rules.on_change(listener)
+        self.certificates.on_change(listener)
+        self.things.on_change(listener)

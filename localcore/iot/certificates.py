@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -42,7 +43,6 @@ class StoredCertificate:
     last_modified: datetime
     not_before: datetime
     not_after: datetime
-    ca_certificate_id: str | None = None
 
     @property
     def active(self) -> bool:
@@ -80,6 +80,15 @@ class CertificateStore:
         self._certificates: dict[str, StoredCertificate] = {}
         self._added: list[Callable[[StoredCertificate], None]] = []
         self._deactivated: list[Callable[[StoredCertificate], None]] = []
+        self._changed: list[Callable[[], None]] = []
+
+    def on_change(self, listener: Callable[[], None]) -> None:
+        """`listener()` after any change (the state saver's snapshot protocol)."""
+        self._changed.append(listener)
+
+    def _notify(self) -> None:
+        for listener in self._changed:
+            listener()
 
     def on_added(self, listener: Callable[[StoredCertificate], None]) -> None:
         """`listener(certificate)` after a certificate is registered (the TLS listener trusts it)."""
@@ -92,31 +101,35 @@ class CertificateStore:
     def arn(self, certificate_id: str) -> str:
         return f"arn:aws:iot:{self.region}:{self.account}:cert/{certificate_id}"
 
-    def add(self, pem: str, status: str, ca_certificate_id: str | None = None) -> StoredCertificate:
+    def add(self, pem: str, status: str) -> StoredCertificate:
         """Register `pem`; ResourceAlreadyExistsException when the same certificate is already registered."""
-        check_status(status)
-        certificate = parse_certificate(pem)
-        der = certificate.public_bytes(serialization.Encoding.DER)
         now = datetime.now(UTC)
-        stored = StoredCertificate(
-            certificate_id=certificate_id(der),
-            arn="",
-            pem=pem,
-            status=status,
-            created=now,
-            last_modified=now,
-            not_before=certificate.not_valid_before_utc,
-            not_after=certificate.not_valid_after_utc,
-            ca_certificate_id=ca_certificate_id,
-        )
-        stored.arn = self.arn(stored.certificate_id)
+        stored = self._record(pem, check_status(status), now, now)
         with self._lock:
             if stored.certificate_id in self._certificates:
                 raise ResourceAlreadyExistsException("The certificate is already provisioned or registered")
             self._certificates[stored.certificate_id] = stored
+        self._announce(stored)
+        self._notify()
+        return stored
+
+    def _record(self, pem: str, status: str, created: datetime, modified: datetime) -> StoredCertificate:
+        certificate = parse_certificate(pem)
+        identifier = certificate_id(certificate.public_bytes(serialization.Encoding.DER))
+        return StoredCertificate(
+            certificate_id=identifier,
+            arn=self.arn(identifier),
+            pem=pem,
+            status=status,
+            created=created,
+            last_modified=modified,
+            not_before=certificate.not_valid_before_utc,
+            not_after=certificate.not_valid_after_utc,
+        )
+
+    def _announce(self, stored: StoredCertificate) -> None:
         for listener in self._added:
             listener(stored)
-        return stored
 
     def get(self, certificate_id: str) -> StoredCertificate:
         with self._lock:
@@ -163,9 +176,48 @@ class CertificateStore:
         if was_active:
             for listener in self._deactivated:
                 listener(stored)
+        self._notify()
 
     def remove(self, certificate_id: str) -> StoredCertificate:
         with self._lock:
             stored = self.get(certificate_id)
             del self._certificates[stored.certificate_id]
-            return stored
+        self._notify()
+        return stored
+
+    # snapshot protocol (localcore/persistence/protocol.py) --------------------------------------
+    def to_snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "certificates": [
+                    {
+                        "pem": c.pem,
+                        "status": c.status,
+                        "created": c.created.timestamp(),
+                        "last_modified": c.last_modified.timestamp(),
+                    }
+                    for c in self._certificates.values()
+                ]
+            }
+
+    def restore(self, snapshot: Mapping[str, Any]) -> None:
+        """Add the saved certificates (their status and dates too); a bad record raises ValueError naming it."""
+        restored: list[StoredCertificate] = []
+        for record in snapshot.get("certificates", []):
+            try:
+                stored = self._record(
+                    str(record["pem"]),
+                    check_status(str(record["status"])),
+                    datetime.fromtimestamp(float(record["created"]), UTC),
+                    datetime.fromtimestamp(float(record["last_modified"]), UTC),
+                )
+            except CertificateValidationException as error:
+                raise ValueError(f"a saved certificate: {error}") from None
+            except InvalidRequestException as error:
+                raise ValueError(f"a saved certificate's status: {error}") from None
+            with self._lock:
+                if stored.certificate_id not in self._certificates:
+                    self._certificates[stored.certificate_id] = stored
+                    restored.append(stored)
+        for stored in restored:
+            self._announce(stored)

@@ -143,15 +143,12 @@ def _summary(stored: StoredCertificate) -> dict[str, Any]:
 
 
 def _description(stored: StoredCertificate, account: str) -> dict[str, Any]:
-    """DescribeCertificate's `CertificateDescription` (no transfer: `transferData` and `previousOwnedBy` are
-    absent, `caCertificateId` only for a certificate registered with a CA)."""
-    description: dict[str, Any] = {
+    """DescribeCertificate's `CertificateDescription`. No transfer, so no `transferData` or `previousOwnedBy`;
+    no `caCertificateId`, which names a CA registered with RegisterCACertificate (not emulated)."""
+    return {
         **_summary(stored),
         "certificatePem": stored.pem,
         "ownedBy": account,
         "lastModifiedDate": stored.last_modified.timestamp(),
         "validity": {"notBefore": stored.not_before.timestamp(), "notAfter": stored.not_after.timestamp()},
     }
-    if stored.ca_certificate_id is not None:
-        description["caCertificateId"] = stored.ca_certificate_id
-    return description

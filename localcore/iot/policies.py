@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from iot_policies.document import PolicyDocument, parse_policy
 from iot_policies.errors import PolicyDocumentError
@@ -66,6 +67,7 @@ class PolicyStore:
         self._attachments: dict[str, list[str]] = {}  # target -> policy names, in attach order
         self.generation = 0  # bumped on every change; caches key on it
         self._listeners: list[Callable[[], None]] = []
+        self._from_files: set[str] = set()  # loaded by `load` at start: the files define them, not snapshots
 
     def on_change(self, listener: Callable[[], None]) -> None:
         """Call `listener()` after every change (the broker drops its cached decisions)."""
@@ -114,6 +116,7 @@ class PolicyStore:
             if len(policy.versions) > 1:
                 raise DeleteConflictException(f"Policy {name} has non-default versions; delete them first")
             del self._policies[name]
+            self._from_files.discard(name)
             self._changed()
 
     # versions -----------------------------------------------------------------------------------
@@ -195,10 +198,61 @@ class PolicyStore:
             return [policy.default.document for policy in self.attached_to(target)]
 
     def load(self, policies: Iterable[tuple[str, str]]) -> None:
-        """Create policies (name, text) at start-up, replacing nothing that exists."""
+        """Create policies (name, text) at start-up from the project's files, replacing nothing that exists."""
         for name, text in policies:
             if name not in self._policies:
                 self.create_policy(name, text)
+                self._from_files.add(name)
+
+    # snapshot protocol (localcore/persistence/protocol.py) ---------------------------------------
+    def to_snapshot(self) -> dict[str, Any]:
+        """Policies created through the API (with every version) and all attachments; the policies the
+        project's files define are left out: the files are read again at the next start."""
+        with self._lock:
+            return {
+                "policies": [
+                    {
+                        "name": policy.name,
+                        "default_version": policy.default_version,
+                        "next_version": policy.next_version,
+                        "versions": [
+                            {"id": v.version_id, "text": v.text, "created": v.created.timestamp()}
+                            for v in policy.versions.values()
+                        ],
+                    }
+                    for policy in self._policies.values()
+                    if policy.name not in self._from_files
+                ],
+                "attachments": {target: list(names) for target, names in self._attachments.items() if names},
+            }
+
+    def restore(self, snapshot: Mapping[str, Any]) -> None:
+        """Add the saved policies (a policy a file defines keeps the file's text) and the attachments of the
+        policies that exist."""
+        with self._lock:
+            for record in snapshot.get("policies", []):
+                name = str(record["name"])
+                if name in self._policies:
+                    continue
+                policy = StoredPolicy(
+                    name=name,
+                    arn=self.policy_arn(name),
+                    default_version=str(record["default_version"]),
+                    next_version=int(record["next_version"]),
+                )
+                for version in record["versions"]:
+                    text = str(version["text"])
+                    created = datetime.fromtimestamp(float(version["created"]), UTC)
+                    policy.versions[str(version["id"])] = PolicyVersion(
+                        str(version["id"]), text, _parse(text, name), created
+                    )
+                if policy.default_version not in policy.versions:
+                    raise ValueError(f"policy {name}: default version {policy.default_version} is missing")
+                self._policies[name] = policy
+            for target, names in snapshot.get("attachments", {}).items():
+                attached = self._attachments.setdefault(str(target), [])
+                attached.extend(n for n in names if n in self._policies and n not in attached)
+            self._changed()
 
 
 def _parse(text: str, name: str) -> PolicyDocument:

@@ -96,7 +96,8 @@ class ThingStore:
         self._listeners: list[Callable[[], None]] = []
 
     def on_change(self, listener: Callable[[], None]) -> None:
-        """`listener()` after attributes or attachments change (thing policy variables may resolve anew)."""
+        """`listener()` after any change: thing policy variables may resolve anew (the broker forgets its
+        decisions), and the state saver writes the registry (snapshot protocol)."""
         self._listeners.append(listener)
 
     def _changed(self) -> None:
@@ -122,7 +123,8 @@ class ThingStore:
                 )
             thing = Thing(name, str(uuid.uuid4()), self.arn(name), dict(attributes))
             self._things[name] = thing
-            return thing
+        self._changed()
+        return thing
 
     def get(self, name: str) -> Thing:
         with self._lock:
@@ -172,6 +174,7 @@ class ThingStore:
                     f"Cannot delete. Thing {name} is still attached to one or more principals"
                 )
             del self._things[name]
+        self._changed()
 
     # principals ---------------------------------------------------------------------------------
     def attach(self, name: str, principal: str, principal_type: str) -> None:
@@ -223,6 +226,36 @@ class ThingStore:
             exclusive = [name for name, kind in attached.items() if kind == EXCLUSIVE]
             name = exclusive[0] if exclusive else client_id if client_id in attached else None
             return None if name is None else self._things.get(name)
+
+    # snapshot protocol (localcore/persistence/protocol.py) --------------------------------------
+    def to_snapshot(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "things": [
+                    {"name": t.name, "id": t.thing_id, "attributes": dict(t.attributes), "version": t.version}
+                    for t in self._things.values()
+                ],
+                "principals": {principal: dict(things) for principal, things in self._principals.items()},
+            }
+
+    def restore(self, snapshot: Mapping[str, Any]) -> None:
+        """Add the saved things and the attachments to things that exist; ValueError for a bad record."""
+        with self._lock:
+            for record in snapshot.get("things", []):
+                name = str(record["name"])
+                if not THING_NAME.fullmatch(name):
+                    raise ValueError(f"saved thing name {name!r} is not a thing name")
+                if name not in self._things:
+                    attributes = {str(k): str(v) for k, v in dict(record["attributes"]).items()}
+                    self._things[name] = Thing(
+                        name, str(record["id"]), self.arn(name), attributes, int(record["version"])
+                    )
+            for principal, things in dict(snapshot.get("principals", {})).items():
+                for name, kind in dict(things).items():
+                    if kind not in PRINCIPAL_TYPES:
+                        raise ValueError(f"saved attachment of {principal} to {name}: unknown type {kind!r}")
+                    if name in self._things:
+                        self._principals.setdefault(str(principal), {})[str(name)] = str(kind)
 
 
 def _check_version(thing: Thing, expected: int | None) -> None:

@@ -8,7 +8,7 @@ engine only ever sees rules that compile.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -92,6 +92,8 @@ class RuleStore:
         self._lock = threading.RLock()
         self._rules: dict[str, StoredRule] = {}
         self._enabled: tuple[StoredRule, ...] = ()
+        self._from_files: set[str] = set()  # loaded by `load` at start: the files define them, not snapshots
+        self._listeners: list[Callable[[], None]] = []
 
     def rule_arn(self, name: str) -> str:
         return f"arn:aws:iot:{self.region}:{self.account}:rule/{name}"
@@ -112,6 +114,8 @@ class RuleStore:
 
     def _changed(self) -> None:
         self._enabled = tuple(rule for rule in self.all() if not rule.disabled)
+        for listener in self._listeners:
+            listener()
 
     def create(self, name: str, payload: Mapping[str, Any]) -> StoredRule:
         """CreateTopicRule."""
@@ -137,6 +141,7 @@ class RuleStore:
         with self._lock:
             self.get(name)
             del self._rules[name]
+            self._from_files.discard(name)
             self._changed()
 
     def get(self, name: str) -> StoredRule:
@@ -172,3 +177,36 @@ class RuleStore:
             if (topic is None or rule.topic_pattern == topic)
             and (disabled is None or rule.disabled == disabled)
         ]
+
+    def load(self, rules: Iterable[tuple[str, Mapping[str, Any]]]) -> None:
+        """Create the rules (name, TopicRulePayload) the project's files define, at start."""
+        for name, payload in rules:
+            self.create(name, payload)
+            self._from_files.add(name)
+
+    # snapshot protocol (localcore/persistence/protocol.py) ---------------------------------------
+    def on_change(self, listener: Callable[[], None]) -> None:
+        self._listeners.append(listener)
+
+    def to_snapshot(self) -> dict[str, Any]:
+        """The rules created through the API (the files' rules are read again at the next start)."""
+        with self._lock:
+            return {
+                "rules": [
+                    {"name": rule.name, "payload": dict(rule.payload), "created": rule.created_at.timestamp()}
+                    for rule in self._rules.values()
+                    if rule.name not in self._from_files
+                ]
+            }
+
+    def restore(self, snapshot: Mapping[str, Any]) -> None:
+        """Add the saved rules, compiled again (a rule a file defines keeps the file's definition)."""
+        with self._lock:
+            for record in snapshot.get("rules", []):
+                name = str(record["name"])
+                if name in self._rules:
+                    continue
+                clean, query = self._validated(name, record["payload"])
+                created = datetime.fromtimestamp(float(record["created"]), UTC)
+                self._rules[name] = StoredRule(name, self.rule_arn(name), clean, query, created)
+            self._changed()

@@ -13,7 +13,7 @@ from typing import Any
 from localcore.lambda_runtime.concurrency import Slots
 from localcore.lambda_runtime.config import FunctionConfig
 from localcore.lambda_runtime.environment import RUNTIME_NAME, worker_environment
-from localcore.lambda_runtime.logs import FunctionLog, invocation_lines
+from localcore.lambda_runtime.logs import FunctionLog, end_lines, start_line
 from localcore.lambda_runtime.results import FunctionStats, InvocationResult
 from localcore.lambda_runtime.worker import Outcome, Worker
 
@@ -98,6 +98,7 @@ class FunctionPool:
         if worker is None:
             worker, init = await self._cold_start(request_id)
         self._busy.add(worker)
+        self.log.emit([start_line(request_id)])
         try:
             if init is not None and init.failed:
                 outcome = init
@@ -140,7 +141,8 @@ class FunctionPool:
             env = worker_environment(
                 self.config, self._base_environment, region=self._region, log_stream_name=stream
             )
-            worker = await Worker.spawn(self._python, env, self.config.code_root, stream)
+            self.log.emit([f"INIT_START Runtime Version: {RUNTIME_NAME}"])
+            worker = await Worker.spawn(self._python, env, self.config.code_root, stream, self.log.output)
             try:
                 init = await worker.wait_ready(self._init_timeout, request_id)
             except asyncio.CancelledError:
@@ -148,7 +150,6 @@ class FunctionPool:
                 raise
         finally:
             self._starting -= 1
-        self.log.emit([f"INIT_START Runtime Version: {RUNTIME_NAME}", *init.log_lines])
         return worker, init
 
     def _report(self, request_id: str, outcome: Outcome, init: Outcome | None) -> InvocationResult:
@@ -157,16 +158,16 @@ class FunctionPool:
         if outcome.kind == "timeout":
             self.stats.timeouts += 1
         init_ms = init.duration_ms if init is not None else None
-        lines = invocation_lines(
+        end = end_lines(
             request_id=request_id,
-            output=outcome.log_lines,
             duration_ms=outcome.duration_ms,
             memory_mb=self.config.memory_mb,
             max_memory_mb=outcome.max_memory_mb,
             init_duration_ms=init_ms,
             timeout_seconds=self.config.timeout_seconds if outcome.kind == "timeout" else None,
         )
-        self.log.emit(lines)
+        self.log.emit(end)  # START and the handler's output went out as they happened
+        lines = (start_line(request_id), *outcome.log_lines, *end)
         if outcome.failed:
             self.log.failed(request_id, outcome.payload)
         return InvocationResult(
@@ -175,6 +176,6 @@ class FunctionPool:
             payload=outcome.payload,
             function_error=UNHANDLED if outcome.failed else None,
             duration_ms=outcome.duration_ms,
-            log_lines=tuple(lines),
+            log_lines=lines,
             init_duration_ms=init_ms,
         )

@@ -24,7 +24,7 @@ from localcore.lambda_runtime.errors import (
     RuntimeNotRunning,
     TooManyRequestsException,
 )
-from localcore.lambda_runtime.logs import LOGGER, FunctionLog
+from localcore.lambda_runtime.logs import LOGGER, FunctionLog, LogListener
 from localcore.lambda_runtime.pool import FunctionPool
 from localcore.lambda_runtime.records import destination_record
 from localcore.lambda_runtime.results import AsyncOutcome, FunctionStats, InvocationResult
@@ -59,6 +59,7 @@ class LambdaRuntime:
         log_capacity: int = 1000,
         concurrency: ConcurrencyConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
+        log_listener: LogListener | None = None,
     ) -> None:
         self._configs: dict[str, FunctionConfig] = {}
         for config in functions:
@@ -83,6 +84,7 @@ class LambdaRuntime:
             {name: config.reserved_concurrency for name, config in self._configs.items()},
         )
         self._clock = clock
+        self._log_listener = log_listener  # every function's log lines, as they happen
         self._reaper: asyncio.Task[None] | None = None
         self._pools: dict[str, FunctionPool] = {}
         self._tasks: set[asyncio.Task[None]] = set()
@@ -114,7 +116,7 @@ class LambdaRuntime:
                 region=self.region,
                 python=self._python,
                 init_timeout=self._init_timeout,
-                log=FunctionLog(config.name, self._log_capacity),
+                log=FunctionLog(config.name, self._log_capacity, self._log_listener),
             )
         self._reaper = asyncio.create_task(self._reclaim_idle_forever(), name="lambda-idle-reaper")
         self._state = "running"

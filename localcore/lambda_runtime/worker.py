@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -40,9 +41,15 @@ class Outcome:
 class Worker:
     """A `bootstrap.py` subprocess serving one invocation at a time; discarded after a timeout or exit."""
 
-    def __init__(self, process: asyncio.subprocess.Process, log_stream_name: str) -> None:
+    def __init__(
+        self,
+        process: asyncio.subprocess.Process,
+        log_stream_name: str,
+        on_line: Callable[[str], None] | None = None,
+    ) -> None:
         self._process = process
         self.log_stream_name = log_stream_name
+        self._on_line = on_line  # each line the worker writes, as it arrives
         self._lines: list[str] = []
         self._marks: dict[str, asyncio.Future[None]] = {}
         self._eof = asyncio.Event()
@@ -52,7 +59,14 @@ class Worker:
         self.max_memory_mb = 0
 
     @classmethod
-    async def spawn(cls, python: str, env: dict[str, str], cwd: Path, log_stream_name: str) -> Worker:
+    async def spawn(
+        cls,
+        python: str,
+        env: dict[str, str],
+        cwd: Path,
+        log_stream_name: str,
+        on_line: Callable[[str], None] | None = None,
+    ) -> Worker:
         process = await asyncio.create_subprocess_exec(
             python,
             "-P",
@@ -64,7 +78,7 @@ class Worker:
             cwd=cwd,
             start_new_session=True,
         )
-        return cls(process, log_stream_name)
+        return cls(process, log_stream_name, on_line)
 
     @property
     def alive(self) -> bool:
@@ -195,7 +209,10 @@ class Worker:
     def _take_line(self, line: str) -> None:
         before, marker, tag = line.partition(LOG_MARKER)
         if before or not marker:
-            self._lines.append(before.rstrip("\r"))
+            text = before.rstrip("\r")
+            self._lines.append(text)
+            if self._on_line is not None:
+                self._on_line(text)
         if marker:
             mark = self._marks.setdefault(tag, asyncio.get_running_loop().create_future())
             if not mark.done():

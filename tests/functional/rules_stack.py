@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from localcore.pytest_plugin import build_config
+from localcore.project import load_project
+from localcore.pytest_plugin import project_config
 from localcore.testing import RunningLocalcore
 
 PROJECT = Path(__file__).resolve().parents[1] / "fixtures" / "rules_stack"
@@ -12,7 +13,4 @@ PROJECT = Path(__file__).resolve().parents[1] / "fixtures" / "rules_stack"
 
 def rules_stack(state_dir: Path) -> RunningLocalcore:
     """A not-yet-started localcore running the fixture project (use it as a context manager)."""
-    config = build_config(
-        state_dir, rules_dir=PROJECT / "iot_rules", policies_dir=PROJECT / "iot_policies", lambdas_dir=PROJECT
-    )
-    return RunningLocalcore(config)
+    return RunningLocalcore(project_config(load_project(PROJECT), state_dir=state_dir))

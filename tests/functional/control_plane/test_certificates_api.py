@@ -8,7 +8,6 @@ https://docs.aws.amazon.com/iot/latest/developerguide/revoke-ca-cert.html.
 
 from __future__ import annotations
 
-import datetime
 import hashlib
 import json
 from typing import Any
@@ -21,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
 from tests.functional.control_plane.control_plane_stack import iot_client
+from tests.functional.devices.device_support import self_signed
 
 ALLOW_CONNECT = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:Connect", "Resource": "*"}]}
@@ -29,24 +29,6 @@ ALLOW_CONNECT = json.dumps(
 
 def error_code(error: pytest.ExceptionInfo[ClientError]) -> str:
     return str(error.value.response["Error"]["Code"])
-
-
-def self_signed_pem(common_name: str = "foreign device") -> str:
-    """A certificate from a CA localcore does not know (what RegisterCertificateWithoutCA is for)."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .sign(key, hashes.SHA256())
-    )
-    return certificate.public_bytes(serialization.Encoding.PEM).decode()
 
 
 def csr_pem(key: Any, common_name: str = "sensor-csr") -> str:
@@ -118,7 +100,7 @@ def test_register_certificate_with_and_without_ca(control_plane: dict[str, Any])
     the account knows (CertificateValidationException otherwise); registering the same certificate twice is
     ResourceAlreadyExistsException; a body that is no certificate is CertificateValidationException."""
     iot = iot_client(control_plane["url"])
-    foreign = self_signed_pem()
+    _, foreign = self_signed("foreign device")
     with pytest.raises(ClientError) as unknown_ca:
         iot.register_certificate(certificatePem=foreign, status="ACTIVE")
     assert error_code(unknown_ca) == "CertificateValidationException"

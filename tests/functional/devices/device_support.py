@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 from localcore.broker.testing import MqttTestClient
 from localcore.testing import RunningLocalcore
@@ -90,3 +96,34 @@ def device_client(
         tls_ca=str(stack.endpoints["ca_file"]),
         tls_cert=device.tls_cert,
     )
+
+
+def self_signed(common_name: str) -> tuple[ec.EllipticCurvePrivateKey, str]:
+    """A key and a certificate from a CA localcore does not know (what RegisterCertificateWithoutCA is for)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=1))
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return key, certificate.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def write_key_and_certificate(folder: Path, key: ec.EllipticCurvePrivateKey, pem: str) -> tuple[Path, Path]:
+    """The files a device holds: its certificate and its private key (PKCS#8 PEM)."""
+    stem = uuid.uuid4().hex[:8]
+    cert_file, key_file = folder / f"{stem}.crt", folder / f"{stem}.key"
+    cert_file.write_text(pem)
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        )
+    )
+    return cert_file, key_file

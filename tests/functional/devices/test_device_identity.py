@@ -10,12 +10,10 @@ thing name).
 from __future__ import annotations
 
 import contextlib
-import datetime
 import json
 import logging
 import ssl
 import threading
-import uuid
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +25,14 @@ from cryptography.x509.oid import NameOID
 
 from localcore.broker.testing import MqttTestClient
 from localcore.testing import RunningLocalcore
-from tests.functional.devices.device_support import Device, device_client, provision, unique
+from tests.functional.devices.device_support import (
+    Device,
+    device_client,
+    provision,
+    self_signed,
+    unique,
+    write_key_and_certificate,
+)
 
 NOT_AUTHORIZED = 0x87
 
@@ -41,18 +46,6 @@ def allow(action: str | list[str], resource: str, **condition: Any) -> dict[str,
     if condition:
         statement["Condition"] = condition
     return statement
-
-
-def write_key_and_certificate(folder: Path, key: ec.EllipticCurvePrivateKey, pem: str) -> tuple[Path, Path]:
-    stem = uuid.uuid4().hex[:8]
-    cert_file, key_file = folder / f"{stem}.crt", folder / f"{stem}.key"
-    cert_file.write_text(pem)
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_file, key_file
 
 
 def attach(iot: Any, certificate_arn: str, document: dict[str, Any]) -> None:
@@ -83,20 +76,7 @@ def test_a_certificate_from_another_ca_connects_once_registered(
     says how to register it); after RegisterCertificateWithoutCA (ACTIVE) and a policy, the same files connect,
     with no restart."""
     iot = stack.client("iot")
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "bring-your-own")])
-    now = datetime.datetime.now(datetime.UTC)
-    certificate = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=1))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    pem = certificate.public_bytes(serialization.Encoding.PEM).decode()
+    key, pem = self_signed("bring-your-own")
     cert_file, key_file = write_key_and_certificate(tmp_path, key, pem)
     ca_file = str(stack.endpoints["ca_file"])
     stranger = MqttTestClient(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import re
 
-from localcore.lambda_runtime.logs import invocation_lines
+from localcore.lambda_runtime.logs import end_lines, start_line
 from localcore.lambda_runtime.records import destination_record, exit_error, timeout_error
 from localcore.lambda_runtime.results import InvocationResult
 
@@ -63,14 +63,10 @@ def test_record_of_an_event_that_never_ran_has_no_response() -> None:
 def test_report_line_is_tab_separated_with_billed_duration_rounded_up() -> None:
     """REPORT RequestId, Duration, Billed Duration (1 ms granularity), Memory Size, Max Memory Used,
     Init Duration on cold starts (python-logging.html)."""
-    lines = invocation_lines(
-        request_id="r1",
-        output=["hi"],
-        duration_ms=12.341,
-        memory_mb=256,
-        max_memory_mb=40,
-        init_duration_ms=99.5,
+    end = end_lines(
+        request_id="r1", duration_ms=12.341, memory_mb=256, max_memory_mb=40, init_duration_ms=99.5
     )
+    lines = [start_line("r1"), "hi", *end]
     assert lines[:3] == ["START RequestId: r1 Version: $LATEST", "hi", "END RequestId: r1"]
     assert lines[3] == (
         "REPORT RequestId: r1\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 256 MB\t"

@@ -214,3 +214,40 @@ def test_unreadable_rule_files_are_named(
     assert main(["rules", "validate", "--rules-dir", str(tmp_path)]) == 2
     out = capsys.readouterr().out
     assert f"INVALID {tmp_path / 'broken.json'}" in out and fragment in out
+
+
+GREENHOUSE = Path(__file__).resolve().parents[3] / "examples" / "greenhouse"
+
+
+def test_validate_checks_the_project_of_the_current_folder(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Run inside a project (here one named by [tool.iotstream]), `rules validate` checks that project's
+    rules, not iotstream's own."""
+    monkeypatch.chdir(GREENHOUSE / "tests")  # a folder below the project: found upwards, as git finds a repo
+    assert main(["rules", "validate"]) == 0
+    out = capsys.readouterr().out
+    assert "heat_alert" in out and "readings_to_function" in out and "iotstream_prompt" not in out
+
+
+def test_outside_any_project_the_rules_commands_say_so_in_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No pyproject.toml with [tool.iotstream] and no iot_rules/ here or above: an error with the fix, exit 2
+    (it used to check iotstream's own rules and report green)."""
+    monkeypatch.chdir(tmp_path)
+    for command in (["validate"], ["list"], ["test", "--topic", "a", "--payload", "-"]):
+        assert main(["rules", *command]) == 2
+        err = capsys.readouterr().err.strip().splitlines()
+        assert len(err) == 1 and "no project in" in err[0] and "--project DIR" in err[0]
+
+
+def test_rules_test_knows_the_project_functions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With --project, a Lambda action is checked against the project's functions manifest: `readings` exists
+    (lambda-rule-action.html: the event is the SELECT output)."""
+    payload = _payload(tmp_path, {"temperature": 20, "humidity": 40})
+    args = ["--project", str(GREENHOUSE), "--topic", "greenhouse/g1/readings", "--payload", payload]
+    assert main(["rules", "test", *args]) == 0
+    out = capsys.readouterr().out
+    assert "lambda -> function readings" in out
+    assert '{"temperature":20,"humidity":40,"greenhouse":"g1"}' in out

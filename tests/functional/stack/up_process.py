@@ -1,0 +1,96 @@
+"""`iotstream up` as a user runs it: a child process on free ports, its ready file, Ctrl-C at the end."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[3]
+FREE_PORTS = [
+    "--mqtt-port",
+    "0",
+    "--mqtts-port",
+    "0",
+    "--ws-port",
+    "0",
+    "--wss-port",
+    "0",
+    "--http-port",
+    "0",
+]
+
+
+def iotstream(*args: str, cwd: Path = ROOT, **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    """Run one `iotstream` command to its end (output captured as text)."""
+    kwargs.setdefault("timeout", 60)
+    return subprocess.run(
+        [sys.executable, "-m", "clients.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        check=False,
+        **kwargs,
+    )
+
+
+class UpProcess:
+    """`with UpProcess(state_dir, "--project", dir) as up:` — `up.endpoints` once it printed "localcore ready"."""
+
+    def __init__(self, state_dir: Path, *args: str, cwd: Path = ROOT) -> None:
+        self.ready_file = state_dir / "ready.json"
+        self.command = [
+            sys.executable,
+            "-m",
+            "clients.cli",
+            "up",
+            *FREE_PORTS,
+            "--state-dir",
+            str(state_dir),
+            "--ready-file",
+            str(self.ready_file),
+            *args,
+        ]
+        self.cwd = cwd
+        self.printed: list[str] = []
+        self.endpoints: dict[str, Any] = {}
+        self.process: subprocess.Popen[str] | None = None
+
+    def __enter__(self) -> UpProcess:
+        self.process = subprocess.Popen(
+            self.command, cwd=self.cwd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
+        assert self.process.stdout is not None
+        for line in self.process.stdout:  # ends at EOF if `up` exits instead
+            self.printed.append(line)
+            if "localcore ready" in line:
+                break
+        else:
+            _, err = self.process.communicate(timeout=20)
+            raise AssertionError(
+                f"iotstream up exited {self.process.returncode}: {err}{''.join(self.printed)}"
+            )
+        self.endpoints = json.loads(self.ready_file.read_text())
+        return self
+
+    def stop(self) -> int:
+        """Ctrl-C; the exit status."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+        return self.process.wait(30)
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        status = self.stop()
+        if exc_type is None:
+            assert status == 0, f"iotstream up exited {status}"
+
+    @property
+    def mqtt_port(self) -> int:
+        return int(str(self.endpoints["mqtt"]).rsplit(":", 1)[1])
