@@ -113,7 +113,9 @@ def _stamps(path: Path) -> dict[int, float]:
 def latency_table(messages: int, burst: int) -> None:
     from localcore.broker.message import Message
     from localcore.broker.testing import MqttTestClient
-    from localcore.pytest_plugin import build_config
+    from iot_policies.library import policy_dir
+    from localcore.project import Project
+    from localcore.pytest_plugin import project_config
     from localcore.testing import RunningLocalcore
 
     with tempfile.TemporaryDirectory(prefix="bench-rules-") as scratch:
@@ -127,12 +129,8 @@ def latency_table(messages: int, burst: int) -> None:
         (root / "rules").mkdir()
         (root / "rules" / "bench_stamp.json").write_text(json.dumps(BENCH_RULE))
         stamp_file = root / "stamps.txt"
-        config = build_config(
-            root,
-            rules_dir=root / "rules",
-            lambdas_dir=root,
-            lambda_environment={"STAMP_FILE": str(stamp_file)},
-        )
+        project = Project(root, root / "rules", policy_dir(), root / "functions.json")
+        config = project_config(project, {"STAMP_FILE": str(stamp_file)}, state_dir=root)
         accepted: dict[int, float] = {}
 
         def record(message: Message) -> None:
