@@ -111,9 +111,9 @@ def _stamps(path: Path) -> dict[int, float]:
 
 
 def latency_table(messages: int, burst: int) -> None:
+    from iot_policies.library import policy_dir
     from localcore.broker.message import Message
     from localcore.broker.testing import MqttTestClient
-    from iot_policies.library import policy_dir
     from localcore.project import Project
     from localcore.pytest_plugin import project_config
     from localcore.testing import RunningLocalcore
