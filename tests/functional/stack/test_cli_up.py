@@ -14,6 +14,7 @@ from pathlib import Path
 
 from clients.config import ClientConfig
 from localcore.broker.testing import MqttTestClient
+from tests.functional.stack.up_process import FREE_PORTS
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -26,16 +27,7 @@ def test_up_writes_ready_file_serves_and_stops_on_sigint(tmp_path):
         "-m",
         "clients.cli",
         "up",
-        "--mqtt-port",
-        "0",
-        "--mqtts-port",
-        "0",
-        "--ws-port",
-        "0",
-        "--wss-port",
-        "0",
-        "--http-port",
-        "0",
+        *FREE_PORTS,
         "--llm",
         "scripted",
     ]

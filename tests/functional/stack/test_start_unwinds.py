@@ -21,11 +21,12 @@ from pathlib import Path
 import pytest
 
 from clients.cli import main
+from clients.cli.up import PORT_OPTIONS
 from localcore.aio.listen import ListenError
 from localcore.app import Localcore, LocalcoreConfig
 from localcore.testing import RunningLocalcore, free_port_config
 
-LISTENERS = ("http", "mqtt", "mqtts", "ws", "wss")
+LISTENERS = tuple(PORT_OPTIONS)
 
 
 @pytest.fixture
@@ -119,21 +120,12 @@ def test_the_test_harness_start_that_fails_leaves_no_thread(taken_port: int, tmp
     assert not Path(running.core.config.state_dir).exists()
 
 
-@pytest.mark.parametrize(
-    ("listener", "option"),
-    [
-        ("http", "--http-port"),
-        ("mqtt", "--mqtt-port"),
-        ("mqtts", "--mqtts-port"),
-        ("ws", "--ws-port"),
-        ("wss", "--wss-port"),
-    ],
-)
+@pytest.mark.parametrize(("listener", "option"), PORT_OPTIONS.items())
 def test_iotstream_up_names_the_taken_port_and_its_option(
     listener: str, option: str, taken_port: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`iotstream up` on a taken port: one line naming the port and the option that changes it, exit 1."""
-    ports = {name: "0" for name in ("--http-port", "--mqtt-port", "--mqtts-port", "--ws-port", "--wss-port")}
+    ports = {name: "0" for name in PORT_OPTIONS.values()}
     ports[option] = str(taken_port)
     arguments = [item for pair in ports.items() for item in pair]
     assert main(["up", "--llm", "scripted", *arguments, "--state-dir", str(tmp_path)]) == 1

@@ -83,40 +83,41 @@ AWS_EXAMPLE_SUBJECT = name(
 )
 
 
+def alternative_names(dns: str, ip: str, uri: str, email: str, directory: str) -> list[x509.GeneralName]:
+    """One name of each kind; `directory` as the page prints it, `/C=US/O=.../CN=...`."""
+    oids = {
+        "C": N.COUNTRY_NAME,
+        "O": N.ORGANIZATION_NAME,
+        "OU": N.ORGANIZATIONAL_UNIT_NAME,
+        "CN": N.COMMON_NAME,
+    }
+    pairs = [part.split("=", 1) for part in directory.strip("/").split("/")]
+    return [
+        x509.DNSName(dns),
+        x509.IPAddress(ipaddress.ip_address(ip)),
+        x509.UniformResourceIdentifier(uri),
+        x509.RFC822Name(email),
+        x509.DirectoryName(name(*((oids[key], value) for key, value in pairs))),
+    ]
+
+
 def aws_example() -> x509.Certificate:
-    subject_alt = x509.SubjectAlternativeName(
-        [
-            x509.DNSName("example.com"),
-            x509.IPAddress(ipaddress.ip_address("1.2.3.4")),
-            x509.UniformResourceIdentifier("ResourceIdentifier001"),
-            x509.RFC822Name("device1@example.com"),
-            x509.DirectoryName(
-                name(
-                    (N.COUNTRY_NAME, "US"),
-                    (N.ORGANIZATION_NAME, "IoT"),
-                    (N.ORGANIZATIONAL_UNIT_NAME, "SmartHome"),
-                    (N.COMMON_NAME, "LightBulbCert"),
-                )
-            ),
-        ]
+    subject_alt = alternative_names(
+        "example.com",
+        "1.2.3.4",
+        "ResourceIdentifier001",
+        "device1@example.com",
+        "/C=US/O=IoT/OU=SmartHome/CN=LightBulbCert",
     )
-    issuer_alt = x509.IssuerAlternativeName(
-        [
-            x509.DNSName("issuer.com"),
-            x509.IPAddress(ipaddress.ip_address("5.6.7.8")),
-            x509.UniformResourceIdentifier("PrimarySignerCA"),
-            x509.RFC822Name("primary@issuer.com"),
-            x509.DirectoryName(
-                name(
-                    (N.COUNTRY_NAME, "US"),
-                    (N.ORGANIZATION_NAME, "Issuer"),
-                    (N.ORGANIZATIONAL_UNIT_NAME, "IoT Devices"),
-                    (N.COMMON_NAME, "Primary Issuer CA"),
-                )
-            ),
-        ]
+    issuer_alt = alternative_names(
+        "issuer.com",
+        "5.6.7.8",
+        "PrimarySignerCA",
+        "primary@issuer.com",
+        "/C=US/O=Issuer/OU=IoT Devices/CN=Primary Issuer CA",
     )
-    return certificate(AWS_EXAMPLE_SUBJECT, AWS_EXAMPLE_ISSUER, 0x921285CBB7A5E086, (subject_alt, issuer_alt))
+    extensions = (x509.SubjectAlternativeName(subject_alt), x509.IssuerAlternativeName(issuer_alt))
+    return certificate(AWS_EXAMPLE_SUBJECT, AWS_EXAMPLE_ISSUER, 0x921285CBB7A5E086, extensions)
 
 
 def test_aws_example_certificate_resolves_the_documented_values() -> None:
