@@ -14,6 +14,7 @@ row publishes `--burst` messages back to back (worker pool limits then dominate)
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import tempfile
 import time
@@ -111,10 +112,9 @@ def _stamps(path: Path) -> dict[int, float]:
 
 
 def latency_table(messages: int, burst: int) -> None:
-    from iot_policies.library import policy_dir
     from localcore.broker.message import Message
     from localcore.broker.testing import MqttTestClient
-    from localcore.project import Project
+    from localcore.project import builtin_project
     from localcore.pytest_plugin import project_config
     from localcore.testing import RunningLocalcore
 
@@ -129,8 +129,11 @@ def latency_table(messages: int, burst: int) -> None:
         (root / "rules").mkdir()
         (root / "rules" / "bench_stamp.json").write_text(json.dumps(BENCH_RULE))
         stamp_file = root / "stamps.txt"
-        project = Project(root, root / "rules", policy_dir(), root / "functions.json")
-        config = project_config(project, {"STAMP_FILE": str(stamp_file)}, state_dir=root)
+        # iotstream's own policies (local-mode users may publish their prompts), the bench's rule and function
+        project = dataclasses.replace(
+            builtin_project(), rules_dir=root / "rules", functions=root / "functions.json"
+        )
+        config = project_config(project, {"STAMP_FILE": str(stamp_file)})
         accepted: dict[int, float] = {}
 
         def record(message: Message) -> None:

@@ -15,6 +15,7 @@ import contextlib
 import json
 import logging
 from dataclasses import dataclass, field
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +46,11 @@ from localcore.iot.connect_auth import StackAuthenticator
 from localcore.iot.data_api import IotDataApi
 from localcore.iot.issuer import DeviceIssuer
 from localcore.lambda_runtime import LambdaRuntime
+from localcore.observe import EventLog
+from localcore.observe.routes import SERVICE as LOCALCORE_SERVICE
+from localcore.observe.routes import LocalcoreRoutes
+from localcore.observe.sources import BrokerEvents, FunctionEvents, ObservedAuthenticator, RuleEvents
+from localcore.observe.status import connection_info, stack_status
 from localcore.persistence import STATE_FILE, Snapshotting, StateFile, StateSaver
 from localcore.rules.engine import RulesEngine
 from localcore.rules.log_groups import LogGroupFiles
@@ -52,6 +58,15 @@ from localcore.sigv4 import SigV4Verifier
 from streaming.status import DEFAULT_DASHBOARD_SHARDS, dashboard_shards
 
 log = logging.getLogger("localcore")
+
+
+def installed_version() -> str:
+    """iotstream's version as installed (`iotstream --version` prints the same)."""
+    try:
+        return version("iotstream")
+    except PackageNotFoundError:
+        return "unknown (not installed)"
+
 
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 DASHBOARD_GROUP = "dashboard"
@@ -136,6 +151,19 @@ class Localcore(Service):
         self.verifier = SigV4Verifier(self.identity.store, clock=self.identity.now, region=config.region)
         self.iam = IamAuthorizer(self.verifier, self.principals)
         local_mode = config.policy_prefix + config.local_mode_policy if config.local_mode else None
+        self.events = EventLog()
+        """Structured event lines (`iotstream logs`, `up --verbose`, `/_localcore/events`)."""
+        self.authenticator = ObservedAuthenticator(
+            StackAuthenticator(
+                self.principals,
+                self.iot,
+                local_mode,
+                None if config.admin_on_mqtt else self.admin.access_key_id,
+                (self.admin.access_key_id, self.admin.secret_access_key),
+            ),
+            self.events,
+        )
+        self.rule_events = RuleEvents(self.events)
         self.broker_server = BrokerServer(
             ServerConfig(
                 host=config.host,
@@ -146,15 +174,13 @@ class Localcore(Service):
                 state_dir=config.state_dir,
                 limits=config.limits,
             ),
-            StackAuthenticator(
-                self.principals,
-                self.iot,
-                local_mode,
-                None if config.admin_on_mqtt else self.admin.access_key_id,
-            ),
+            self.authenticator,
             self.identity.handshake_verifier(explain=config.explain_refusals),
         )
         self.broker = self.broker_server.broker
+        self.broker.add_listener(
+            BrokerEvents(self.events, lambda client: connection_info(self.broker, client))
+        )
         self.iot.policies.on_change(self.broker.refresh_authorization)
         self.iot.things.on_change(self.broker.refresh_authorization)
         self._trust_device_certificates()
@@ -215,17 +241,20 @@ class Localcore(Service):
         FunctionUrls(self._runtime, self.verifier, ("attach_policy",), config.account).mount(self.gateway)
         self.identity.mount(self.gateway, self._cognito_admin_check)
         self.dynamodb.mount(self.gateway)
+        LocalcoreRoutes(self.events, self.info, self.status, self._localcore_admin_check).mount(self.gateway)
         async with contextlib.AsyncExitStack() as started:
             if self.saver is not None:  # restored before anything serves; saved last, after all has stopped
                 await started.enter_async_context(self.saver)
             started.push_async_callback(asyncio.to_thread, self.dynamodb.close)
             await started.enter_async_context(self.gateway.serving(config.host, config.http_port))
+            started.callback(self.events.close)  # event followers end before the gateway waits for them
             await asyncio.to_thread(self.dynamodb.create_table, self.gateway_url, STATE_TABLE, self.admin)
             self.identity.set_public_url(self.gateway_url)
             self.runtime = await started.enter_async_context(self._lambda_runtime())
             self.engine = RulesEngine(
                 self.iot.rules, self.runtime, self.broker, config.account, log_sink=self.rule_logs
             )
+            self.engine.observers.append(self.rule_events)
             started.push_async_callback(self.engine.wait_idle)
             self.broker.add_listener(self.engine.on_message)
             await started.enter_async_context(self.broker_server)
@@ -254,6 +283,7 @@ class Localcore(Service):
             region=config.region,
             account_id=config.account,
             concurrency=config.functions.concurrency,
+            log_listener=FunctionEvents(self.events),
         )
 
     def _attach_environment(self) -> dict[str, str]:
@@ -293,6 +323,34 @@ class Localcore(Service):
         for connection in list(self.broker.connections):
             if connection.protocol.principal == principal:
                 connection.close(DisconnectReason.AUTH_ERROR, RC.NOT_AUTHORIZED)
+
+    async def _localcore_admin_check(self, request: web.Request, action: str) -> object:
+        return await self.iam.authorize(request, {LOCALCORE_SERVICE}, action, "*")
+
+    def info(self) -> dict[str, Any]:
+        """`/_localcore/info`: what runs and where, without the admin secret."""
+        secret = {"admin_access_key_id", "admin_secret_access_key"}
+        local_mode = self.config.policy_prefix + self.config.local_mode_policy
+        return {
+            "version": installed_version(),
+            "project": str(self.config.project_dir) if self.config.project_dir else None,
+            "persist": self.config.persist,
+            "endpoints": {key: value for key, value in self.endpoints.items() if key not in secret},
+            "rules": [rule.name for rule in self.iot.rules.all()],
+            "policies": [policy.name for policy in self.iot.policies.list_policies()],
+            "local_mode_policy": local_mode if self.config.local_mode else None,
+            "functions": self.runtime.function_names if self.runtime is not None else [],
+        }
+
+    def status(self) -> dict[str, Any]:
+        """`/_localcore/status` (admin only): connections, rule and function counters, recent refusals."""
+        return stack_status(
+            self.broker,
+            self.iot.rules.all(),
+            self.rule_events.counters,
+            self.runtime,
+            self.authenticator.recent_denials,
+        )
 
     async def _cognito_admin_check(self, request: web.Request, action: str) -> object:
         pool = f"arn:aws:cognito-idp:{self.config.region}:{self.config.account}:userpool/*"

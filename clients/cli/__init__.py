@@ -26,6 +26,11 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "chat": ("clients.cli.chat", "terminal chat against the local stack or AWS"),
     "dashboard": ("clients.cli.dashboard", "live view of every stream (broadcast)"),
     "web": ("clients.cli.web", "write the browser pages and their config.json for a static host (AWS)"),
+    "env": ("clients.cli.env", 'shell exports for the running local stack: eval "$(iotstream env)"'),
+    "status": ("clients.cli.status", "the local stack now: connections, rules, functions, refusals"),
+    "logs": ("clients.cli.logs", "what the local stack did, event by event (-f: as it happens)"),
+    "pub": ("clients.cli.pub", "publish one message (local mode, a signed-in user, or the admin)"),
+    "sub": ("clients.cli.sub", "print the messages of topic filters (--admin '#': everything)"),
 }
 
 

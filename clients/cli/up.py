@@ -9,7 +9,9 @@ import logging
 import signal
 import sys
 from pathlib import Path
+from typing import Any
 
+from clients.cli.env import export_lines
 from clients.cli.function_env import (
     PROVIDER_VARIABLE,
     add_env_arguments,
@@ -27,6 +29,7 @@ from localcore.errors import LocalcoreError
 from localcore.functions import FunctionSettings
 from localcore.iam.private_files import write_private_json
 from localcore.lambda_runtime import ConcurrencyConfig
+from localcore.observe import format_event
 from localcore.project import Project, ProjectContents, builtin_project, find_project
 
 LLM_PROVIDERS = ("local", "scripted", "openai", "bedrock")
@@ -141,6 +144,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
         "its pyproject.toml names); default: the project in this folder or above, else iotstream's own chat",
     )
     parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="print every event line (CONNECT, SUBSCRIBE, PUBLISH, RULE, ACTION, INVOKE, DENIED, ...) as it "
+        "happens; `iotstream logs -f` shows the same from another terminal",
+    )
+    parser.add_argument(
         "--persist",
         action="store_true",
         help="keep users, identities, policies and their attachments, rules and retained messages in "
@@ -160,17 +170,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def print_endpoints(endpoints: dict[str, object]) -> None:
+def print_endpoints(endpoints: dict[str, Any], ready_file: Path) -> None:
     for name, value in endpoints.items():
         if name != "environment":
             print(f"  {name:24} {value}")
-    print("point boto3 at localcore:")
-    environment = endpoints.get("environment")
-    if isinstance(environment, dict):
-        for key, value in environment.items():
-            print(f"  export {key}={value}")
-    print(f"  export AWS_ACCESS_KEY_ID={endpoints['admin_access_key_id']}", end="  ")
-    print(f"AWS_SECRET_ACCESS_KEY={endpoints['admin_secret_access_key']}  # local admin")
+    print('point boto3 and iotstream at localcore (or: eval "$(iotstream env)"):')
+    for line in export_lines(endpoints, ready_file):
+        print(f"  {line}")
     print(f"browser pages: chat {endpoints['http']}/  dashboard {endpoints['http']}/dashboard")
 
 
@@ -192,6 +198,8 @@ async def serve(args: argparse.Namespace, config: LocalcoreConfig, summary: list
     had started, and raises)."""
     core = Localcore(config)
     serve_pages(core)
+    if args.verbose:
+        core.events.listeners.append(lambda event: print(format_event(event.to_json()), flush=True))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -201,7 +209,7 @@ async def serve(args: argparse.Namespace, config: LocalcoreConfig, summary: list
     async with core:
         try:
             print("\n".join(summary))
-            print_endpoints(core.endpoints)
+            print_endpoints(core.endpoints, ready_file)
             write_private_json(outputs, cdk_outputs(core.endpoints))
             write_private_json(ready_file, core.endpoints)  # it holds the admin secret: 0600
             print(f"  {'ready file':24} {ready_file}  (iotstream chat / dashboard read it)")

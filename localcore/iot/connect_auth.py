@@ -12,8 +12,10 @@
   the IoT policy named `local_mode_policy` in the policy store (`iotstream-user`) applies, live, as if
   attached to that identity — the paho-friendly option. With local mode off it is refused, as AWS refuses a
   connection with no credentials.
-- The local admin's key (allowed everything) is refused on MQTT unless development asks for it
+- The local admin's key (allowed everything) is refused on the SigV4 WebSocket unless development asks for it
   (`iotstream up --admin-mqtt`): with it, anyone holding the key could take any client id and read `#`.
+- The admin login on plain MQTT or TLS (username = admin key id, password = its secret) watches everything
+  under a restricted policy (`admin_login.py`).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from localcore.broker.codec import RC
 from localcore.broker.local_auth import local_identity
 from localcore.iam.principals import PrincipalPolicies
 from localcore.identity.credentials import Caller
+from localcore.iot.admin_login import admin_login
 from localcore.iot.backend import IotBackend
 from localcore.iot.certificates import StoredCertificate
 from localcore.iot.connection_variables import certificate_variables, thing_variables
@@ -117,13 +120,16 @@ class StackAuthenticator:
         backend: IotBackend,
         local_mode_policy: str | None,
         refused_access_key_id: str | None = None,
+        admin_key: tuple[str, str] | None = None,
     ) -> None:
         """`backend`: certificates, things and the policies local mode reads; `refused_access_key_id`: a key
-        never accepted on MQTT (the local admin's, unless --admin-mqtt)."""
+        never accepted on the WebSocket (the local admin's, unless --admin-mqtt); `admin_key`: (key id, secret)
+        of the admin login."""
         self.principals = principals
         self.backend = backend
         self.local_mode_policy = local_mode_policy
         self.refused_access_key_id = refused_access_key_id
+        self.admin_key = admin_key
 
     def authenticate(self, request: ConnectRequest) -> Authority:
         presented = request.handshake_principal
@@ -143,6 +149,9 @@ class StackAuthenticator:
                 request.client_id,
                 request.policy_context(context),
             )
+        admin = admin_login(request, *self.admin_key) if self.admin_key is not None else None
+        if admin is not None:
+            return admin
         if request.transport == "tls":
             raise ConnectRefused(
                 RC.NOT_AUTHORIZED,

@@ -14,7 +14,7 @@ import asyncio
 import dataclasses
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -98,6 +98,8 @@ class RulesEngine:
         self.publisher = publisher
         self.account_id = account_id
         self.log_sink: LogSink = log_sink or LoggingSink()
+        self.observers: list[Callable[[RuleRun], None]] = []
+        """Called with every RuleRun, matched or not (localcore's event lines and rule counters)."""
         self._tasks: set[asyncio.Task[list[RuleRun]]] = set()
         self._idle = asyncio.Event()
         self._idle.set()
@@ -143,7 +145,11 @@ class RulesEngine:
         context = SqlContext.from_message(message, account_id=self.account_id)
         if topic != message.topic:
             context = dataclasses.replace(context, topic=topic)
-        return [await self.run_rule(rule, message, context) for rule in rules]
+        runs = [await self.run_rule(rule, message, context) for rule in rules]
+        for run in runs:
+            for observer in self.observers:
+                observer(run)
+        return runs
 
     async def run_rule(self, rule: Rule, message: Message, context: SqlContext) -> RuleRun:
         """Evaluate one rule and run its actions (and errorAction on failures)."""

@@ -122,7 +122,7 @@ def test_up_with_a_broken_rule_file_is_one_line(
     (tmp_path / "rules").mkdir()
     (tmp_path / "rules" / "broken.json").write_text('{"ruleName": ')
     config = free_port_config(rules_dir=tmp_path / "rules", state_dir=tmp_path / "state")
-    monkeypatch.setattr(up, "stack_config", lambda _: config)
+    monkeypatch.setattr(up, "stack_config", lambda *_: config)
     assert main(["up", "--llm", "scripted"]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "iotstream up: cannot start:" in err and "broken.json" in err
@@ -132,7 +132,12 @@ def test_explain_refusals_is_off_unless_asked() -> None:
     """`--explain-refusals` (development) reaches the stack's configuration; without it the 403 body of a
     refused SigV4 upgrade stays silent, as on AWS (protocols.html)."""
     from clients.cli.up import stack_config
+    from localcore.project import builtin_project
 
-    parser = build_parser("up")
-    assert stack_config(parser.parse_args(["up", "--llm", "scripted", "--explain-refusals"])).explain_refusals
-    assert not stack_config(parser.parse_args(["up", "--llm", "scripted"])).explain_refusals
+    parser, project = build_parser("up"), builtin_project()
+    contents = project.check()
+    explained = parser.parse_args(["up", "--llm", "scripted", "--explain-refusals"])
+    assert stack_config(explained, project, contents).explain_refusals
+    assert not stack_config(
+        parser.parse_args(["up", "--llm", "scripted"]), project, contents
+    ).explain_refusals

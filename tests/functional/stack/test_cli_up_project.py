@@ -102,3 +102,26 @@ def test_a_missing_folder_or_broken_file_stops_up_in_one_line_naming_it(tmp_path
 
     result = iotstream("up", "--project", str(tmp_path / "nowhere"), *state)
     assert result.returncode == 2 and "project folder" in result.stderr and "does not exist" in result.stderr
+
+
+def test_verbose_prints_event_lines_and_function_errors_are_warnings(tmp_path: Path) -> None:
+    """`up --verbose` prints each event line as it happens (PUBLISH, RULE, INVOKE, FUNCTION_LOG, ...); at the
+    default log level a function's error is one WARNING line naming the function on stderr, without --verbose."""
+    project = _copy(tmp_path)
+    handler = project / "handlers" / "readings.py"
+    handler.write_text(
+        handler.read_text().replace(
+            "    status = {",
+            "    if event['temperature'] < 0:\n        raise ValueError('sensor broken')\n    status = {",
+        )
+    )
+    with UpProcess(tmp_path / "state", "--project", str(project), "--verbose") as up:
+        with MqttTestClient(up.mqtt_port, "greenhouse-9", username="greenhouse-9") as device:
+            device.connect()
+            device.publish("greenhouse/greenhouse-9/readings", json.dumps({"temperature": -5}), qos=1)
+        assert "topic=greenhouse/greenhouse-9/readings client_id=greenhouse-9" in up.read_until("PUBLISH")
+        assert "rule=readings_to_function" in up.read_until("RULE            rule=readings_to_function")
+        assert "ValueError: sensor broken" in up.read_until("FUNCTION_ERROR")
+    warnings = [line for line in up.stderr.splitlines() if "WARNING localcore.lambda" in line]
+    assert warnings and "function readings failed (RequestId" in warnings[0]
+    assert "ValueError: sensor broken" in warnings[0]

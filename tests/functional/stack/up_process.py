@@ -49,6 +49,7 @@ class UpProcess:
         ]
         self.cwd = cwd
         self.printed: list[str] = []
+        self.stderr = ""
         self.endpoints: dict[str, Any] = {}
         self.process: subprocess.Popen[str] | None = None
 
@@ -69,12 +70,23 @@ class UpProcess:
         self.endpoints = json.loads(self.ready_file.read_text())
         return self
 
+    def read_until(self, contains: str) -> str:
+        """The next line it prints that contains `contains` (AssertionError if it exits first)."""
+        assert self.process is not None and self.process.stdout is not None
+        for line in self.process.stdout:
+            self.printed.append(line)
+            if contains in line:
+                return line
+        raise AssertionError(f"iotstream up printed no line containing {contains!r}")
+
     def stop(self) -> int:
-        """Ctrl-C; the exit status."""
+        """Ctrl-C; the exit status. What it printed afterwards is added to `printed`, its stderr to `stderr`."""
         assert self.process is not None
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
-        return self.process.wait(30)
+        rest, self.stderr = self.process.communicate(timeout=30)
+        self.printed.append(rest)
+        return self.process.returncode
 
     def __exit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
