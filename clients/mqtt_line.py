@@ -2,21 +2,21 @@
 need (connect, subscribe or publish, read messages), with every refusal as one `PolicyDeniedError` line.
 
     line = MqttLine(paho_client, host, port)
-    line.connect()                          # CONNACK, or PolicyDeniedError / StackNotRunningError / timeout
+    line.connect()                            # CONNACK, or PolicyDeniedError / StackNotRunningError / timeout
     line.subscribe(["greenhouse/+/alerts"])   # SUBACK codes; a refused filter raises
-    for message in line.messages(): ...     # until the connection ends
+    for message in line.messages(): ...       # until the connection ends
 """
 
 from __future__ import annotations
 
 import concurrent.futures
 import queue
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import paho.mqtt.client as paho
 
+from clients.acks import PacketAcks
 from clients.errors import ClientTimeoutError, IotstreamClientError, PolicyDeniedError, StackNotRunningError
 from clients.transport import refusal
 
@@ -31,16 +31,14 @@ class MqttLine:
         self.where = f"{host}:{port}"
         self._host, self._port = host, port
         self._connack: concurrent.futures.Future[int] = concurrent.futures.Future()
-        self._lock = threading.Lock()
-        self._waiting: dict[int, concurrent.futures.Future[list[int]]] = {}
-        self._early: dict[int, list[int]] = {}  # acks that arrived before their sender asked for them
+        self._acks: PacketAcks[list[int]] = PacketAcks()
         self._messages: queue.Queue[paho.MQTTMessage | None] = queue.Queue()
         self.closed_reason: str | None = None
         client.on_connect = self._connected
-        client.on_subscribe = lambda c, u, mid, codes, props: self._ack(
-            mid, [int(code.value) for code in codes]
+        client.on_subscribe = lambda c, u, mid, codes, props: self._acks.resolve(
+            mid, [int(x.value) for x in codes]
         )
-        client.on_publish = lambda c, u, mid, code, props: self._ack(mid, [int(code.value)])
+        client.on_publish = lambda c, u, mid, code, props: self._acks.resolve(mid, [int(code.value)])
         client.on_message = lambda c, u, message: self._messages.put(message)
         client.on_disconnect = self._disconnected
 
@@ -62,7 +60,7 @@ class MqttLine:
         result, mid = self.client.subscribe([(f, qos) for f in filters])
         if result != paho.MQTT_ERR_SUCCESS or mid is None:
             raise IotstreamClientError(f"cannot SUBSCRIBE at {self.where}: {paho.error_string(result)}")
-        codes: list[int] = self._wait(self._expect(mid), timeout, "SUBACK")
+        codes: list[int] = self._wait(self._acks.expect(mid), timeout, "SUBACK")
         for topic_filter, code in zip(filters, codes, strict=False):
             if code >= 0x80:
                 raise refusal(f"SUBSCRIBE {topic_filter}", "SUBACK", code)
@@ -77,7 +75,7 @@ class MqttLine:
         if not qos:
             info.wait_for_publish(timeout)
             return
-        [code] = self._wait(self._expect(info.mid), timeout, "PUBACK")
+        [code] = self._wait(self._acks.expect(info.mid), timeout, "PUBACK")
         if code >= 0x80:
             raise refusal(f"PUBLISH {topic}", "PUBACK", code)
 
@@ -97,36 +95,11 @@ class MqttLine:
             self._connack.set_result(int(reason.value))
 
     def _disconnected(self, client: paho.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
-        with self._lock:
-            self.closed_reason = str(reason)
+        self.closed_reason = str(reason)
         if not self._connack.done():
             self._connack.set_result(int(getattr(reason, "value", 0x80)) or 0x80)
-        with self._lock:
-            waiting, self._waiting = list(self._waiting.values()), {}
-        for future in waiting:
-            future.set_exception(IotstreamClientError(f"the broker closed the connection ({reason})"))
+        self._acks.fail_all(IotstreamClientError(f"the broker closed the connection ({reason})"))
         self._messages.put(None)
-
-    def _expect(self, mid: int) -> concurrent.futures.Future[list[int]]:
-        future: concurrent.futures.Future[list[int]] = concurrent.futures.Future()
-        with self._lock:
-            if mid in self._early:
-                future.set_result(self._early.pop(mid))
-            elif self.closed_reason is not None:
-                future.set_exception(
-                    IotstreamClientError(f"the broker closed the connection ({self.closed_reason})")
-                )
-            else:
-                self._waiting[mid] = future
-        return future
-
-    def _ack(self, mid: int, codes: list[int]) -> None:
-        with self._lock:
-            future = self._waiting.pop(mid, None)
-            if future is None:
-                self._early[mid] = codes
-        if future is not None:
-            future.set_result(codes)
 
     def _wait(self, future: concurrent.futures.Future[Any], timeout: float, what: str) -> Any:
         try:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import concurrent.futures
 import ssl
-import threading
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -17,6 +16,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
+from clients.acks import PacketAcks
 from clients.errors import (
     ClientTimeoutError,
     IotstreamClientError,
@@ -32,38 +32,12 @@ from clients.transport import (
 )
 
 
-class _Acks:
-    """PUBACK/SUBACK results by packet id; an ack may arrive before the sender registered its wait."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._waiting: dict[int, concurrent.futures.Future[int]] = {}
-        self._early: dict[int, int] = {}
-
-    def expect(self, mid: int) -> concurrent.futures.Future[int]:
-        future: concurrent.futures.Future[int] = concurrent.futures.Future()
-        with self._lock:
-            if mid in self._early:
-                future.set_result(self._early.pop(mid))
-            else:
-                self._waiting[mid] = future
-        return future
-
-    def resolve(self, mid: int, code: int) -> None:
-        with self._lock:
-            future = self._waiting.pop(mid, None)
-            if future is None:
-                self._early[mid] = code
-        if future is not None:
-            future.set_result(code)
-
-
 class PahoTransport(ReconnectingTransport):
     """One paho client running its own network thread; messages go to `on_message` on that thread."""
 
     def _setup(self) -> None:
         session, options = self.session, self.options
-        self._acks = _Acks()
+        self._acks: PacketAcks[int] = PacketAcks()
         client = paho.Client(
             CallbackAPIVersion.VERSION2,
             client_id=options.client_id,

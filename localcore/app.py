@@ -15,7 +15,6 @@ import contextlib
 import json
 import logging
 from dataclasses import dataclass, field
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -55,17 +54,10 @@ from localcore.persistence import STATE_FILE, Snapshotting, StateFile, StateSave
 from localcore.rules.engine import RulesEngine
 from localcore.rules.log_groups import LogGroupFiles
 from localcore.sigv4 import SigV4Verifier
+from localcore.version import installed_version
 from streaming.status import DEFAULT_DASHBOARD_SHARDS, dashboard_shards
 
 log = logging.getLogger("localcore")
-
-
-def installed_version() -> str:
-    """iotstream's version as installed (`iotstream --version` prints the same)."""
-    try:
-        return version("iotstream")
-    except PackageNotFoundError:
-        return "unknown (not installed)"
 
 
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
@@ -100,9 +92,7 @@ class LocalcoreConfig:
     admin_on_mqtt: bool = False  # development: accept the local admin key (allowed everything) on MQTT
     http_limits: HttpLimits = field(default_factory=HttpLimits)  # capped at start by the open-files limit
     project_dir: Path | None = None  # where the folders above come from (shown by /_localcore/info)
-    persist: bool = (
-        False  # keep users, identities, attachments, rules, retained messages: <state-dir>/state.json
-    )
+    persist: bool = False  # keep users, attachments, rules, retained messages... in <state-dir>/state.json
 
 
 def _iot_policies(config: LocalcoreConfig) -> list[tuple[str, str]]:

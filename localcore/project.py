@@ -66,16 +66,12 @@ class Project:
     local_mode_policy: str = "user"
     settings_file: Path | None = None  # the pyproject.toml whose [tool.iotstream] table was read
 
-    @property
-    def name(self) -> str:
-        return self.root.name
-
     def check(self) -> ProjectContents:
         """Read and check every rule, policy and function; ProjectError names the first bad file."""
         return ProjectContents(
             rules=_check_rules(self.rules_dir),
             policies=_check_policies(self.policies_dir, self.policy_prefix),
-            functions=[] if self.functions is None else _check_functions(self.functions),
+            functions=[] if self.functions is None else list(load_manifest(self.functions)),
         )
 
     def config(self, environment: dict[str, str] | None = None, **overrides: Any) -> LocalcoreConfig:
@@ -246,7 +242,3 @@ def _check_policies(folder: Path, prefix: str) -> list[str]:
             raise ProjectError(f"{path}: {error}") from None
         names.append(prefix + path.stem)
     return names
-
-
-def _check_functions(manifest: Path) -> list[str]:
-    return list(load_manifest(manifest))

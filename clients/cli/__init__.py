@@ -7,8 +7,9 @@ import importlib
 import os
 import sys
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from typing import Protocol
+
+from localcore.version import installed_version
 
 DEBUG_VARIABLE = "IOTSTREAM_DEBUG"
 EXIT_FAILED = 1
@@ -54,7 +55,7 @@ def _load(name: str) -> _Subcommand | None:
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The full parser; with `only`, import just that subcommand (fast start-up)."""
     parser = argparse.ArgumentParser(prog="iotstream", description=__doc__)
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_installed_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {installed_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (_, help_text) in SUBCOMMANDS.items():
         sub_parser = sub.add_parser(name, help=help_text, description=help_text)
@@ -78,13 +79,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"iotstream {args.command}: not available in this version yet", file=sys.stderr)
         return 2
     return _run_guarded(module, args)
-
-
-def _installed_version() -> str:
-    try:
-        return version("iotstream")
-    except PackageNotFoundError:  # running from a source tree that was never installed
-        return "unknown (not installed: run make setup)"
 
 
 def _run_guarded(module: _Subcommand, args: argparse.Namespace) -> int:

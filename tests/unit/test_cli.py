@@ -111,21 +111,19 @@ def test_ctrl_c_is_one_line_and_status_130(
     assert capsys.readouterr().err == "iotstream policy: interrupted\n"
 
 
-def test_up_with_a_broken_rule_file_is_one_line(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
+def test_up_with_a_broken_rule_file_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     """A rule file that is not JSON stops `iotstream up` before any server starts, with the file named in
-    one line (exit 1), not a traceback (CreateTopicRule takes a JSON TopicRulePayload)."""
-    import clients.cli.up as up
-    from localcore.testing import free_port_config
-
-    (tmp_path / "rules").mkdir()
-    (tmp_path / "rules" / "broken.json").write_text('{"ruleName": ')
-    config = free_port_config(rules_dir=tmp_path / "rules", state_dir=tmp_path / "state")
-    monkeypatch.setattr(up, "stack_config", lambda *_: config)
-    assert main(["up", "--llm", "scripted"]) == 1
+    one line (exit 2), not a traceback (CreateTopicRule takes a JSON TopicRulePayload)."""
+    (tmp_path / "iot_rules").mkdir()
+    (tmp_path / "iot_policies").mkdir()
+    (tmp_path / "iot_rules" / "broken.json").write_text('{"ruleName": ')
+    assert main(["up", "--project", str(tmp_path), "--state-dir", str(tmp_path / "state")]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "iotstream up: cannot start:" in err and "broken.json" in err
+    assert (
+        err
+        == f"iotstream up: {tmp_path / 'iot_rules' / 'broken.json'}: (file): not valid JSON: Expecting value (line 1, column 14)\n"
+    )
+    assert not (tmp_path / "state").exists()
 
 
 def test_explain_refusals_is_off_unless_asked() -> None:
@@ -134,7 +132,8 @@ def test_explain_refusals_is_off_unless_asked() -> None:
     from clients.cli.up import stack_config
     from localcore.project import builtin_project
 
-    parser, project = build_parser("up"), builtin_project()
+    parser = build_parser("up")
+    project = builtin_project()
     contents = project.check()
     explained = parser.parse_args(["up", "--llm", "scripted", "--explain-refusals"])
     assert stack_config(explained, project, contents).explain_refusals

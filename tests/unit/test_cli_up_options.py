@@ -8,6 +8,7 @@ import pytest
 
 from clients.cli.up import configure, stack_config
 from localcore.lambda_runtime import ConcurrencyConfig
+from localcore.project import builtin_project
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -19,8 +20,11 @@ def parse(*argv: str) -> argparse.Namespace:
 def test_lambda_concurrency_sets_the_account_limit(capsys: pytest.CaptureFixture[str]) -> None:
     """--lambda-concurrency N is the local account's concurrency limit (default: 4 per CPU); 0 is refused
     with one line naming the option (docs/lambda-runtime.md)."""
-    assert stack_config(parse()).functions.concurrency == ConcurrencyConfig()
-    assert stack_config(parse("--lambda-concurrency", "3")).functions.concurrency.account_limit == 3
+    project = builtin_project()
+    contents = project.check()
+    assert stack_config(parse(), project, contents).functions.concurrency == ConcurrencyConfig()
+    three = stack_config(parse("--lambda-concurrency", "3"), project, contents)
+    assert three.functions.concurrency.account_limit == 3
     with pytest.raises(SystemExit) as exited:
         parse("--lambda-concurrency", "0")
     assert exited.value.code == 2

@@ -160,7 +160,7 @@ def test_cognito_identity_needs_an_attached_iot_policy(stack: RunningLocalcore) 
     with pytest.raises(ClientError) as denied:
         client.publish(topic="devices/cognito/1", payload=b"no")
     assert _error(denied) == (403, "ForbiddenException")
-    stack.client("iot").attach_policy(policyName="iotstream-user", target=identity_id)
+    stack.client("iot").attach_policy(policyName="user", target=identity_id)  # the project's user.json
     with _subscriber(stack, "devices/cognito/1") as watcher:
         client.publish(topic="devices/cognito/1", payload=b"yes")
         assert watcher.expect(1)[0].payload == b"yes"

@@ -10,7 +10,8 @@ from pathlib import Path
 import boto3
 
 from localcore.broker.testing import MqttTestClient
-from tests.functional.stack.up_process import ROOT, UpProcess, iotstream
+from tests.functional.cli_process import ROOT, iotstream
+from tests.functional.stack.up_process import UpProcess
 
 GREENHOUSE = ROOT / "examples" / "greenhouse"
 

@@ -11,23 +11,10 @@ from types import TracebackType
 from typing import Any
 
 from clients.cli.up import PORT_OPTIONS
+from tests.functional.cli_process import ROOT
 
-ROOT = Path(__file__).resolve().parents[3]
 FREE_PORTS = [item for option in PORT_OPTIONS.values() for item in (option, "0")]
 """Every listener of `iotstream up` on a free port (PORT_OPTIONS names them all, so a new one is included)."""
-
-
-def iotstream(*args: str, cwd: Path = ROOT, **kwargs: Any) -> subprocess.CompletedProcess[str]:
-    """Run one `iotstream` command to its end (output captured as text)."""
-    kwargs.setdefault("timeout", 60)
-    return subprocess.run(
-        [sys.executable, "-m", "clients.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        check=False,
-        **kwargs,
-    )
 
 
 class UpProcess:

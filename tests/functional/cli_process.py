@@ -9,14 +9,15 @@ import threading
 from pathlib import Path
 from types import TracebackType
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 LINE_TIMEOUT_S = 30.0
 
 
-def iotstream(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def iotstream(*args: str, stdin: str | None = None, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    """Run one `iotstream` command to its end (output captured as text)."""
     return subprocess.run(
         [sys.executable, "-m", "clients.cli", *args],
-        cwd=ROOT,
+        cwd=cwd,
         input=stdin,
         capture_output=True,
         text=True,
