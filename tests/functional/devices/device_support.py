@@ -1,11 +1,9 @@
-"""Devices made the AWS way with boto3 (certificate + policy + thing), for the device tests."""
+"""Device policies, certificates from other CAs and provisioning defaults for the device tests."""
 
 from __future__ import annotations
 
 import datetime
-import json
 import uuid
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,8 +12,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from localcore.broker.testing import MqttTestClient
-from localcore.testing import RunningLocalcore
+from localcore.testing import Device, provision_device
 
 # A device policy in the shape of AWS's thing-policy examples (thing-policy-examples.html): connect only as the
 # attached thing, publish and receive under things/<thing>/..., subscribe to its own filters.
@@ -42,21 +39,6 @@ THING_POLICY = {
 }
 
 
-@dataclass(frozen=True)
-class Device:
-    """A provisioned device: its thing, certificate and the files a device would hold."""
-
-    thing: str
-    certificate_id: str
-    certificate_arn: str
-    cert_file: Path
-    key_file: Path
-
-    @property
-    def tls_cert(self) -> tuple[str, str]:
-        return str(self.cert_file), str(self.key_file)
-
-
 def unique(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
@@ -68,34 +50,8 @@ def provision(
     thing: str | None = None,
     active: bool = True,
 ) -> Device:
-    """CreateKeysAndCertificate + CreatePolicy + AttachPolicy + CreateThing + AttachThingPrincipal, as a
-    provisioning script does against AWS; the certificate and private key land in `folder`."""
-    thing = thing or unique("sensor")
-    keys = iot.create_keys_and_certificate(setAsActive=active)
-    policy_name = unique("device-policy")
-    iot.create_policy(policyName=policy_name, policyDocument=json.dumps(policy or THING_POLICY))
-    iot.attach_policy(policyName=policy_name, target=keys["certificateArn"])
-    iot.create_thing(thingName=thing)
-    iot.attach_thing_principal(thingName=thing, principal=keys["certificateArn"])
-    cert_file, key_file = folder / f"{thing}.pem.crt", folder / f"{thing}-private.pem.key"
-    cert_file.write_text(keys["certificatePem"])
-    key_file.write_text(keys["keyPair"]["PrivateKey"])
-    key_file.chmod(0o600)
-    return Device(thing, keys["certificateId"], keys["certificateArn"], cert_file, key_file)
-
-
-def device_client(
-    stack: RunningLocalcore, device: Device, client_id: str | None = None, protocol: int = 5
-) -> MqttTestClient:
-    """An MqttTestClient (paho) on the TLS listener with the device's certificate and key."""
-    return MqttTestClient(
-        stack.mqtts_port,
-        client_id if client_id is not None else device.thing,
-        protocol=protocol,
-        host="localhost",
-        tls_ca=str(stack.endpoints["ca_file"]),
-        tls_cert=device.tls_cert,
-    )
+    """`provision_device` with THING_POLICY and a fresh thing name unless given."""
+    return provision_device(iot, folder, policy or THING_POLICY, thing or unique("sensor"), active)
 
 
 def self_signed(common_name: str) -> tuple[ec.EllipticCurvePrivateKey, str]:

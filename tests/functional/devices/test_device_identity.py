@@ -24,10 +24,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
 from localcore.broker.testing import MqttTestClient
-from localcore.testing import RunningLocalcore
+from localcore.testing import Device, RunningLocalcore
 from tests.functional.devices.device_support import (
-    Device,
-    device_client,
     provision,
     self_signed,
     unique,
@@ -124,9 +122,9 @@ def test_a_csr_certificate_and_its_subject_variables(stack: RunningLocalcore, tm
     )
     cert_file, key_file = write_key_and_certificate(tmp_path, key, made["certificatePem"])
     device = Device(common_name, made["certificateId"], made["certificateArn"], cert_file, key_file)
-    with device_client(stack, device) as client:
+    with stack.device_client(device) as client:
         client.connect()
-    other = device_client(stack, device, client_id="another-name").connect(expect_success=False)
+    other = stack.device_client(device, client_id="another-name").connect(expect_success=False)
     assert other.connack is not None and other.connack.reason_code == NOT_AUTHORIZED
     other.disconnect()
 
@@ -147,7 +145,7 @@ def test_an_exclusive_thing_resolves_whatever_the_client_id(stack: RunningLocalc
     iot.attach_thing_principal(
         thingName=device.thing, principal=device.certificate_arn, thingPrincipalType="EXCLUSIVE_THING"
     )
-    with device_client(stack, device, client_id=unique("any-client-id")) as client:
+    with stack.device_client(device, client_id=unique("any-client-id")) as client:
         client.connect()
         assert client.publish(f"things/{device.thing}/telemetry", b"{}", qos=1) == 0
         assert client.publish("fleets/north/telemetry", b"{}", qos=1) == 0
@@ -165,7 +163,7 @@ def test_a_non_exclusive_thing_needs_the_thing_name_as_client_id(
     that client id."""
     device = provision(stack.client("iot"), tmp_path, THING_TOPICS)
     connecting = device.thing if client_id == "thing-name" else client_id
-    client = device_client(stack, device, client_id=connecting).connect(expect_success=False)
+    client = stack.device_client(device, client_id=connecting).connect(expect_success=False)
     assert client.connack is not None
     assert client.connack.reason_code == (0 if client_id == "thing-name" else NOT_AUTHORIZED)
     client.disconnect()

@@ -19,7 +19,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from localcore.testing import RunningLocalcore
-from tests.functional.devices.device_support import THING_POLICY, device_client, provision, unique
+from tests.functional.devices.device_support import THING_POLICY, provision, unique
 
 NOT_AUTHORIZED = 0x87
 
@@ -86,7 +86,7 @@ def test_boto3_device_publishes_with_paho_and_a_revoked_certificate_is_cut_off(
             ],
         },
     )
-    with device_client(stack, watcher) as watching:
+    with stack.device_client(watcher) as watching:
         watching.connect()
         assert watching.subscribe(f"things/{watcher.thing}/fleet", qos=1) == [1]
         device = PahoDevice(sensor.thing, ca_file, sensor.cert_file, sensor.key_file)
@@ -113,14 +113,14 @@ def test_an_inactive_certificate_connects_once_activated(stack: RunningLocalcore
     on 3.1.1, which paho reports as 0x87 too); UpdateCertificate ACTIVE lets the same device in."""
     iot = stack.client("iot")
     device = provision(iot, tmp_path, active=False)
-    refused = device_client(stack, device).connect(expect_success=False)
+    refused = stack.device_client(device).connect(expect_success=False)
     assert refused.connack is not None and refused.connack.reason_code == NOT_AUTHORIZED
     refused.disconnect()
-    refused_311 = device_client(stack, device, protocol=4).connect(expect_success=False)
+    refused_311 = stack.device_client(device, protocol=4).connect(expect_success=False)
     assert refused_311.connack is not None and refused_311.connack.reason_code == NOT_AUTHORIZED
     refused_311.disconnect()
     iot.update_certificate(certificateId=device.certificate_id, newStatus="ACTIVE")
-    with device_client(stack, device) as client:
+    with stack.device_client(device) as client:
         client.connect()
         assert client.publish(f"things/{device.thing}/status", b"up", qos=1) == 0
 
@@ -149,12 +149,12 @@ def test_the_policy_decides_what_the_device_may_do(stack: RunningLocalcore, tmp_
     connect (non-exclusive association: the client id must be the thing name, thing-policy-variables.html)."""
     iot = stack.client("iot")
     device = provision(iot, tmp_path, THING_POLICY)
-    with device_client(stack, device) as client:
+    with stack.device_client(device) as client:
         client.connect()
         assert client.subscribe(f"things/{device.thing}/commands") == [1]
         assert client.subscribe("things/someone-else/commands") == [NOT_AUTHORIZED]
         assert client.publish(f"things/{device.thing}/telemetry", b"{}", qos=1) == 0
         assert client.publish("things/someone-else/telemetry", b"{}", qos=1) == NOT_AUTHORIZED
-    impostor = device_client(stack, device, client_id="not-the-thing").connect(expect_success=False)
+    impostor = stack.device_client(device, client_id="not-the-thing").connect(expect_success=False)
     assert impostor.connack is not None and impostor.connack.reason_code == NOT_AUTHORIZED
     impostor.disconnect()

@@ -8,11 +8,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from localcore.testing import RunningLocalcore, free_port_config
+from localcore.testing import Device, RunningLocalcore, free_port_config
 from tests.functional.devices.device_support import (
     THING_POLICY,
-    Device,
-    device_client,
     provision,
     self_signed,
     write_key_and_certificate,
@@ -51,9 +49,9 @@ def test_devices_survive_a_restart(tmp_path: Path) -> None:
         description = iot.describe_certificate(certificateId=revoked.certificate_id)["certificateDescription"]
         assert description["status"] == "REVOKED"
         for device in (active, foreign):
-            with device_client(second, device) as client:
+            with second.device_client(device) as client:
                 client.connect()
                 assert client.publish(f"things/{device.thing}/telemetry", b"{}", qos=1) == 0
-        refused = device_client(second, revoked).connect(expect_success=False)
+        refused = second.device_client(revoked).connect(expect_success=False)
         assert refused.connack is not None and refused.connack.reason_code == NOT_AUTHORIZED
         refused.disconnect()
