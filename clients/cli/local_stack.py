@@ -77,7 +77,13 @@ class LocalStack:
 
 def local_stack(ready_file: Path | None) -> LocalStack:
     """The stack of --ready-file (or the default), checked to be listening and to hold the admin key."""
-    target = local_target(ready_file_path(ready_file))
+    path = ready_file_path(ready_file)
+    if not path.is_file():  # these commands read a local stack only (no --aws)
+        raise StackNotRunningError(
+            f"no local stack is running ({path} not found): start one with `iotstream up` in another "
+            f"terminal (in this directory), or point at one with --ready-file / {READY_FILE_ENV}"
+        )
+    target = local_target(path)
     if target.admin is None:
         raise StackNotRunningError(
             f"{target.source} has no admin key: restart it with this version's iotstream up"

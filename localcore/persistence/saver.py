@@ -41,6 +41,7 @@ class StateSaver(Service):
         self._last: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._dirty: asyncio.Event | None = None
+        self._saved: asyncio.Event | None = None
         self._writer: asyncio.Task[None] | None = None
         self._subscribed = False
 
@@ -59,6 +60,7 @@ class StateSaver(Service):
         self._carried = {name: part for name, part in saved.items() if name not in self.parts}
         self._loop = asyncio.get_running_loop()
         self._dirty = asyncio.Event()
+        self._saved = asyncio.Event()
         if not self._subscribed:
             for part in self.parts.values():
                 part.on_change(self.changed)
@@ -80,6 +82,16 @@ class StateSaver(Service):
         """Write every part now (skipped when nothing changed since the last write)."""
         parts = {**self._carried, **{name: part.to_snapshot() for name, part in self.parts.items()}}
         await asyncio.to_thread(self._write, parts)
+        if self._saved is not None:
+            self._saved.set()
+
+    async def wait_saves(self, count: int) -> None:
+        """Until the file has been written `count` times since the start (tests: a change reached the disk)."""
+        saved = self._saved
+        assert saved is not None, "the saver is not started"
+        while self.saves < count:
+            saved.clear()
+            await saved.wait()
 
     def _write(self, parts: dict[str, dict[str, Any]]) -> None:
         encoded = json.dumps(parts, sort_keys=True)

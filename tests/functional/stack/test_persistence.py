@@ -171,3 +171,16 @@ def test_restore_refuses_a_policy_that_no_longer_parses(tmp_path: Path) -> None:
     with pytest.raises(PersistenceError, match=r"cannot restore iot: .*") as error:
         RunningLocalcore(_config(tmp_path)).start()
     assert str(state) in str(error.value)
+
+
+def test_a_change_is_written_while_the_stack_runs(tmp_path: Path) -> None:
+    """The state file follows changes within the save delay (0.5 s), not only at stop: a stack that is killed
+    keeps what was created before its last write."""
+    with RunningLocalcore(_config(tmp_path)) as core:
+        saver = core.core.saver
+        assert saver is not None
+        written = saver.saves
+        core.client("iot").create_topic_rule(ruleName="telemetry_copy", topicRulePayload=RULE)
+        core.thread.run(saver.wait_saves(written + 1), timeout=10)
+        saved = json.loads((tmp_path / STATE_FILE).read_text())
+        assert [r["name"] for r in saved["parts"]["iot"]["rules"]["rules"]] == ["telemetry_copy"]
