@@ -41,8 +41,10 @@ from localcore.identity.passwords import PasswordPolicy
 from localcore.identity.service import IdentityConfig, IdentityService, load_role
 from localcore.iot.api import IotApi
 from localcore.iot.backend import IotBackend
+from localcore.iot.certificates import StoredCertificate
 from localcore.iot.connect_auth import StackAuthenticator
 from localcore.iot.data_api import IotDataApi
+from localcore.iot.issuer import DeviceIssuer
 from localcore.lambda_runtime import LambdaRuntime
 from localcore.observe import EventLog
 from localcore.observe.routes import SERVICE as LOCALCORE_SERVICE
@@ -76,8 +78,9 @@ class LocalcoreConfig:
 
     host: str = "127.0.0.1"
     mqtt_port: int | None = 1883
-    mqtts_port: int | None = 8883
+    mqtts_port: int | None = 8883  # X.509 client certificates (devices), as AWS's 8883
     ws_port: int | None = 8080
+    wss_port: int | None = 8443  # MQTT over WebSockets with TLS (the local CA), as AWS's 443
     http_port: int = 4566
     state_dir: Path = field(default_factory=lambda: Path(".localcore"))
     region: str = "us-east-1"
@@ -136,8 +139,8 @@ class Localcore(Service):
             ADMIN_PRINCIPAL,
             keys=(self.admin.access_key_id, self.admin.secret_access_key),
         )
-        self.iot = IotBackend(config.region, config.account)
-        """The IoT service's state: policies, their attachments, topic rules."""
+        self.iot = IotBackend(config.region, config.account, DeviceIssuer(config.state_dir / "tls"))
+        """The IoT service's state: policies, their attachments, topic rules, certificates, things."""
         self.iot.policies.load(_iot_policies(config))
         self.principals = PrincipalPolicies(self.iot.policies)
         self.verifier = SigV4Verifier(self.identity.store, clock=self.identity.now, region=config.region)
@@ -148,7 +151,7 @@ class Localcore(Service):
         self.authenticator = ObservedAuthenticator(
             StackAuthenticator(
                 self.principals,
-                self.iot.policies,
+                self.iot,
                 local_mode,
                 None if config.admin_on_mqtt else self.admin.access_key_id,
                 (self.admin.access_key_id, self.admin.secret_access_key),
@@ -162,6 +165,7 @@ class Localcore(Service):
                 mqtt_port=config.mqtt_port,
                 mqtts_port=config.mqtts_port,
                 ws_port=config.ws_port,
+                wss_port=config.wss_port,
                 state_dir=config.state_dir,
                 limits=config.limits,
             ),
@@ -173,6 +177,8 @@ class Localcore(Service):
             BrokerEvents(self.events, lambda client: connection_info(self.broker, client))
         )
         self.iot.policies.on_change(self.broker.refresh_authorization)
+        self.iot.things.on_change(self.broker.refresh_authorization)
+        self._trust_device_certificates()
         self.identity.identity_ended.append(self._disconnect_identity)
         # The gateway may use a quarter of the descriptors (raised to the hard limit first): the broker keeps the rest.
         self.gateway = Gateway(limits=config.http_limits.within(raise_open_files_limit()))
@@ -308,11 +314,28 @@ class Localcore(Service):
             "IOT_DASHBOARD_POLICY": f"{prefix}dashboard",
         }
 
+    def _trust_device_certificates(self) -> None:
+        """The TLS listener accepts certificates from the device CA and every registered certificate (the
+        authenticator then checks each is known and ACTIVE); a certificate leaving ACTIVE drops its devices."""
+        server = self.broker_server
+        server.trust_client_certificate(self.iot.issuer.certificate_pem)
+        self.iot.certificates.on_added(lambda certificate: server.trust_client_certificate(certificate.pem))
+        self.iot.certificates.on_deactivated(self._disconnect_certificate)
+
+    def _disconnect_certificate(self, certificate: StoredCertificate) -> None:
+        """AWS: "Within a few minutes of updating a certificate from the ACTIVE state to any other state, AWS IoT
+        disconnects all devices that used that certificate" (API_UpdateCertificate.html); localcore does it at
+        once (MQTT 5: DISCONNECT 0x87, lifecycle AUTH_ERROR)."""
+        self._disconnect_principal(certificate.certificate_id)
+
     def _disconnect_identity(self, identity_id: str) -> None:
         """The identity's user was disabled or deleted: close its MQTT connections (MQTT 5: DISCONNECT 0x87),
         as its credentials were just revoked. AWS leaves them open; localcore takes the strict side."""
+        self._disconnect_principal(identity_id)
+
+    def _disconnect_principal(self, principal: str) -> None:
         for connection in list(self.broker.connections):
-            if connection.protocol.principal == identity_id:
+            if connection.protocol.principal == principal:
                 connection.close(DisconnectReason.AUTH_ERROR, RC.NOT_AUTHORIZED)
 
     async def _localcore_admin_check(self, request: web.Request, action: str) -> object:

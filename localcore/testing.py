@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -13,9 +15,16 @@ import boto3
 from localcore.aio.loop_thread import LoopThread
 from localcore.app import Localcore, LocalcoreConfig
 from localcore.broker.message import Message
+from localcore.broker.testing import MqttTestClient
 
-FREE_PORTS: dict[str, Any] = {"mqtt_port": 0, "mqtts_port": None, "ws_port": 0, "http_port": 0}
-"""Every listener on a free port (TLS off): what tests and tools start with."""
+FREE_PORTS: dict[str, Any] = {
+    "mqtt_port": 0,
+    "mqtts_port": None,
+    "ws_port": 0,
+    "wss_port": None,
+    "http_port": 0,
+}
+"""Every listener on a free port (the TLS ones off): what tests and tools start with."""
 
 
 def free_port_config(**overrides: Any) -> LocalcoreConfig:
@@ -45,6 +54,14 @@ class RunningLocalcore:
     @property
     def ws_port(self) -> int:
         return self.core.broker_server.ws_port
+
+    @property
+    def mqtts_port(self) -> int:
+        return self.core.broker_server.mqtts_port
+
+    @property
+    def wss_port(self) -> int:
+        return self.core.broker_server.wss_port
 
     @property
     def url(self) -> str:
@@ -88,6 +105,20 @@ class RunningLocalcore:
             aws_session_token=credentials.get("session_token"),
         )
 
+    def device_client(
+        self, device: Device, client_id: str | None = None, protocol: int = 5
+    ) -> MqttTestClient:
+        """A paho client (not connected yet) on the TLS listener with `device`'s certificate; the client id is
+        the thing name unless given."""
+        return MqttTestClient(
+            self.mqtts_port,
+            device.thing if client_id is None else client_id,
+            protocol=protocol,
+            host="localhost",
+            tls_ca=str(self.endpoints["ca_file"]),
+            tls_cert=device.tls_cert,
+        )
+
     def publish(self, message: Message) -> None:
         """Publish into the broker as the iot-data endpoint does."""
         self.thread.run(self.core.broker.publish(message))
@@ -103,3 +134,37 @@ class RunningLocalcore:
         runtime = self.core.runtime
         if runtime is not None:
             self.thread.run(runtime.wait_idle(), timeout=timeout)
+
+
+@dataclass(frozen=True)
+class Device:
+    """A provisioned device: its thing, its certificate and the files a device holds."""
+
+    thing: str
+    certificate_id: str
+    certificate_arn: str
+    cert_file: Path
+    key_file: Path
+
+    @property
+    def tls_cert(self) -> tuple[str, str]:
+        """(certificate file, key file), as `MqttTestClient(tls_cert=...)` and paho's `tls_set` take them."""
+        return str(self.cert_file), str(self.key_file)
+
+
+def provision_device(
+    iot: Any, folder: Path, policy: dict[str, Any], thing: str, active: bool = True
+) -> Device:
+    """CreateKeysAndCertificate + CreatePolicy (named `<thing>-policy`) + AttachPolicy + CreateThing +
+    AttachThingPrincipal through the boto3 `iot` client, as a provisioning script does against AWS; the
+    certificate and private key are written to `folder` (the key 0600)."""
+    keys = iot.create_keys_and_certificate(setAsActive=active)
+    iot.create_policy(policyName=f"{thing}-policy", policyDocument=json.dumps(policy))
+    iot.attach_policy(policyName=f"{thing}-policy", target=keys["certificateArn"])
+    iot.create_thing(thingName=thing)
+    iot.attach_thing_principal(thingName=thing, principal=keys["certificateArn"])
+    cert_file, key_file = folder / f"{thing}.pem.crt", folder / f"{thing}-private.pem.key"
+    cert_file.write_text(keys["certificatePem"])
+    key_file.write_text(keys["keyPair"]["PrivateKey"])
+    key_file.chmod(0o600)
+    return Device(thing, keys["certificateId"], keys["certificateArn"], cert_file, key_file)

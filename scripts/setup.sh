@@ -16,9 +16,10 @@ apt_install() {
     fi
 }
 
-# A compiler and cmake for llama-cpp-python; mosquitto as the benchmarks' reference broker.
+# A compiler and cmake for llama-cpp-python; mosquitto as the benchmarks' reference broker; mosquitto_pub and
+# mosquitto_sub (mosquitto-clients) for the device tests, which connect with client certificates as users do.
 had_mosquitto=$(dpkg -s mosquitto >/dev/null 2>&1 && echo yes || echo no)
-apt_install cmake build-essential mosquitto
+apt_install cmake build-essential mosquitto mosquitto-clients
 if [ "$had_mosquitto" = no ] && command -v systemctl >/dev/null 2>&1; then
     # Debian starts the mosquitto service on 1883, localcore's default port; the bench runs its own.
     systemctl disable --now mosquitto >/dev/null 2>&1 || true

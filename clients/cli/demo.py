@@ -34,7 +34,7 @@ MODEL_WAIT_S = 300.0  # the first answer waits for the model to load
 
 def configure(parser: argparse.ArgumentParser) -> None:
     add_stack_arguments(parser)
-    parser.set_defaults(mqtt_port=0, mqtts_port=None, ws_port=0, http_port=0)
+    parser.set_defaults(mqtt_port=0, mqtts_port=None, ws_port=0, wss_port=None, http_port=0)
     parser.add_argument("--question", default=DEFAULT_QUESTION, help="what to ask")
     parser.add_argument("--max-tokens", type=int, default=120, help="answer length cap (tokens)")
     parser.add_argument("--stay", action="store_true", help="keep the stack running afterwards, until Ctrl-C")

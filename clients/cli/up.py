@@ -34,7 +34,13 @@ from localcore.project import Project, ProjectContents, builtin_project, find_pr
 
 LLM_PROVIDERS = ("local", "scripted", "openai", "bedrock")
 PROMPT_FUNCTION = "prompt"
-PORT_OPTIONS = {"mqtt": "--mqtt-port", "mqtts": "--mqtts-port", "ws": "--ws-port", "http": "--http-port"}
+PORT_OPTIONS = {
+    "mqtt": "--mqtt-port",
+    "mqtts": "--mqtts-port",
+    "ws": "--ws-port",
+    "wss": "--wss-port",
+    "http": "--http-port",
+}
 """The option that sets each listener's port (localcore names its listeners in `ListenError`)."""
 
 
@@ -42,8 +48,13 @@ def add_stack_arguments(parser: argparse.ArgumentParser, default_llm: str = "loc
     """The options that shape a local stack (shared by `up` and `demo`)."""
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--mqtt-port", type=int, default=1883, help="MQTT over TCP (0 = any free port)")
-    parser.add_argument("--mqtts-port", type=int, default=8883, help="MQTT over TLS with the local CA")
+    parser.add_argument(
+        "--mqtts-port", type=int, default=8883, help="MQTT over TLS with X.509 client certificates (devices)"
+    )
     parser.add_argument("--ws-port", type=int, default=8080, help="MQTT over WebSockets on /mqtt (SigV4)")
+    parser.add_argument(
+        "--wss-port", type=int, default=8443, help="MQTT over WebSockets with TLS (the local CA), SigV4"
+    )
     parser.add_argument("--http-port", type=int, default=4566, help="AWS APIs: cognito, iot, iot-data, URLs")
     parser.add_argument("--state-dir", type=Path, default=Path(".localcore"), help="local CA and state")
     parser.add_argument("--no-limits", action="store_true", help="switch AWS IoT's quotas off")
@@ -111,6 +122,7 @@ def stack_config(args: argparse.Namespace, project: Project, contents: ProjectCo
         mqtt_port=args.mqtt_port,
         mqtts_port=args.mqtts_port,
         ws_port=args.ws_port,
+        wss_port=args.wss_port,
         http_port=args.http_port,
         state_dir=args.state_dir,
         local_mode=not args.no_local_mode,

@@ -32,7 +32,8 @@ class ConnectRequest:
     clean_start: bool
     has_will: bool = False
     will_retain: bool = False
-    # Whatever the WebSocket handshake verifier returned (verified SigV4 credentials), else None.
+    # What the transport verified before the first MQTT byte: the WebSocket handshake verifier's result
+    # (SigV4 credentials) or the TLS client's `ClientCertificate`, else None.
     handshake_principal: object | None = None
     session_expiry: int = 0  # MQTT 5 Session Expiry Interval asked for in CONNECT
 
@@ -47,6 +48,14 @@ class ConnectRequest:
         """`context` plus this connection's `iot:ConnectAttributes`, for every decision on the connection."""
         attributes = {**context.multi_values, CONNECT_ATTRIBUTES: self.connect_attributes}
         return dataclasses.replace(context, multi_values=attributes)
+
+
+@dataclass(frozen=True)
+class ClientCertificate:
+    """The X.509 certificate (DER) a TLS client presented, already verified against the listener's trust store:
+    the identity of a device on AWS's port 8883."""
+
+    der: bytes
 
 
 class Authority(Protocol):

@@ -1,7 +1,9 @@
 """Network listeners: MQTT over TCP, over TLS, and over WebSockets on `/mqtt` (subprotocol `mqtt`).
 
 The WebSocket listener asks an optional `HandshakeVerifier` before the upgrade (SigV4 in AWS) and answers
-HTTP 403 on `HandshakeRejected`; the verifier's result becomes `ConnectRequest.handshake_principal`.
+HTTP 403 on `HandshakeRejected`; the verifier's result becomes `ConnectRequest.handshake_principal`. The TLS
+listener does the handshake itself, so a refused client certificate is logged with its reason; a verified
+client certificate becomes the `handshake_principal` (`ClientCertificate`).
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 from websockets.typing import Subprotocol
 
-from localcore.broker.authorization import HandshakeRejected, HandshakeVerifier, Transport
+from localcore.broker.authorization import ClientCertificate, HandshakeRejected, HandshakeVerifier, Transport
 from localcore.broker.errors import ProtocolError
 from localcore.broker.reasons import RC
 
@@ -43,6 +45,13 @@ def _bound_send_buffer(transport: asyncio.BaseTransport) -> None:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
 
 
+_TLS_HANDSHAKE_TIMEOUT = 10.0  # seconds, like the CONNECT deadline
+_UNTRUSTED_HINT = (
+    "; a client certificate must be issued by localcore (CreateKeysAndCertificate, CreateCertificateFromCsr) "
+    "or registered (RegisterCertificate, RegisterCertificateWithoutCA)"
+)
+
+
 def _peer_ip(peer: object) -> str:
     if isinstance(peer, tuple) and peer:
         return str(peer[0])
@@ -59,7 +68,7 @@ class TcpStream:
         self._writer = writer
         self.transport: Transport = transport
         self.source_ip = _peer_ip(writer.get_extra_info("peername"))
-        self.handshake_principal: object | None = None
+        self.handshake_principal: object | None = _client_certificate(writer)
         _bound_send_buffer(writer.transport)
 
     async def read(self) -> bytes:
@@ -78,6 +87,13 @@ class TcpStream:
 
     def abort(self) -> None:
         self._writer.transport.abort()
+
+
+def _client_certificate(writer: asyncio.StreamWriter) -> ClientCertificate | None:
+    """The certificate the TLS client presented (verified by the handshake), if any."""
+    ssl_object = writer.get_extra_info("ssl_object")
+    der = ssl_object.getpeercert(binary_form=True) if isinstance(ssl_object, ssl.SSLObject) else None
+    return ClientCertificate(der) if der else None
 
 
 class WebSocketStream:
@@ -127,9 +143,7 @@ class TcpListener:
         self._server: asyncio.Server | None = None
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(
-            self._serve, self.host, self.port, ssl=self.ssl_context, limit=_READ_SIZE
-        )
+        self._server = await asyncio.start_server(self._serve, self.host, self.port, limit=_READ_SIZE)
         self.port = self._server.sockets[0].getsockname()[1]
 
     def close(self) -> None:
@@ -138,7 +152,21 @@ class TcpListener:
             self._server.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self.ssl_context is not None and not await self._handshake(writer, self.ssl_context):
+            return
         await self.broker.serve(TcpStream(reader, writer, "tls" if self.ssl_context else "tcp"))
+
+    async def _handshake(self, writer: asyncio.StreamWriter, context: ssl.SSLContext) -> bool:
+        """TLS on the accepted socket; a failure (an untrusted client certificate) is logged and closes it."""
+        peer = _peer_ip(writer.get_extra_info("peername"))
+        try:
+            await writer.start_tls(context, ssl_handshake_timeout=_TLS_HANDSHAKE_TIMEOUT)
+        except (ssl.SSLError, TimeoutError, ConnectionError, OSError) as error:
+            hint = _UNTRUSTED_HINT if "certificate" in str(error).lower() else ""
+            log.warning("TLS handshake from %s refused: %s%s", peer, error, hint)
+            writer.transport.abort()
+            return False
+        return True
 
     async def stop(self) -> None:
         if self._server is not None:

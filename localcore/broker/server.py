@@ -10,6 +10,7 @@ async with BrokerServer(ServerConfig(mqtt_port=0, mqtts_port=None, ws_port=0)) a
 from __future__ import annotations
 
 import logging
+import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +20,7 @@ from localcore.broker.authorization import Authenticator, HandshakeVerifier
 from localcore.broker.broker import Broker
 from localcore.broker.limits import BrokerLimits
 from localcore.broker.listeners import TcpListener, WebSocketListener
-from localcore.broker.tls import LocalCA, ensure_local_ca
+from localcore.broker.tls import LocalCA, ensure_local_ca, trust_client_certificate
 
 log = logging.getLogger("localcore.broker.server")
 
@@ -56,6 +57,16 @@ class BrokerServer(Service):
         self.ws: WebSocketListener | None = None
         self.wss: WebSocketListener | None = None
         self.endpoints: dict[str, str] = {}
+        self._client_trust: list[str] = []  # PEMs the TLS listener accepts client certificates from
+        self._mqtts_context: ssl.SSLContext | None = None
+
+    def trust_client_certificate(self, pem: str) -> None:
+        """From now on (or from the start), the MQTT TLS listener accepts client certificates issued by `pem`
+        or equal to it; the authenticator still decides at CONNECT (a certificate the IoT service does not
+        know, or not ACTIVE, is refused there)."""
+        self._client_trust.append(pem)
+        if self._mqtts_context is not None:
+            trust_client_certificate(self._mqtts_context, pem)
 
     async def start(self) -> None:
         config = self.config
@@ -69,7 +80,10 @@ class BrokerServer(Service):
                     await self.mqtt.start()
                 self.endpoints["mqtt"] = f"{host}:{self.mqtt.port}"
             if config.mqtts_port is not None and self.ca is not None:
-                self.mqtts = TcpListener(self.broker, host, config.mqtts_port, self.ca.server_context())
+                self._mqtts_context = self.ca.client_certificate_context()
+                for pem in self._client_trust:
+                    trust_client_certificate(self._mqtts_context, pem)
+                self.mqtts = TcpListener(self.broker, host, config.mqtts_port, self._mqtts_context)
                 with binding("mqtts", host, config.mqtts_port):
                     await self.mqtts.start()
                 self.endpoints["mqtts"] = f"{host}:{self.mqtts.port}"
@@ -117,3 +131,8 @@ class BrokerServer(Service):
     def mqtts_port(self) -> int:
         assert self.mqtts is not None, "the TLS listener is off"
         return self.mqtts.port
+
+    @property
+    def wss_port(self) -> int:
+        assert self.wss is not None, "the WebSocket TLS listener is off"
+        return self.wss.port

@@ -206,7 +206,9 @@ class MqttTestClient:
         transport: Literal["tcp", "websockets"] = "tcp",
         host: str = "127.0.0.1",
         tls_ca: str | None = None,
+        tls_cert: tuple[str, str] | None = None,
     ) -> None:
+        """`tls_ca`: TLS, trusting that CA file; `tls_cert`: (certificate file, key file) the client presents."""
         self.port = port
         self.host = host
         self.protocol = protocol
@@ -225,7 +227,8 @@ class MqttTestClient:
         if transport == "websockets":
             self.client.ws_set_options(path="/mqtt")
         if tls_ca is not None:
-            self.client.tls_set(ca_certs=tls_ca)
+            certfile, keyfile = tls_cert or (None, None)
+            self.client.tls_set(ca_certs=tls_ca, certfile=certfile, keyfile=keyfile)
         if username is not None:
             self.client.username_pw_set(username)
         self.received: list[Received] = []

@@ -1,7 +1,10 @@
 """A local certificate authority and server certificate for localcore's TLS listeners.
 
 Generated on first start under `<state dir>/tls/` and reused afterwards; clients trust `ca.pem`
-(the stand-in for AWS's Amazon Root CA).
+(the stand-in for AWS's Amazon Root CA). The MQTT TLS listener asks every client for a certificate
+(`client_certificate_context`): AWS's port 8883 authenticates devices by X.509 client certificate only
+(https://docs.aws.amazon.com/iot/latest/developerguide/protocols.html, "Protocols, port mappings, and
+authentication").
 """
 
 from __future__ import annotations
@@ -35,16 +38,68 @@ class LocalCA:
         context.load_cert_chain(self.cert_file, self.key_file)
         return context
 
+    def client_certificate_context(self) -> ssl.SSLContext:
+        """A server context that asks for a client certificate and verifies one that is sent against the local
+        CA, and against whatever `trust_client_certificate` adds later (issuers, registered certificates).
+
+        A client that sends none still completes the handshake: the authenticator refuses it at CONNECT with
+        a reason in the log, which says more than a TLS alert. Any certificate in the trust store is a trust
+        anchor (partial chains), so a certificate registered without its CA is accepted as itself.
+        """
+        context = self.server_context()
+        context.verify_mode = ssl.CERT_OPTIONAL
+        context.verify_flags |= ssl.VERIFY_X509_PARTIAL_CHAIN
+        context.load_verify_locations(cafile=str(self.ca_file))
+        return context
+
     def client_context(self) -> ssl.SSLContext:
         return ssl.create_default_context(cafile=str(self.ca_file))
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def trust_client_certificate(context: ssl.SSLContext, pem: str) -> None:
+    """Accept client certificates that chain to `pem` (or are `pem`) on connections after this call."""
+    context.load_verify_locations(cadata=pem)
+
+
+def self_signed_ca(
+    name: x509.Name, key: ec.EllipticCurvePrivateKey, not_after: datetime.datetime
+) -> x509.Certificate:
+    """A root CA certificate that may sign end-entity certificates only (path length 0)."""
+    return (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(datetime.datetime.now(datetime.UTC) - datetime.timedelta(minutes=5))
+        .not_valid_after(not_after)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(
+            x509.KeyUsage(
+                digital_signature=False,
+                content_commitment=False,
+                key_encipherment=False,
+                data_encipherment=False,
+                key_agreement=False,
+                key_cert_sign=True,
+                crl_sign=True,
+                encipher_only=False,
+                decipher_only=False,
+            ),
+            critical=True,
+        )
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+        .sign(key, hashes.SHA256())
+    )
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a secret (a private key) readable by its owner only."""
     path.write_bytes(data)
     path.chmod(0o600)
 
 
-def _key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
+def key_pem(key: ec.EllipticCurvePrivateKey) -> bytes:
     return key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
@@ -65,32 +120,7 @@ def ensure_local_ca(state_dir: Path) -> LocalCA:
     now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "localcore local CA")])
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(ca_name)
-        .issuer_name(ca_name)
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=3650))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(
-            x509.KeyUsage(
-                digital_signature=False,
-                content_commitment=False,
-                key_encipherment=False,
-                data_encipherment=False,
-                key_agreement=False,
-                key_cert_sign=True,
-                crl_sign=True,
-                encipher_only=False,
-                decipher_only=False,
-            ),
-            critical=True,
-        )
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
+    ca_cert = self_signed_ca(ca_name, ca_key, now + datetime.timedelta(days=3650))
     server_key = ec.generate_private_key(ec.SECP256R1())
     names: list[x509.GeneralName] = [x509.DNSName(name) for name in _HOSTNAMES]
     names += [x509.IPAddress(ipaddress.ip_address(address)) for address in _ADDRESSES]
@@ -110,8 +140,8 @@ def ensure_local_ca(state_dir: Path) -> LocalCA:
         )
         .sign(ca_key, hashes.SHA256())
     )
-    _write_private(tls_dir / "ca.key", _key_pem(ca_key))
-    _write_private(ca.key_file, _key_pem(server_key))
+    write_private(tls_dir / "ca.key", key_pem(ca_key))
+    write_private(ca.key_file, key_pem(server_key))
     ca.cert_file.write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))
     ca.ca_file.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
     return ca

@@ -1,3 +1,5 @@
-"""The AWS IoT service, moto-shaped: its state in a backend (`backend.py`: policies, attachments, topic rules),
-its HTTP APIs (`api.py`: the control plane, `data_api.py`: iot-data Publish), one error class per AWS code
-(`exceptions.py`), and how the device gateway authenticates MQTT connections (`connect_auth.py`)."""
+"""The AWS IoT service, moto-shaped: its state in a backend (`backend.py`: policies, attachments, topic rules,
+certificates and their device CA, the thing registry), its HTTP APIs (`api.py`, `certificates_api.py`,
+`things_api.py`: the control plane; `data_api.py`: iot-data Publish), one error class per AWS code
+(`exceptions.py`), and how the device gateway authenticates MQTT connections (`connect_auth.py`, with the
+certificate and thing policy variables of `connection_variables.py`)."""

@@ -7,10 +7,6 @@ Every request is SigV4-verified (signing name `iot`) and authorized by the calle
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
-import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
@@ -19,26 +15,25 @@ from aiohttp import web
 
 from localcore.http.gateway import Gateway
 from localcore.iam.authorizer import IamAuthorizer
-from localcore.identity.credentials import Caller
 from localcore.iot.backend import IotBackend
+from localcore.iot.certificates_api import CertificatesApi
 from localcore.iot.exceptions import InvalidRequestException, ResourceNotFoundException
 from localcore.iot.policies import StoredPolicy
-
-log = logging.getLogger(__name__)
+from localcore.iot.things_api import ThingsApi
+from localcore.iot.wire import IotRoutes, json_body, page
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ENDPOINT_TYPES = ("iot:Data", "iot:Data-ATS", "iot:CredentialProvider", "iot:Jobs")
-MAX_PAGE_SIZE = 250  # ListTargetsForPolicy pageSize range 1-250
 
 
-class IotApi:
-    """Routes for policies, attachments, topic rules and DescribeEndpoint."""
+class IotApi(IotRoutes):
+    """Routes for policies, attachments, topic rules and DescribeEndpoint; `mount` adds the certificates'
+    (`certificates_api.py`) and the thing registry's (`things_api.py`)."""
 
     def __init__(self, backend: IotBackend, iam: IamAuthorizer, data_endpoint: Callable[[], str]) -> None:
-        self.backend = backend
+        super().__init__(backend, iam)
         self.policies = backend.policies
         self.rules = backend.rules
-        self.iam = iam
         self.data_endpoint = data_endpoint
 
     def mount(self, gateway: Gateway) -> None:
@@ -67,17 +62,14 @@ class IotApi:
         ]
         for method, path, handler in routes:
             gateway.add_route(method, path, handler, service="iot")
-
-    # authorization ------------------------------------------------------------------------------
-    async def _authorize(self, request: web.Request, action: str, resource: str = "*") -> Caller:
-        arn = resource if resource == "*" else self.backend.arn(resource)
-        return await self.iam.authorize(request, {"iot", "execute-api"}, action, arn)
+        CertificatesApi(self.backend, self.iam).mount(gateway)
+        ThingsApi(self.backend, self.iam).mount(gateway)
 
     # policies -----------------------------------------------------------------------------------
     async def create_policy(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
-        await self._authorize(request, "iot:CreatePolicy", f"policy/{name}")
-        body = await _json_body(request)
+        await self.authorize(request, "iot:CreatePolicy", f"policy/{name}")
+        body = await json_body(request)
         policy = self.policies.create_policy(name, _document(body))
         return web.json_response(
             {
@@ -90,12 +82,12 @@ class IotApi:
 
     async def get_policy(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
-        await self._authorize(request, "iot:GetPolicy", f"policy/{name}")
+        await self.authorize(request, "iot:GetPolicy", f"policy/{name}")
         policy = self.policies.get_policy(name)
         return web.json_response(_policy_body(policy))
 
     async def list_policies(self, request: web.Request) -> web.StreamResponse:
-        await self._authorize(request, "iot:ListPolicies")
+        await self.authorize(request, "iot:ListPolicies")
         items = [{"policyName": p.name, "policyArn": p.arn} for p in self.policies.list_policies()]
         if request.query.get("isAscendingOrder", "true").lower() == "false":
             items.reverse()
@@ -103,14 +95,14 @@ class IotApi:
 
     async def delete_policy(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
-        await self._authorize(request, "iot:DeletePolicy", f"policy/{name}")
+        await self.authorize(request, "iot:DeletePolicy", f"policy/{name}")
         self.policies.delete_policy(name)
         return web.json_response({})
 
     async def create_policy_version(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
-        await self._authorize(request, "iot:CreatePolicyVersion", f"policy/{name}")
-        body = await _json_body(request)
+        await self.authorize(request, "iot:CreatePolicyVersion", f"policy/{name}")
+        body = await json_body(request)
         as_default = request.query.get("setAsDefault", "false").lower() == "true"
         version = self.policies.create_policy_version(name, _document(body), as_default)
         policy = self.policies.get_policy(name)
@@ -125,7 +117,7 @@ class IotApi:
 
     async def list_policy_versions(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
-        await self._authorize(request, "iot:ListPolicyVersions", f"policy/{name}")
+        await self.authorize(request, "iot:ListPolicyVersions", f"policy/{name}")
         policy = self.policies.get_policy(name)
         versions = [
             {
@@ -139,7 +131,7 @@ class IotApi:
 
     async def get_policy_version(self, request: web.Request) -> web.StreamResponse:
         name, version_id = request.match_info["name"], request.match_info["version"]
-        await self._authorize(request, "iot:GetPolicyVersion", f"policy/{name}")
+        await self.authorize(request, "iot:GetPolicyVersion", f"policy/{name}")
         policy = self.policies.get_policy(name)
         version = policy.versions.get(version_id)
         if version is None:
@@ -159,13 +151,13 @@ class IotApi:
 
     async def set_default_version(self, request: web.Request) -> web.StreamResponse:
         name, version_id = request.match_info["name"], request.match_info["version"]
-        await self._authorize(request, "iot:SetDefaultPolicyVersion", f"policy/{name}")
+        await self.authorize(request, "iot:SetDefaultPolicyVersion", f"policy/{name}")
         self.policies.set_default_version(name, version_id)
         return web.json_response({})
 
     async def delete_policy_version(self, request: web.Request) -> web.StreamResponse:
         name, version_id = request.match_info["name"], request.match_info["version"]
-        await self._authorize(request, "iot:DeletePolicyVersion", f"policy/{name}")
+        await self.authorize(request, "iot:DeletePolicyVersion", f"policy/{name}")
         self.policies.delete_policy_version(name, version_id)
         return web.json_response({})
 
@@ -175,36 +167,44 @@ class IotApi:
     # identity has no ARN, so only a statement on `*` allows them, whatever policy it names.
     async def attach_policy(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
-        await self._authorize(request, "iot:AttachPolicy")
-        self.policies.attach(name, _target(await _json_body(request)))
+        await self.authorize(request, "iot:AttachPolicy")
+        self.backend.attach_policy(name, _target(await json_body(request)))
         return web.json_response({})
 
     async def detach_policy(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
-        await self._authorize(request, "iot:DetachPolicy")
-        self.policies.detach(name, _target(await _json_body(request)))
+        await self.authorize(request, "iot:DetachPolicy")
+        self.backend.detach_policy(name, _target(await json_body(request)))
         return web.json_response({})
 
     async def list_attached_policies(self, request: web.Request) -> web.StreamResponse:
+        """`POST /attached-policies/{target}?marker=&pageSize=`: a Cognito identity id or a certificate ARN,
+        which must exist (API_ListAttachedPolicies.html); `recursive` (thing groups) has nothing to add."""
         target = unquote(request.match_info["target"])
-        await self._authorize(request, "iot:ListAttachedPolicies")
-        items = [{"policyName": p.name, "policyArn": p.arn} for p in self.policies.attached_to(target)]
-        return web.json_response({"policies": items})
+        await self.authorize(request, "iot:ListAttachedPolicies")
+        policies, following = page(
+            self.backend.attached_policies(target), request.query.get("marker"), request.query.get("pageSize")
+        )
+        body: dict[str, Any] = {"policies": [{"policyName": p.name, "policyArn": p.arn} for p in policies]}
+        if following is not None:
+            body["nextMarker"] = following
+        return web.json_response(body)
 
     async def list_targets_for_policy(self, request: web.Request) -> web.StreamResponse:
         """`POST /policy-targets/{name}?marker=&pageSize=` (pageSize 1-250), answered with `targets` and, while
         more remain, an opaque base64 `nextMarker` (API_ListTargetsForPolicy.html)."""
         name = request.match_info["name"]
-        await self._authorize(request, "iot:ListTargetsForPolicy", f"policy/{name}")
-        targets = self.policies.targets_of(name)
-        start, size = _page(request.query.get("marker"), request.query.get("pageSize"))
-        body: dict[str, Any] = {"targets": targets[start : start + size]}
-        if start + size < len(targets):
-            body["nextMarker"] = base64.b64encode(str(start + size).encode()).decode()
+        await self.authorize(request, "iot:ListTargetsForPolicy", f"policy/{name}")
+        targets, following = page(
+            self.policies.targets_of(name), request.query.get("marker"), request.query.get("pageSize")
+        )
+        body: dict[str, Any] = {"targets": targets}
+        if following is not None:
+            body["nextMarker"] = following
         return web.json_response(body)
 
     async def describe_endpoint(self, request: web.Request) -> web.StreamResponse:
-        await self._authorize(request, "iot:DescribeEndpoint")
+        await self.authorize(request, "iot:DescribeEndpoint")
         endpoint_type = request.query.get("endpointType", "iot:Data")
         if endpoint_type not in ENDPOINT_TYPES:
             raise InvalidRequestException(f"endpointType must be one of {ENDPOINT_TYPES}")
@@ -213,24 +213,24 @@ class IotApi:
     # topic rules --------------------------------------------------------------------------------
     async def create_topic_rule(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
-        await self._authorize(request, "iot:CreateTopicRule", f"rule/{name}")
-        self.rules.create(name, await _json_body(request))
+        await self.authorize(request, "iot:CreateTopicRule", f"rule/{name}")
+        self.rules.create(name, await json_body(request))
         return web.json_response({})
 
     async def replace_topic_rule(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
-        await self._authorize(request, "iot:ReplaceTopicRule", f"rule/{name}")
-        self.rules.replace(name, await _json_body(request))
+        await self.authorize(request, "iot:ReplaceTopicRule", f"rule/{name}")
+        self.rules.replace(name, await json_body(request))
         return web.json_response({})
 
     async def get_topic_rule(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
-        await self._authorize(request, "iot:GetTopicRule", f"rule/{name}")
+        await self.authorize(request, "iot:GetTopicRule", f"rule/{name}")
         rule = self.rules.get(name)
         return web.json_response({"ruleArn": rule.arn, "rule": rule.as_topic_rule()})
 
     async def list_topic_rules(self, request: web.Request) -> web.StreamResponse:
-        await self._authorize(request, "iot:ListTopicRules")
+        await self.authorize(request, "iot:ListTopicRules")
         disabled = request.query.get("ruleDisabled")
         items = self.rules.list_items(
             topic=request.query.get("topic"),
@@ -240,47 +240,21 @@ class IotApi:
 
     async def delete_topic_rule(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
-        await self._authorize(request, "iot:DeleteTopicRule", f"rule/{name}")
+        await self.authorize(request, "iot:DeleteTopicRule", f"rule/{name}")
         self.rules.delete(name)
         return web.json_response({})
 
     async def enable_topic_rule(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
-        await self._authorize(request, "iot:EnableTopicRule", f"rule/{name}")
+        await self.authorize(request, "iot:EnableTopicRule", f"rule/{name}")
         self.rules.set_disabled(name, False)
         return web.json_response({})
 
     async def disable_topic_rule(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]
-        await self._authorize(request, "iot:DisableTopicRule", f"rule/{name}")
+        await self.authorize(request, "iot:DisableTopicRule", f"rule/{name}")
         self.rules.set_disabled(name, True)
         return web.json_response({})
-
-
-async def _json_body(request: web.Request) -> dict[str, Any]:
-    raw = await request.read()
-    try:
-        body = json.loads(raw or b"{}")
-    except (ValueError, RecursionError) as error:  # RecursionError: nested too deep to decode
-        log.info("%s %s: request body is not JSON: %s", request.method, request.path, error)
-        raise InvalidRequestException("The request body is not valid JSON.") from error
-    if not isinstance(body, dict):
-        raise InvalidRequestException("The request body must be a JSON object.")
-    return body
-
-
-def _page(marker: str | None, page_size: str | None) -> tuple[int, int]:
-    """(start index, page size) from a ListTargetsForPolicy marker and pageSize (1-250, default 250)."""
-    try:
-        size = int(page_size) if page_size else MAX_PAGE_SIZE
-        start = int(base64.b64decode(marker, validate=True)) if marker else 0
-    except (ValueError, binascii.Error):
-        raise InvalidRequestException(
-            "marker and pageSize must be a marker from a previous page and 1-250"
-        ) from None
-    if not 1 <= size <= MAX_PAGE_SIZE or start < 0:
-        raise InvalidRequestException(f"pageSize must be between 1 and {MAX_PAGE_SIZE}")
-    return start, size
 
 
 def _document(body: dict[str, Any]) -> str:

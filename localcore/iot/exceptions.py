@@ -2,7 +2,8 @@
 
 Codes and statuses as the API reference gives them for each operation
 (https://docs.aws.amazon.com/iot/latest/apireference/API_CreatePolicy.html, `API_CreatePolicyVersion`,
-`API_DeletePolicy`, `API_AttachPolicy`, `API_CreateTopicRule`, and for iot-data
+`API_DeletePolicy`, `API_AttachPolicy`, `API_CreateTopicRule`, `API_RegisterCertificate`, `API_UpdateCertificate`,
+`API_DeleteCertificate`, `API_UpdateThing`, and for iot-data
 https://docs.aws.amazon.com/iot/latest/apireference/API_iotdata_Publish.html).
 """
 
@@ -27,6 +28,18 @@ class SqlParseException(IotError):
     http_status = 400
 
 
+class CertificateValidationException(IotError):
+    """The certificate is invalid (not X.509 PEM, or not signed by a CA the account knows)."""
+
+    http_status = 400
+
+
+class CertificateStateException(IotError):
+    """The certificate operation is not allowed in its status (delete an ACTIVE one, change a REVOKED one)."""
+
+    http_status = 406
+
+
 class ForbiddenException(IotError):
     """iot-data: the caller's policies do not allow the publish."""
 
@@ -42,6 +55,12 @@ class ResourceAlreadyExistsException(IotError):
 
 
 class DeleteConflictException(IotError):
+    http_status = 409
+
+
+class VersionConflictException(IotError):
+    """A thing's `expectedVersion` is not its current version."""
+
     http_status = 409
 
 

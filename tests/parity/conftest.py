@@ -27,6 +27,7 @@ import pytest
 
 from clients.config import ClientConfig
 from clients.session import Session, sign_in
+from tests.functional.stack.up_process import FREE_PORTS
 
 ROOT = Path(__file__).resolve().parents[2]
 PASSWORD = "Parity-Passw0rd!"
@@ -60,8 +61,7 @@ class LocalcoreProcess:
     def __init__(self, state_dir: Path) -> None:
         self.ready_file = state_dir / "ready.json"
         self.outputs = state_dir / "cdk-outputs.json"
-        ports = ["--mqtt-port", "0", "--mqtts-port", "0", "--ws-port", "0", "--http-port", "0"]
-        command = [sys.executable, "-m", "clients.cli", "up", *ports, "--state-dir", str(state_dir)]
+        command = [sys.executable, "-m", "clients.cli", "up", *FREE_PORTS, "--state-dir", str(state_dir)]
         command += ["--ready-file", str(self.ready_file), "--cdk-outputs", str(self.outputs)]
         command += ["--no-local-mode", "--llm", "scripted"]
         command += ["--env", f"SCRIPTED_TEXT={LOCAL_SCRIPT}"]

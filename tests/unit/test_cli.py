@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from clients.cli import SUBCOMMANDS, build_parser, main
-from tests.unit.test_cli_function_env import PORTS
+from tests.functional.stack.up_process import FREE_PORTS
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,7 +45,7 @@ def test_version_prints_the_installed_version(capsys: pytest.CaptureFixture[str]
         ["policy", "list"],
         ["policy", "check", "--policy", "user", "--action", "iot:Connect", "--resource", "c1"],
         ["rules", "list"],
-        ["up", "--llm", "scripted", *PORTS],
+        ["up", "--llm", "scripted", *FREE_PORTS],
     ],
     ids=["policy-list", "policy-check", "rules-list", "up"],
 )

@@ -9,8 +9,7 @@ import pytest
 
 from clients.cli import main
 from clients.cli.function_env import FunctionEnvError, function_environment
-
-PORTS = ["--mqtt-port", "0", "--mqtts-port", "0", "--ws-port", "0", "--http-port", "0"]
+from tests.functional.stack.up_process import FREE_PORTS
 
 
 def test_env_file_then_env_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -94,7 +93,7 @@ def test_missing_or_bad_provider_settings_fail_at_start(
     """The prompt function reads its LLM settings from its environment (docs/configuration.md): `up` and
     `demo` check them before starting anything, one line with the fix and exit 2, instead of a user
     waiting for an idle timeout while every invocation fails."""
-    code = main([command, *PORTS, "--state-dir", str(tmp_path), "--llm", llm, *extra])
+    code = main([command, *FREE_PORTS, "--state-dir", str(tmp_path), "--llm", llm, *extra])
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and fragment in err and "--env" in err

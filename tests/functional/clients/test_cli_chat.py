@@ -14,6 +14,7 @@ from clients.targets import Target
 from localcore.testing import RunningLocalcore
 from streaming.wire import End, Start, decode_event
 from tests.functional.clients.conftest import FAST_SCRIPT, cli_environment, run_cli, start_cli
+from tests.functional.stack.up_process import FREE_PORTS
 
 Stack = tuple[RunningLocalcore, Target]
 
@@ -22,9 +23,8 @@ def test_chat_message_against_iotstream_up_from_a_new_directory(tmp_path: Path) 
     """The issue's first check: `iotstream up` in a fresh directory writes `.localcore/ready.json`; `iotstream chat
     --message` run there (no flags, no setup) creates the local user, prints the streamed answer and exits 0."""
     environment = cli_environment(tmp_path)
-    free_ports = ("--mqtt-port", "0", "--mqtts-port", "0", "--ws-port", "0", "--http-port", "0")
     up, _ = start_cli(
-        ["up", "--llm", "scripted", *free_ports], environment, tmp_path, "localcore ready", "stdout"
+        ["up", "--llm", "scripted", *FREE_PORTS], environment, tmp_path, "localcore ready", "stdout"
     )
     try:
         assert (tmp_path / ".localcore" / "ready.json").is_file()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -16,6 +18,7 @@ from localcore.identity.credentials import Role
 from localcore.identity.service import IdentityService
 from localcore.iot.api import IotApi
 from localcore.iot.backend import IotBackend
+from localcore.iot.issuer import DeviceIssuer
 from localcore.sigv4 import SigV4Verifier
 
 ADMIN_KEYS = ("AKIALOCALADMINTEST1", "admin-secret")
@@ -28,9 +31,11 @@ IDENTITY = "us-east-1:11111111-2222-3333-4444-555555555555"
 
 
 def running_control_plane() -> Iterator[dict[str, Any]]:
-    """`url`, the policy `store` (with `iotstream-user`) and the attach-only credential `attacher`."""
+    """`url`, the `backend`, its policy `store` (with `iotstream-user`) and the attach-only credential
+    `attacher`; the device CA lives in a temporary folder."""
     identity = IdentityService()
-    backend = IotBackend()
+    tls = tempfile.TemporaryDirectory(prefix="control-plane-")
+    backend = IotBackend(issuer=DeviceIssuer(Path(tls.name)))
     store = backend.policies
     store.create_policy("iotstream-user", shipped_path("user").read_text())
     identity.store.mint_iam(Role("localcore-admin", ALLOW_ALL), "admin", keys=ADMIN_KEYS)
@@ -39,8 +44,8 @@ def running_control_plane() -> Iterator[dict[str, Any]]:
     api = IotApi(backend, iam, lambda: "localhost")
     gateway = Gateway()
     api.mount(gateway)
-    with GatewayThread(gateway) as running:
-        yield {"url": running.url, "store": store, "attacher": attacher}
+    with tls, GatewayThread(gateway) as running:
+        yield {"url": running.url, "backend": backend, "store": store, "attacher": attacher}
 
 
 def iot_client(url: str, keys: tuple[str, str] = ADMIN_KEYS) -> Any:

@@ -1,57 +1,60 @@
-"""A device's telemetry, published with paho, reaches an SQS queue and a DynamoDB table through topic rules,
-and the user's own boto3 code reads both back through the endpoints `iotstream up` exports.
+"""A device's telemetry, published with paho and its X.509 certificate, reaches an SQS queue and a DynamoDB
+table through topic rules, and the user's own boto3 code reads both back through the endpoints `iotstream up`
+exports; a revoked certificate is refused.
 
 AWS pages: https://docs.aws.amazon.com/iot/latest/developerguide/sqs-rule-action.html,
+https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateCertificate.html,
 https://docs.aws.amazon.com/iot/latest/developerguide/dynamodb-v2-rule-action.html,
 https://docs.aws.amazon.com/sdkref/latest/guide/feature-ss-endpoints.html (AWS_ENDPOINT_URL_<SERVICE>).
 """
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from boto3.session import Session
 
-from localcore.broker.testing import MqttTestClient
-from localcore.testing import RunningLocalcore, free_port_config
+from localcore.testing import RunningLocalcore, free_port_config, provision_device
 from tests.functional.rule_actions.conftest import IOT_TRUST, unique
 
+# AWS's thing-policy example shape (thing-policy-examples.html): connect as the attached thing, publish under it.
 DEVICE_POLICY = {
     "Version": "2012-10-17",
     "Statement": [
         {
             "Effect": "Allow",
             "Action": "iot:Connect",
-            "Resource": "arn:aws:iot:*:*:client/${cognito-identity.amazonaws.com:sub}",
+            "Resource": "arn:aws:iot:*:*:client/${iot:Connection.Thing.ThingName}",
+            "Condition": {"Bool": {"iot:Connection.Thing.IsAttached": "true"}},
         },
         {
             "Effect": "Allow",
             "Action": "iot:Publish",
-            "Resource": "arn:aws:iot:*:*:topic/fleet/${cognito-identity.amazonaws.com:sub}/telemetry",
+            "Resource": "arn:aws:iot:*:*:topic/fleet/${iot:Connection.Thing.ThingName}/telemetry",
         },
     ],
 }
+NOT_AUTHORIZED = 0x87
 
 
 @pytest.fixture(scope="module")
 def device_stack() -> Iterator[RunningLocalcore]:
-    """Local mode with a device policy: paho connects with its username as its identity."""
-    config = dataclasses.replace(free_port_config(), local_mode_policy="device")
-    with RunningLocalcore(config) as running:
-        running.client("iot").create_policy(
-            policyName="iotstream-device", policyDocument=json.dumps(DEVICE_POLICY)
-        )
+    """A stack with the `mqtts` listener: devices connect with their X.509 client certificates."""
+    with RunningLocalcore(free_port_config(mqtts_port=0)) as running:
         yield running
 
 
 def test_device_telemetry_reaches_a_queue_and_a_table_read_with_the_exported_endpoints(
-    device_stack: RunningLocalcore, monkeypatch: pytest.MonkeyPatch
+    device_stack: RunningLocalcore, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """The user's setup and checks are plain boto3 with `AWS_ENDPOINT_URL_*` exported; the rules' roles allow
-    exactly `sqs:SendMessage` and `dynamodb:PutItem`; the device publishes with paho at QoS 1."""
+    """The user's setup and checks are plain boto3 with `AWS_ENDPOINT_URL_*` exported: the device is made with
+    CreateKeysAndCertificate + CreatePolicy + AttachPolicy + CreateThing + AttachThingPrincipal and publishes
+    with paho and its client certificate at QoS 1; the rules' roles allow exactly `sqs:SendMessage` and
+    `dynamodb:PutItem`. Once its certificate is REVOKED the device is refused (UpdateCertificate: "Certificates
+    must be in the ACTIVE state to authenticate devices")."""
     for key, value in device_stack.endpoints["environment"].items():
         monkeypatch.setenv(key, value)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", device_stack.endpoints["admin_access_key_id"])
@@ -93,12 +96,11 @@ def test_device_telemetry_reaches_a_queue_and_a_table_read_with_the_exported_end
     ):
         iot.create_topic_rule(ruleName=name, topicRulePayload={"sql": sql, "actions": [action]})
 
-    with MqttTestClient(
-        device_stack.mqtt_port, client_id="sensor-1", username="sensor-1"
-    ).connect() as device:
+    device = provision_device(iot, tmp_path, DEVICE_POLICY, thing="sensor-1")
+    with device_stack.device_client(device).connect() as paho_device:
         for seq, temperature in ((1, 20.5), (2, 21.0)):
             assert (
-                device.publish(
+                paho_device.publish(
                     "fleet/sensor-1/telemetry", json.dumps({"seq": seq, "temperature": temperature}), qos=1
                 )
                 == 0
@@ -119,3 +121,8 @@ def test_device_telemetry_reaches_a_queue_and_a_table_read_with_the_exported_end
     )["Items"]
     # DynamoDB stores numbers normalised: 21.0 reads back as "21"
     assert [(item["seq"]["N"], item["temperature"]["N"]) for item in items] == [("1", "20.5"), ("2", "21")]
+
+    iot.update_certificate(certificateId=device.certificate_id, newStatus="REVOKED")
+    refused = device_stack.device_client(device).connect(expect_success=False)
+    assert refused.connack is not None and refused.connack.reason_code == NOT_AUTHORIZED
+    refused.disconnect()

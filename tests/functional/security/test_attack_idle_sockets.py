@@ -24,6 +24,7 @@ import pytest
 from clients.config import ClientConfig
 from clients.session import sign_in, sign_up
 from tests.functional.session.session_support import PASSWORD, SCRIPT, CrtClient, response_filter
+from tests.functional.stack.up_process import FREE_PORTS
 
 ROOT = Path(__file__).resolve().parents[3]
 OPEN_FILES = 256
@@ -39,7 +40,7 @@ def small_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClientConf
     state = tmp_path_factory.mktemp("idle-sockets")
     ready = state / "ready.json"
     command = [sys.executable, "-m", "clients.cli", "up", "--llm", "scripted", "--no-local-mode"]
-    command += ["--mqtt-port", "0", "--mqtts-port", "0", "--ws-port", "0", "--http-port", "0"]
+    command += FREE_PORTS
     command += ["--state-dir", str(state), "--ready-file", str(ready)]
     command += ["--env", f"SCRIPTED_TEXT={SCRIPT}", "--env", "SCRIPTED_TOKENS_PER_S=2000"]
     process = subprocess.Popen(

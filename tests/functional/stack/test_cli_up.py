@@ -14,6 +14,7 @@ from pathlib import Path
 
 from clients.config import ClientConfig
 from localcore.broker.testing import MqttTestClient
+from tests.functional.stack.up_process import FREE_PORTS
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -26,14 +27,7 @@ def test_up_writes_ready_file_serves_and_stops_on_sigint(tmp_path):
         "-m",
         "clients.cli",
         "up",
-        "--mqtt-port",
-        "0",
-        "--mqtts-port",
-        "0",
-        "--ws-port",
-        "0",
-        "--http-port",
-        "0",
+        *FREE_PORTS,
         "--llm",
         "scripted",
     ]
@@ -55,7 +49,7 @@ def test_up_writes_ready_file_serves_and_stops_on_sigint(tmp_path):
         assert endpoints["admin_secret_access_key"] == admin["SecretAccessKey"]
         assert f"AWS_SECRET_ACCESS_KEY={admin['SecretAccessKey']}" in "".join(printed)
         assert stat.S_IMODE(ready.stat().st_mode) == 0o600
-        assert {"mqtt", "mqtts", "ws", "ca_file", "http", "user_pool_id", "attach_policy_url"} <= set(
+        assert {"mqtt", "mqtts", "ws", "wss", "ca_file", "http", "user_pool_id", "attach_policy_url"} <= set(
             endpoints
         )
         assert endpoints["environment"]["AWS_ENDPOINT_URL_IOT_DATA_PLANE"] == endpoints["http"]

@@ -4,7 +4,7 @@ thread, asyncio task, socket or worker process is left behind, and the error nam
 The rule that makes a port "taken": a TCP port with a socket listening on it cannot be bound again, even with
 SO_REUSEADDR (bind(2) answers EADDRINUSE; Linux socket(7), SO_REUSEADDR: "binding to a local address is
 allowed unless there is an active listening socket bound to the address"). Localcore binds, in order, the
-gateway (`http`), then the broker's `mqtt`, `mqtts` and `ws` listeners; each case below takes one of them, so
+gateway (`http`), then the broker's `mqtt`, `mqtts`, `ws` and `wss` listeners; each case below takes one of them, so
 every earlier part has started and must be stopped again.
 """
 
@@ -21,11 +21,12 @@ from pathlib import Path
 import pytest
 
 from clients.cli import main
+from clients.cli.up import PORT_OPTIONS
 from localcore.aio.listen import ListenError
 from localcore.app import Localcore, LocalcoreConfig
 from localcore.testing import RunningLocalcore, free_port_config
 
-LISTENERS = ("http", "mqtt", "mqtts", "ws")
+LISTENERS = tuple(PORT_OPTIONS)
 
 
 @pytest.fixture
@@ -84,7 +85,7 @@ async def failed_start(config: LocalcoreConfig) -> FailedStart:
 
 def config_taking(listener: str, port: int, state_dir: Path) -> LocalcoreConfig:
     """Every listener on (the TLS one too), `listener` on the taken `port`, the others on free ports."""
-    ports = {"mqtts_port": 0, f"{listener}_port": port}
+    ports = {"mqtts_port": 0, "wss_port": 0, f"{listener}_port": port}
     return free_port_config(state_dir=state_dir, **ports)
 
 
@@ -119,15 +120,12 @@ def test_the_test_harness_start_that_fails_leaves_no_thread(taken_port: int, tmp
     assert not Path(running.core.config.state_dir).exists()
 
 
-@pytest.mark.parametrize(
-    ("listener", "option"),
-    [("http", "--http-port"), ("mqtt", "--mqtt-port"), ("mqtts", "--mqtts-port"), ("ws", "--ws-port")],
-)
+@pytest.mark.parametrize(("listener", "option"), PORT_OPTIONS.items())
 def test_iotstream_up_names_the_taken_port_and_its_option(
     listener: str, option: str, taken_port: int, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`iotstream up` on a taken port: one line naming the port and the option that changes it, exit 1."""
-    ports = {name: "0" for name in ("--http-port", "--mqtt-port", "--mqtts-port", "--ws-port")}
+    ports = {name: "0" for name in PORT_OPTIONS.values()}
     ports[option] = str(taken_port)
     arguments = [item for pair in ports.items() for item in pair]
     assert main(["up", "--llm", "scripted", *arguments, "--state-dir", str(tmp_path)]) == 1

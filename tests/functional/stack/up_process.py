@@ -10,9 +10,11 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from clients.cli.up import PORT_OPTIONS
 from tests.functional.cli_process import ROOT
 
-FREE_PORTS = ["--mqtt-port", "0", "--mqtts-port", "0", "--ws-port", "0", "--http-port", "0"]
+FREE_PORTS = [item for option in PORT_OPTIONS.values() for item in (option, "0")]
+"""Every listener of `iotstream up` on a free port (PORT_OPTIONS names them all, so a new one is included)."""
 
 
 class UpProcess:

@@ -1,0 +1,15 @@
+"""One localcore with its device listeners on (MQTT over TLS with client certificates, and wss://) per module."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from localcore.testing import RunningLocalcore, free_port_config
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[RunningLocalcore]:
+    with RunningLocalcore(free_port_config(mqtts_port=0, wss_port=0)) as running:
+        yield running
