@@ -10,7 +10,8 @@ thread sends. The publisher thread sends the waiting text as one message as soon
 - the text ends a sentence or line and at least `sentence_min_tokens` chunks are waiting;
 - the message would reach `max_message_bytes`, or the stream is ending.
 
-`start` waits up to `start_hold_s` for the first text and carries it; `end` carries the text that is
+`start` waits up to `start_hold_s` for the first text and carries it, and leaves as soon as that text is
+there: the first text is never coalesced (what a user waits for most). `end` carries the text that is
 still waiting when the model finishes. So a 50 tokens/s model sends five tokens per message with at most
 ~80 ms added, and a 500 tokens/s model sends one message per rate-cap interval. Caps keep each stream far
 below AWS IoT's per-connection limits (100 publishes/s, 512 KiB/s, 128 KB payload; AWS IoT Core quotas,
@@ -202,11 +203,15 @@ class CoalescingPublisher:
                 gap = now - self._last_added
                 self._gap = gap if self._gap is None else 0.7 * self._gap + 0.3 * gap
             self._last_added = now
+            was_empty = not self._pending
             self._pending.append(_Segment(text, now))
             self._pending_size += _escaped_size(text)
             self.metrics.chunks += 1
             self.metrics.text_bytes += len(text.encode("utf-8"))
-            self._cond.notify()
+            # Wake the publisher thread only when its plan changes: text to time from, or a batch due now.
+            # Otherwise it already sleeps until the oldest text's budget (a wake-up per chunk costs CPU).
+            if was_empty or ((wait := self._hold_back()) is not None and wait <= 0):
+                self._cond.notify()
 
     def end(self, stop: StopReason, usage: Usage, metrics: Mapping[str, float | int] | None = None) -> None:
         """Queue the `end` event; it is published after every delta. Later terminal calls are ignored."""
@@ -302,6 +307,8 @@ class CoalescingPublisher:
             return 0.0
         if not self._pending:  # only `start` waits, for text to carry
             return self._start_at + self._start_hold() - now
+        if self._start is not None:  # the first text leaves at once, on `start`; coalescing starts after it
+            return 0.0
         return self._batch_hold(now)
 
     def _start_hold(self) -> float:
