@@ -42,6 +42,7 @@ E_INTERNAL: Final = "internal_error"
 E_PROMPT_EXPIRED: Final = "prompt_expired"
 E_TOO_MANY_STREAMS: Final = "too_many_streams"
 E_RATE_LIMITED: Final = "rate_limited"
+E_INTERRUPTED: Final = "stream_interrupted"
 
 _RID_RE: Final = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _CONVERSATION_RE: Final = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
