@@ -20,8 +20,8 @@ from pathlib import Path
 from clients import Client, sign_in_user
 from clients.targets import local_target
 from clients.transport import TRANSPORTS, TransportName
-from localcore.broker.server import write_ready_file
 from localcore.functions import FunctionSettings
+from localcore.private_files import write_private_json
 from localcore.testing import RunningLocalcore, free_port_config
 
 QUESTIONS = (
@@ -49,7 +49,7 @@ def measure(answers: int, max_tokens: int, transports: list[TransportName], read
     functions = FunctionSettings(environment={"LLM_PROVIDER": "local"})
     results: list[Measured] = []
     with RunningLocalcore(free_port_config(functions=functions)) as core:
-        write_ready_file(ready, core.endpoints)
+        write_private_json(ready, core.endpoints)
         session = sign_in_user(local_target(ready), "bench-user")
         for transport in transports:
             with Client(session, transport=transport, idle_timeout=300) as chat:

@@ -15,6 +15,9 @@ from typing import Any
 from cdk.errors import DeploySourceError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+TABLE_ACCESS = ("read", "write", "readWrite")
+"""`stateTable` of a function: what it may do on the state table (CDK's grantReadData / grantWriteData /
+grantReadWriteData; localcore gives its execution role the same actions, `localcore.functions`)."""
 IOT_POLICY_FILES = {"user": "user.json", "dashboard": "dashboard.json"}
 ROLE_POLICY_FILES = {"authenticated": "role-authenticated.json", "dashboard": "role-dashboard.json"}
 
@@ -93,6 +96,7 @@ class FunctionSpec:
     iot_permissions: tuple[IotPermission, ...] = ()
     reserved_concurrency: int | None = None
     """`ReservedConcurrentExecutions`; None uses the account's unreserved concurrency."""
+    state_table: str | None = None  # one of TABLE_ACCESS
 
 
 def _positive_int(source: str, place: str, value: Any) -> int:
@@ -112,6 +116,9 @@ def _function_spec(source: str, name: str, entry: Any) -> FunctionSpec:
         isinstance(k, str) and isinstance(v, str) for k, v in environment.items()
     ):
         raise DeploySourceError(source, f"{name}.environment: must map strings to strings")
+    state_table = entry.get("stateTable")
+    if state_table is not None and state_table not in TABLE_ACCESS:
+        raise DeploySourceError(source, f"{name}.stateTable: must be one of {', '.join(TABLE_ACCESS)}")
     return FunctionSpec(
         name=name,
         handler=handler,
@@ -121,6 +128,7 @@ def _function_spec(source: str, name: str, entry: Any) -> FunctionSpec:
         environment=dict(environment),
         iot_permissions=_iot_permissions(source, name, entry),
         reserved_concurrency=_reserved(source, name, entry.get("reservedConcurrency")),
+        state_table=state_table,
     )
 
 

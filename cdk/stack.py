@@ -16,7 +16,7 @@ from cdk.parts.detach import PolicyDetacher
 from cdk.parts.endpoint import IotDataEndpoint
 from cdk.parts.function_url import IamFunctionUrl
 from cdk.parts.functions import Functions
-from cdk.parts.grants import grant_iot_permissions, grant_stream_model
+from cdk.parts.grants import grant_iot_permissions, grant_state_table, grant_stream_model
 from cdk.parts.identity import Identity
 from cdk.parts.iot_access import IotPolicies
 from cdk.parts.iot_logging import IotLogging
@@ -76,6 +76,8 @@ class IotStreamStack(Stack):
 
         for name, spec in specs.items():
             grant_iot_permissions(functions[name], spec.iot_permissions)
+            if spec.state_table is not None:
+                grant_state_table(state.table, functions[name], spec.state_table)
 
         prompt = functions["prompt"]
         for key, value in {
@@ -88,13 +90,10 @@ class IotStreamStack(Stack):
             "PROMPT_MAX_AGE_MS": PROMPT_MAX_AGE_MS,
         }.items():
             prompt.add_environment(key, str(value))
-        state.table.grant_read_write_data(prompt)
         grant_stream_model(prompt, ModelRef.parse(config.bedrock_model_id))
         invocation = PromptInvocation(
             self, "PromptInvocation", function=prompt, reserved_concurrency=config.prompt_reserved_concurrency
         )
-
-        state.table.grant_write_data(functions["cancel"])
 
         # The attach function resolves identities with cognito-identity:GetId, a public API that needs no IAM
         # grant (API_GetId.html: "You do not need any credentials to call this API"); its role may only

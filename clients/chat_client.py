@@ -19,12 +19,10 @@ import paho.mqtt.client as paho
 from streaming.assembler import StreamAssembler
 from streaming.errors import ProtocolError
 from streaming.wire import (
-    AWS_IOT_MAX_PAYLOAD_BYTES,
-    E_PAYLOAD_TOO_LARGE,
     Event,
     Params,
     Prompt,
-    encode_prompt,
+    encode_sendable_prompt,
     prompt_topic,
     response_filter,
 )
@@ -77,14 +75,7 @@ class ChatClient:
         """
         rid = rid or str(uuid.uuid4())
         prompt = Prompt(rid=rid, text=text, conversation=conversation, params=params or Params())
-        payload = encode_prompt(prompt)
-        if len(payload) > AWS_IOT_MAX_PAYLOAD_BYTES:
-            raise ProtocolError(
-                E_PAYLOAD_TOO_LARGE,
-                f"the prompt is {len(payload)} bytes as JSON; AWS IoT accepts at most "
-                f"{AWS_IOT_MAX_PAYLOAD_BYTES} bytes per message",
-                rid=rid,
-            )
+        payload = encode_sendable_prompt(prompt)
         if not self._subscribed.is_set():
             self.subscribe()
         self.client.publish(prompt_topic(self.identity_id), payload, qos=1)

@@ -22,14 +22,13 @@ from clients.answers import DEFAULT_IDLE_TIMEOUT_S, Answer, AnswerState, AsyncAn
 from clients.errors import PromptError
 from clients.session import Session
 from clients.transport import ConnectOptions, StatusHandler, TransportName, open_transport
+from streaming.errors import ProtocolError
 from streaming.wire import (
-    AWS_IOT_MAX_PAYLOAD_BYTES,
-    E_PAYLOAD_TOO_LARGE,
     PROTOCOL_VERSION,
     Params,
     Prompt,
     cancel_topic,
-    encode_prompt,
+    encode_sendable_prompt,
     prompt_topic,
     response_filter,
 )
@@ -123,13 +122,10 @@ class Client:
     def send(self, answer: AnswerState, text: str, params: Params) -> None:
         """Publish the prompt of `answer` (already carrying its rid) and route its events to it."""
         prompt = Prompt(rid=answer.rid, text=text, conversation=answer.conversation, params=params)
-        payload = encode_prompt(prompt)
-        if len(payload) > AWS_IOT_MAX_PAYLOAD_BYTES:
-            raise PromptError(
-                E_PAYLOAD_TOO_LARGE,
-                f"the prompt is {len(payload)} bytes as JSON; AWS IoT accepts at most "
-                f"{AWS_IOT_MAX_PAYLOAD_BYTES} bytes per message",
-            )
+        try:
+            payload = encode_sendable_prompt(prompt)
+        except ProtocolError as error:
+            raise PromptError(error.code, error.message) from None
         with self._lock:
             self._answers[answer.rid] = answer
         answer.mark_sent()

@@ -15,8 +15,10 @@ The identity id is the only name a user has on the broker: the client id is the 
 from __future__ import annotations
 
 import json
+import random
 import ssl
 import threading
+import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -149,31 +151,47 @@ def credentials_for(config: ClientConfig, identity_id: str, tokens: Tokens) -> T
     return TemporaryCredentials(credentials, expiration)
 
 
+RETRIED_STATUSES = frozenset({429, 503})
+"""Throttled (the function's concurrency, Lambda's `TooManyRequestsException`) or Cognito throttling: retry."""
+ATTACH_ATTEMPTS = 4
+
+
 def call_attach_policy(
-    config: ClientConfig, credentials: AwsCredentials, id_token: str, timeout: float = 30.0
+    config: ClientConfig,
+    credentials: AwsCredentials,
+    id_token: str,
+    timeout: float = 30.0,
+    *,
+    backoff_s: float = 0.5,
 ) -> Any:
     """POST `{"idToken": ...}` to the attach-policy function URL, SigV4-signed (service `lambda`) with the
     identity-pool credentials; returns the JSON reply `{"identityId", "policyName", "attached"}`.
 
     The function resolves the identity from the ID token (Lambda gives function URLs no Cognito identity,
-    docs/security.md); the signature proves the caller holds this pool's credentials.
+    docs/security.md); the signature proves the caller holds this pool's credentials. A throttled call
+    (429, 503) is signed again and retried with exponential back-off and jitter, as AWS advises for
+    throttling (https://docs.aws.amazon.com/sdkref/latest/guide/feature-retry-behavior.html).
     """
     body = json.dumps({"idToken": id_token}).encode()
-    headers = sign_http_request(
-        "POST",
-        config.attach_policy_url,
-        credentials,
-        config.region,
-        "lambda",
-        body=body,
-        headers={"Content-Type": "application/json"},
-    )
-    request = urllib.request.Request(config.attach_policy_url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        raise AttachPolicyError(error.code, error.read().decode(errors="replace")) from None
+    for attempt in range(ATTACH_ATTEMPTS):
+        headers = sign_http_request(
+            "POST",
+            config.attach_policy_url,
+            credentials,
+            config.region,
+            "lambda",
+            body=body,
+            headers={"Content-Type": "application/json"},
+        )
+        request = urllib.request.Request(config.attach_policy_url, data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                return json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            if error.code not in RETRIED_STATUSES or attempt == ATTACH_ATTEMPTS - 1:
+                raise AttachPolicyError(error.code, error.read().decode(errors="replace")) from None
+        time.sleep(backoff_s * 2**attempt * random.uniform(0.5, 1.0))
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 class Session:

@@ -26,7 +26,7 @@ MatchMode = Literal["glob", "arn", "exact"]
 Matcher = Callable[[str], object]  # truthy when the value matches
 
 _KEY_RE = re.compile(r"[A-Za-z0-9_.:\-\[\]/]+")
-_DEFAULT_RE = re.compile(r"^\s*([^,\s]+)\s*,\s*'([^']*)'\s*$")
+_DEFAULT_RE = re.compile(r"\s*([^,\s]+)\s*,\s*'([^']*)'\s*")
 _ESCAPES = {"*": "*", "?": "?", "$": "$"}
 _ARN_FIXED_FIELDS = 5  # arn:partition:service:region:account, then the free-form resource part
 _CACHE_LIMIT = 4096
@@ -83,7 +83,7 @@ def parse_template(source: str, *, variables: bool = True, place: str = "") -> t
 def _parse_variable(body: str, source: str, place: str) -> Part:
     if body in _ESCAPES:
         return Escaped(_ESCAPES[body])
-    with_default = _DEFAULT_RE.match(body)
+    with_default = _DEFAULT_RE.fullmatch(body)
     key, default = (with_default.group(1), with_default.group(2)) if with_default else (body.strip(), None)
     if not _KEY_RE.fullmatch(key):
         raise PolicyDocumentError(f"invalid policy variable ${{{body}}} in {source!r}", place)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-RULE_NAME = re.compile(r"^[a-zA-Z0-9_]{1,128}$")
+RULE_NAME = re.compile(r"[a-zA-Z0-9_]{1,128}")
 SQL_VERSIONS = ("2015-10-08", "2016-03-23", "beta")
 DEFAULT_SQL_VERSION = "2015-10-08"  # AWS's default when awsIotSqlVersion is omitted
 MAX_ACTIONS = 10
@@ -98,7 +98,7 @@ def parse_rule(
     Definitions name Lambda functions (`function`); AWS's TopicRulePayload uses `functionArn`.
     """
     name = document.get("ruleName")
-    if not isinstance(name, str) or not RULE_NAME.match(name):
+    if not isinstance(name, str) or not RULE_NAME.fullmatch(name):
         raise RuleDefinitionError(source, "ruleName", "must match ^[a-zA-Z0-9_]+$ and be 1-128 characters")
     sql = document.get("sql")
     if not isinstance(sql, str) or not sql.strip():

@@ -1,5 +1,5 @@
 """localcore as one object: broker, gateway (Cognito, IoT control plane, iot-data, function URLs), rules
-engine, Lambda runtime and DynamoDB, wired the way AWS wires them for iotstream.
+engine, Lambda runtime and DynamoDB (on the gateway too), wired the way AWS wires them for iotstream.
 
     core = Localcore(LocalcoreConfig(mqtt_port=0, ...))
     await core.start()
@@ -20,6 +20,9 @@ from aiohttp import web
 
 from iot_policies.library import policy_dir
 from iot_rules.definitions import load_rules, rules_dir
+from localcore.admin_credentials import ADMIN_PRINCIPAL, admin_credentials
+from localcore.broker.codec import RC
+from localcore.broker.lifecycle import DisconnectReason
 from localcore.broker.limits import BrokerLimits
 from localcore.broker.server import BrokerServer, ServerConfig
 from localcore.connect_auth import StackAuthenticator
@@ -27,7 +30,8 @@ from localcore.control_plane.api import ControlPlaneApi
 from localcore.control_plane.policy_store import PolicyStore
 from localcore.dynamodb import LocalDynamoDB
 from localcore.function_urls import FunctionUrls, function_url
-from localcore.functions import FunctionSettings, function_configs
+from localcore.functions import STATE_TABLE, FunctionSettings, function_configs
+from localcore.http.connections import HttpLimits, raise_open_files_limit
 from localcore.http.gateway import Gateway
 from localcore.iam_authorizer import IamAuthorizer
 from localcore.identity.credentials import Role
@@ -44,11 +48,7 @@ from streaming.status import DEFAULT_DASHBOARD_SHARDS, dashboard_shards
 
 log = logging.getLogger("localcore")
 
-# Well-known local admin credentials (allowed everything), for boto3 calls from tests and tools.
-ADMIN_ACCESS_KEY_ID = "AKIALOCALCOREADMIN00"
-ADMIN_SECRET_ACCESS_KEY = "localcore-admin-secret"
 ALLOW_ALL = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
-STATE_TABLE = "iotstream-state"
 DASHBOARD_GROUP = "dashboard"
 IOTSTREAM_PASSWORD_POLICY = PasswordPolicy(minimum_length=12, require_symbols=False)
 """The deployed user pool's policy (cdk/parts/identity.py; tests/cdk checks they agree): a password
@@ -64,7 +64,6 @@ class LocalcoreConfig:
     mqtts_port: int | None = 8883
     ws_port: int | None = 8080
     http_port: int = 4566
-    dynamodb_port: int = 0
     state_dir: Path = field(default_factory=lambda: Path(".localcore"))
     region: str = "us-east-1"
     account: str = "000000000000"
@@ -77,6 +76,8 @@ class LocalcoreConfig:
     auto_confirm: bool = True  # AWS: the user confirms the emailed code first (docs/identity.md)
     limits: BrokerLimits = field(default_factory=BrokerLimits)
     explain_refusals: bool = False  # development: a refused SigV4 WebSocket upgrade says why in its 403 body
+    admin_on_mqtt: bool = False  # development: accept the local admin key (allowed everything) on MQTT
+    http_limits: HttpLimits = field(default_factory=HttpLimits)  # capped at start by the open-files limit
 
 
 def _iot_policies(config: LocalcoreConfig) -> list[tuple[str, str]]:
@@ -98,7 +99,7 @@ def _role(config: LocalcoreConfig, name: str, file: str) -> Role:
 
 
 class Localcore:
-    """The whole local stack on one asyncio loop (moto runs in its own thread)."""
+    """The whole local stack on one asyncio loop (moto's DynamoDB runs in its own worker thread)."""
 
     def __init__(self, config: LocalcoreConfig | None = None) -> None:
         self.config = config = config or LocalcoreConfig()
@@ -111,15 +112,17 @@ class Localcore:
                 group_roles={DASHBOARD_GROUP: _role(config, "dashboard", "role-dashboard.json")},
             )
         )
+        self.admin = admin_credentials(config.state_dir)
+        """The local admin's key (allowed everything on the AWS APIs), from the state dir."""
         self.identity.store.mint_iam(
             Role("localcore-admin", ALLOW_ALL, config.account),
-            "admin",
-            keys=(ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY),
+            ADMIN_PRINCIPAL,
+            keys=(self.admin.access_key_id, self.admin.secret_access_key),
         )
         self.policies = PolicyStore(config.region, config.account)
         self.policies.load(_iot_policies(config))
         self.principals = PrincipalPolicies(self.policies)
-        self.verifier = SigV4Verifier(self.identity.store, clock=self.identity.now)
+        self.verifier = SigV4Verifier(self.identity.store, clock=self.identity.now, region=config.region)
         self.iam = IamAuthorizer(self.verifier, self.principals)
         local_mode = config.policy_prefix + config.local_mode_policy if config.local_mode else None
         self.broker_server = BrokerServer(
@@ -131,14 +134,18 @@ class Localcore:
                 state_dir=config.state_dir,
                 limits=config.limits,
             ),
-            StackAuthenticator(self.principals, local_mode),
+            StackAuthenticator(
+                self.principals, local_mode, None if config.admin_on_mqtt else self.admin.access_key_id
+            ),
             self.identity.handshake_verifier(explain=config.explain_refusals),
         )
         self.broker = self.broker_server.broker
         self.policies.on_change(self.broker.refresh_authorization)
+        self.identity.identity_ended.append(self._disconnect_identity)
         self.rules: RuleStore = RuleStore(config.region, config.account)
-        self.gateway = Gateway()
-        self.dynamodb = LocalDynamoDB(config.host, config.dynamodb_port)
+        # The gateway may use a quarter of the descriptors (raised to the hard limit first): the broker keeps the rest.
+        self.gateway = Gateway(limits=config.http_limits.within(raise_open_files_limit()))
+        self.dynamodb = LocalDynamoDB(self.iam, config.region, config.account)
         self.runtime: LambdaRuntime | None = None
         self.engine: RulesEngine | None = None
         self.rule_logs = LogGroupFiles(config.state_dir / "rule-logs")  # the rules' cloudwatchLogs actions
@@ -164,7 +171,7 @@ class Localcore:
             "AWS_ENDPOINT_URL_IOT_DATA_PLANE": self.gateway_url,
             "AWS_ENDPOINT_URL_COGNITO_IDENTITY_PROVIDER": self.gateway_url,
             "AWS_ENDPOINT_URL_COGNITO_IDENTITY": self.gateway_url,
-            "AWS_ENDPOINT_URL_DYNAMODB": self.dynamodb.url,
+            "AWS_ENDPOINT_URL_DYNAMODB": self.gateway_url,
         }
 
     async def start(self) -> None:
@@ -177,8 +184,9 @@ class Localcore:
         IotDataApi(self.principals, self.verifier, self.broker.publish).mount(self.gateway)
         FunctionUrls(self._runtime, self.verifier, ("attach_policy",), config.account).mount(self.gateway)
         self.identity.mount(self.gateway, self._cognito_admin_check)
-        await asyncio.to_thread(self.dynamodb.start, STATE_TABLE, config.region)
+        self.dynamodb.mount(self.gateway)
         await self.gateway.start(config.host, config.http_port)
+        await asyncio.to_thread(self.dynamodb.create_table, self.gateway_url, STATE_TABLE, self.admin)
         self.identity.set_public_url(self.gateway_url)
         await self.broker_server.start()
         lambda_env = {**self.boto3_environment(), "STATE_TABLE": STATE_TABLE}
@@ -222,6 +230,13 @@ class Localcore:
             "IOT_DASHBOARD_POLICY": f"{prefix}dashboard",
         }
 
+    def _disconnect_identity(self, identity_id: str) -> None:
+        """The identity's user was disabled or deleted: close its MQTT connections (MQTT 5: DISCONNECT 0x87),
+        as its credentials were just revoked. AWS leaves them open; localcore takes the strict side."""
+        for connection in list(self.broker.connections):
+            if connection.protocol.principal == identity_id:
+                connection.close(DisconnectReason.AUTH_ERROR, RC.NOT_AUTHORIZED)
+
     async def _cognito_admin_check(self, request: web.Request, action: str) -> object:
         pool = f"arn:aws:cognito-idp:{self.config.region}:{self.config.account}:userpool/*"
         return await self.iam.authorize(request, {"cognito-idp"}, action, pool)
@@ -239,15 +254,15 @@ class Localcore:
         return {
             **self.broker_server.endpoints,
             "http": self.gateway_url,
-            "dynamodb": self.dynamodb.url,
+            "dynamodb": self.gateway_url,
             "region": self.config.region,
             "user_pool_id": identity.user_pool_id,
             "user_pool_client_id": identity.client_id,
             "identity_pool_id": identity.identity_pool_id,
             "attach_policy_url": function_url(self.gateway_url, "attach_policy"),
             "dashboard_shards": self.dashboard_shards,
-            "admin_access_key_id": ADMIN_ACCESS_KEY_ID,
-            "admin_secret_access_key": ADMIN_SECRET_ACCESS_KEY,
+            "admin_access_key_id": self.admin.access_key_id,
+            "admin_secret_access_key": self.admin.secret_access_key,
             "environment": self.boto3_environment(),
         }
 
@@ -258,4 +273,4 @@ class Localcore:
         if self.runtime is not None:
             await self.runtime.close()
         await self.gateway.stop()
-        await asyncio.to_thread(self.dynamodb.stop)
+        await asyncio.to_thread(self.dynamodb.close)

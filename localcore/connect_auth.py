@@ -6,6 +6,8 @@
   named `local_mode_policy` in the policy store (`iotstream-user`) applies, live, as if attached to that
   identity — the paho-friendly option. With local mode off it is refused, as AWS refuses a connection
   with no credentials.
+- The local admin's key (allowed everything) is refused on MQTT unless development asks for it
+  (`iotstream up --admin-mqtt`): with it, anyone holding the key could take any client id and read `#`.
 """
 
 from __future__ import annotations
@@ -60,13 +62,25 @@ class LocalModeAuthority:
 class StackAuthenticator:
     """SigV4 callers for WebSockets; local mode (username = identity) for plain MQTT when enabled."""
 
-    def __init__(self, principals: PrincipalPolicies, local_mode_policy: str | None) -> None:
+    def __init__(
+        self,
+        principals: PrincipalPolicies,
+        local_mode_policy: str | None,
+        refused_access_key_id: str | None = None,
+    ) -> None:
+        """`refused_access_key_id`: a key never accepted on MQTT (the local admin's, unless --admin-mqtt)."""
         self.principals = principals
         self.local_mode_policy = local_mode_policy
+        self.refused_access_key_id = refused_access_key_id
 
     def authenticate(self, request: ConnectRequest) -> Authority:
         caller = request.handshake_principal
         if isinstance(caller, Caller):
+            if caller.access_key_id == self.refused_access_key_id:
+                raise ConnectRefused(
+                    RC.NOT_AUTHORIZED,
+                    "the local admin key is not accepted on MQTT (development only: iotstream up --admin-mqtt)",
+                )
             context = self.principals.context(caller, request.client_id, request.source_ip)
             return CallerAuthority(caller, self.principals, request.policy_context(context))
         if self.local_mode_policy is not None and request.transport in ("tcp", "tls"):

@@ -1,7 +1,8 @@
 """The project's Lambda functions (`lambdas/functions.json`) as localcore runs them.
 
 Each function gets its own IAM-style credentials, minted by localcore for an execution role whose policy
-is the manifest's `iotPermissions` (CDK grants the same), and `AWS_ENDPOINT_URL_*` variables, so boto3 inside the handler talks to localcore.
+is the manifest's `iotPermissions` and `stateTable` access (CDK grants the same: tests/cdk compares them), and
+`AWS_ENDPOINT_URL_*` variables, so boto3 inside the handler talks to localcore.
 """
 
 from __future__ import annotations
@@ -16,6 +17,16 @@ from localcore.identity.credentials import CredentialStore, Role
 from localcore.lambda_runtime import ConcurrencyConfig, FunctionConfig
 
 LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
+STATE_TABLE = "iotstream-state"  # the functions' STATE_TABLE (CDK names its table; localcore uses this name)
+_READ = ("BatchGetItem", "GetRecords", "GetShardIterator", "Query", "GetItem", "Scan", "ConditionCheckItem")
+_WRITE = ("BatchWriteItem", "PutItem", "UpdateItem", "DeleteItem")
+TABLE_ACCESS_ACTIONS: dict[str, tuple[str, ...]] = {
+    "read": tuple(f"dynamodb:{a}" for a in (*_READ, "DescribeTable")),
+    "write": tuple(f"dynamodb:{a}" for a in (*_WRITE, "DescribeTable")),
+    "readWrite": tuple(f"dynamodb:{a}" for a in (*_READ, *_WRITE, "DescribeTable")),
+}
+"""The actions of CDK's Table.grantReadData / grantWriteData / grantReadWriteData, by the manifest's
+`stateTable` value (tests/cdk/test_cdk_functions.py checks them against the synthesized template)."""
 
 
 @dataclass(frozen=True)
@@ -40,9 +51,10 @@ def load_manifest(path: Path) -> dict[str, dict[str, Any]]:
     return manifest
 
 
-def execution_role(name: str, spec: Mapping[str, Any], account: str) -> Role:
-    """The function's role: the manifest's `iotPermissions` as IAM statements (what CDK grants too)."""
-    statements = [
+def execution_role(name: str, spec: Mapping[str, Any], account: str, table: str) -> Role:
+    """The function's role: the manifest's `iotPermissions` and `stateTable` access to `table` as IAM
+    statements (what CDK grants too)."""
+    statements: list[dict[str, Any]] = [
         {
             "Effect": "Allow",
             "Action": permission["actions"],
@@ -50,6 +62,16 @@ def execution_role(name: str, spec: Mapping[str, Any], account: str) -> Role:
         }
         for permission in spec.get("iotPermissions", [])
     ]
+    access = spec.get("stateTable")
+    if access is not None:
+        if access not in TABLE_ACCESS_ACTIONS:
+            raise ValueError(
+                f"functions manifest: {name}.stateTable must be one of {sorted(TABLE_ACCESS_ACTIONS)}"
+            )
+        table_arn = f"arn:aws:dynamodb:*:{account}:table/{table}"
+        statements.append(
+            {"Effect": "Allow", "Action": list(TABLE_ACCESS_ACTIONS[access]), "Resource": table_arn}
+        )
     policy = {"Version": "2012-10-17", "Statement": statements} if statements else {}
     return Role(f"iotstream-{name}-execution", policy, account)
 
@@ -60,6 +82,7 @@ def function_configs(
     endpoints: Mapping[str, str],
     account: str,
     function_environment: Mapping[str, Mapping[str, str]] | None = None,
+    table: str = STATE_TABLE,
 ) -> list[FunctionConfig]:
     """One FunctionConfig per manifest entry, with credentials and local endpoints in its environment.
 
@@ -68,7 +91,7 @@ def function_configs(
     """
     configs = []
     for name, spec in load_manifest(settings.manifest).items():
-        issued = credentials.mint_iam(execution_role(name, spec, account), name)
+        issued = credentials.mint_iam(execution_role(name, spec, account, table), name)
         environment = {
             **spec.get("environment", {}),
             **(function_environment or {}).get(name, {}),

@@ -10,14 +10,14 @@ from typing import Any
 
 import boto3
 
-from localcore.app import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY, Localcore, LocalcoreConfig
+from localcore.app import Localcore, LocalcoreConfig
 from localcore.broker.message import Message
 from localcore.loop_thread import LoopThread
 
 
 def free_port_config(**overrides: Any) -> LocalcoreConfig:
     """A config with every port free (0) and state in a temporary folder."""
-    base = LocalcoreConfig(mqtt_port=0, mqtts_port=None, ws_port=0, http_port=0, dynamodb_port=0)
+    base = LocalcoreConfig(mqtt_port=0, mqtts_port=None, ws_port=0, http_port=0)
     return dataclasses.replace(base, **overrides)
 
 
@@ -69,14 +69,14 @@ class RunningLocalcore:
         self.stop()
 
     def client(self, service: str, **credentials: str) -> Any:
-        """A boto3 client for one of localcore's services (admin credentials unless others are given)."""
-        endpoint = self.core.dynamodb.url if service == "dynamodb" else self.url
+        """A boto3 client for one of localcore's services (the stack's admin key unless others are given)."""
+        admin = self.core.admin
         return boto3.client(
             service,  # type: ignore[call-overload]
-            endpoint_url=endpoint,
+            endpoint_url=self.url,
             region_name=self.core.config.region,
-            aws_access_key_id=credentials.get("access_key_id", ADMIN_ACCESS_KEY_ID),
-            aws_secret_access_key=credentials.get("secret_key", ADMIN_SECRET_ACCESS_KEY),
+            aws_access_key_id=credentials.get("access_key_id", admin.access_key_id),
+            aws_secret_access_key=credentials.get("secret_key", admin.secret_access_key),
             aws_session_token=credentials.get("session_token"),
         )
 

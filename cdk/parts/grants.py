@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from aws_cdk import ArnFormat, Stack
+from aws_cdk import aws_dynamodb as dynamodb
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_lambda as lambda_
 
@@ -106,3 +107,13 @@ def grant_stream_model(function: lambda_.Function, model: ModelRef) -> None:
             "A geographic inference profile routes to Regions AWS may add to it; the statement only allows "
             "the model through that profile (bedrock:InferenceProfileArn).",
         )
+
+
+def grant_state_table(table: dynamodb.Table, function: lambda_.Function, access: str) -> None:
+    """The manifest's `stateTable` access (read, write or readWrite) on the state table, CDK's own grants."""
+    grants = {
+        "read": table.grant_read_data,
+        "write": table.grant_write_data,
+        "readWrite": table.grant_read_write_data,
+    }
+    grants[access](function)

@@ -21,7 +21,7 @@ from clients.dashboard_feed import DashboardFeed
 from clients.errors import IotstreamClientError
 from clients.targets import Target, local_target
 from clients.web import serve_pages
-from localcore.broker.server import write_ready_file
+from localcore.private_files import write_private_json
 from localcore.testing import RunningLocalcore
 from streaming.status import StreamStatus, dashboard_topic, shard_of
 from streaming.wire import Error, Start, event_text
@@ -50,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     serve_pages(running.core)  # the browser chat on the stack's HTTP port, as `iotstream up` serves it
     with running as core:
         ready_file = args.state_dir / "ready.json"
-        write_ready_file(ready_file, core.endpoints)
+        write_private_json(ready_file, core.endpoints)
         try:
             return _demo(local_target(ready_file), args)
         except IotstreamClientError as error:

@@ -21,11 +21,11 @@ from clients.web import serve_pages
 from iot_policies.errors import PolicyError
 from localcore.app import Localcore, LocalcoreConfig
 from localcore.broker.limits import BrokerLimits
-from localcore.broker.server import write_ready_file
 from localcore.errors import LocalcoreError
 from localcore.functions import FunctionSettings
 from localcore.lambda_runtime import ConcurrencyConfig
 from localcore.outputs import cdk_outputs
+from localcore.private_files import write_private_json
 
 LLM_PROVIDERS = ("local", "scripted", "openai", "bedrock")
 
@@ -62,6 +62,12 @@ def add_stack_arguments(parser: argparse.ArgumentParser, default_llm: str = "loc
         help="Lambda invocations (worker processes) at once, all functions together (default: %(default)s, "
         "4 per CPU); throttled events queue",
     )
+    parser.add_argument(
+        "--admin-mqtt",
+        action="store_true",
+        help="development only: accept the local admin key on the MQTT WebSocket (it may then take any "
+        "client id and subscribe to #); refused by default",
+    )
     parser.add_argument("--log-level", default="WARNING", help="Python logging level")
 
 
@@ -94,6 +100,7 @@ def stack_config(args: argparse.Namespace) -> LocalcoreConfig:
             concurrency=ConcurrencyConfig(account_limit=args.lambda_concurrency),
         ),
         explain_refusals=args.explain_refusals,
+        admin_on_mqtt=args.admin_mqtt,
     )
 
 
@@ -141,8 +148,8 @@ async def serve(args: argparse.Namespace, config: LocalcoreConfig) -> None:
     written = [outputs, ready_file]
     try:
         print_endpoints(core.endpoints)
-        write_ready_file(outputs, cdk_outputs(core.endpoints))
-        write_ready_file(ready_file, core.endpoints)
+        write_private_json(outputs, cdk_outputs(core.endpoints))
+        write_private_json(ready_file, core.endpoints)  # it holds the admin secret: 0600
         print(f"  {'ready file':24} {ready_file}  (iotstream chat / dashboard read it)")
         print(f"  {'CDK-format outputs':24} {outputs}")
         print("localcore ready (Ctrl-C stops)", flush=True)

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from mypy_boto3_iot import IoTClient
 
 # arn:<partition>:sts::<account>:assumed-role/<role name>/<session name>, what IAM reports for role sessions.
-ASSUMED_ROLE = re.compile(r"^arn:[\w-]+:sts::\d{12}:assumed-role/(?P<role>[\w+=,.@-]+)/[^/]+$")
+ASSUMED_ROLE = re.compile(r"arn:[\w-]+:sts::\d{12}:assumed-role/(?P<role>[\w+=,.@-]+)/[^/]+")
 # GetId errors that mean "this token does not name an identity of our pool".
 REFUSED_TOKEN_CODES = frozenset(
     {"NotAuthorizedException", "InvalidParameterException", "ResourceConflictException"}
@@ -109,7 +109,7 @@ class Attached:
 
 def caller_role(caller_arn: str) -> str:
     """The role name of an assumed-role ARN; anything else (IAM users, root, ...) is refused."""
-    match = ASSUMED_ROLE.match(caller_arn)
+    match = ASSUMED_ROLE.fullmatch(caller_arn)
     if match is None:
         raise Forbidden("the request must be signed with this identity pool's credentials")
     return match["role"]

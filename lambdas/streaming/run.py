@@ -21,6 +21,7 @@ from streaming.llm.base import Chunk, Finish, TextChunk
 from streaming.publisher import CoalescingPublisher
 from streaming.wire import StopReason, Usage
 
+RATE_MIN_WINDOW_S = 0.1
 Outcome = Finish | ProviderError | BaseException
 """What ends the model's side of a stream: it finished, failed as documented, or failed unexpectedly."""
 
@@ -75,11 +76,12 @@ class StreamRun:
 
     def progress(self, messages: int) -> Progress:
         """For the dashboard feed (read from its thread: each field is read once, a torn read is harmless
-        because the next update carries the whole state again). Rate: tokens after the first per second."""
+        because the next update carries the whole state again). Rate: tokens after the first per second,
+        once they span at least RATE_MIN_WINDOW_S (a burst of tokens within a few ms has no meaningful rate)."""
         first, last, chunks = self.first_token_at, self.last_token_at, self.chunks
         ttft = None if first is None else round((first - self.started) * 1000, 1)
         rate = None
-        if first is not None and last is not None and chunks > 1 and last > first:
+        if first is not None and last is not None and chunks > 1 and last - first >= RATE_MIN_WINDOW_S:
             rate = round((chunks - 1) / (last - first), 1)
         return Progress(tokens=chunks, messages=messages, ttft_ms=ttft, tokens_per_s=rate)
 

@@ -44,8 +44,9 @@ E_TOO_MANY_STREAMS: Final = "too_many_streams"
 E_RATE_LIMITED: Final = "rate_limited"
 E_INTERRUPTED: Final = "stream_interrupted"
 
-_RID_RE: Final = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
-_CONVERSATION_RE: Final = re.compile(r"^[A-Za-z0-9_.:\-]{1,128}$")
+# Validated with fullmatch: `$` would also match before a final newline ("<uuid>\n" passed once).
+_RID_RE: Final = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_CONVERSATION_RE: Final = re.compile(r"[A-Za-z0-9_.:\-]{1,128}")
 _TOPIC_LEVEL_FORBIDDEN: Final = frozenset("/+#\x00")
 
 
@@ -86,6 +87,20 @@ def encode_prompt(prompt: Prompt) -> bytes:
     return json.dumps(prompt.to_json(), ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
 
+def encode_sendable_prompt(prompt: Prompt) -> bytes:
+    """`encode_prompt`, refusing (`ProtocolError` `payload_too_large`) a prompt over AWS IoT's 128 KB payload
+    limit before anything is published: the broker would drop the connection instead of answering."""
+    payload = encode_prompt(prompt)
+    if len(payload) > AWS_IOT_MAX_PAYLOAD_BYTES:
+        raise ProtocolError(
+            E_PAYLOAD_TOO_LARGE,
+            f"the prompt is {len(payload)} bytes as JSON; AWS IoT accepts at most "
+            f"{AWS_IOT_MAX_PAYLOAD_BYTES} bytes per message",
+            rid=prompt.rid,
+        )
+    return payload
+
+
 def _load_object(raw: bytes | str | Mapping[str, Any]) -> Mapping[str, Any]:
     if isinstance(raw, Mapping):
         return raw
@@ -107,7 +122,7 @@ def _load_object(raw: bytes | str | Mapping[str, Any]) -> Mapping[str, Any]:
 
 def _recover_rid(body: Mapping[str, Any]) -> str | None:
     rid = body.get("rid")
-    return rid if isinstance(rid, str) and _RID_RE.match(rid) else None
+    return rid if isinstance(rid, str) and _RID_RE.fullmatch(rid) else None
 
 
 def parse_prompt(
@@ -145,7 +160,7 @@ def parse_prompt(
         raise fail(E_TEXT_TOO_LONG, f"field 'text' is {size} bytes of UTF-8; the limit is {max_text_bytes}")
     conversation = body.get("conversation")
     if conversation is not None and (
-        not isinstance(conversation, str) or not _CONVERSATION_RE.match(conversation)
+        not isinstance(conversation, str) or not _CONVERSATION_RE.fullmatch(conversation)
     ):
         raise fail(E_INVALID_FIELD, "field 'conversation' must be 1-128 characters of A-Z a-z 0-9 _ . : -")
     return Prompt(
@@ -388,4 +403,4 @@ def response_filter(identity_id: str) -> str:
 
 def is_valid_rid(rid: str) -> bool:
     """True when `rid` is a UUID string as the protocol requires."""
-    return bool(_RID_RE.match(rid))
+    return bool(_RID_RE.fullmatch(rid))

@@ -8,9 +8,7 @@ await server.stop()
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -112,11 +110,3 @@ class BrokerServer:
     def mqtts_port(self) -> int:
         assert self.mqtts is not None, "the TLS listener is off"
         return self.mqtts.port
-
-
-def write_ready_file(path: Path, endpoints: Mapping[str, object]) -> None:
-    """Atomically write the endpoints as JSON (readers never see a partial file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(endpoints, indent=2) + "\n")
-    temporary.replace(path)

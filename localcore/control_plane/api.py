@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import unquote
@@ -21,6 +22,8 @@ from localcore.http.gateway import Gateway
 from localcore.iam_authorizer import IamAuthorizer
 from localcore.identity.credentials import Caller
 from localcore.rules.store import RuleStore
+
+log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 ENDPOINT_TYPES = ("iot:Data", "iot:Data-ATS", "iot:CredentialProvider", "iot:Jobs")
@@ -266,9 +269,10 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
     try:
         body = json.loads(raw or b"{}")
     except (ValueError, RecursionError) as error:  # RecursionError: nested too deep to decode
-        raise invalid(f"request body is not JSON: {error}") from error
+        log.info("%s %s: request body is not JSON: %s", request.method, request.path, error)
+        raise invalid("The request body is not valid JSON.") from error
     if not isinstance(body, dict):
-        raise invalid("request body must be a JSON object")
+        raise invalid("The request body must be a JSON object.")
     return body
 
 

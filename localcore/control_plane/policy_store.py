@@ -17,7 +17,7 @@ from iot_policies.document import PolicyDocument, parse_policy
 from iot_policies.errors import PolicyDocumentError
 from localcore.control_plane.errors import ControlPlaneError, already_exists, invalid, not_found
 
-POLICY_NAME = re.compile(r"^[\w+=,.@-]{1,128}$")
+POLICY_NAME = re.compile(r"[\w+=,.@-]{1,128}")
 MAX_VERSIONS = 5  # named versions per policy
 MAX_POLICIES_PER_TARGET = 10  # attached to one certificate or Cognito identity
 
@@ -74,7 +74,7 @@ class PolicyStore:
     # policies -----------------------------------------------------------------------------------
     def create_policy(self, name: str, text: str) -> StoredPolicy:
         """CreatePolicy: a new policy whose version 1 is the default."""
-        if not POLICY_NAME.match(name):
+        if not POLICY_NAME.fullmatch(name):
             raise invalid(f"policyName {name!r} must match [\\w+=,.@-]+ (1-128 characters)")
         document = _parse(text, name)
         with self._lock:

@@ -6,6 +6,7 @@ JSON 1.1 services (Cognito) are dispatched by the `X-Amz-Target: <Prefix>.<Opera
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import json
 import logging
@@ -15,6 +16,7 @@ from typing import Any, Literal
 
 from aiohttp import web
 
+from localcore.http.connections import ConnectionGuard, GuardedSite, HttpLimits
 from localcore.http.errors import AwsServiceError
 
 log = logging.getLogger(__name__)
@@ -33,6 +35,25 @@ class _Route:
 
 
 _ROUTE = web.RequestKey("localcore.route", _Route)
+MALFORMED_REQUEST = "The request body could not be read as this operation's input."
+REQUEST_TIMEOUT = (
+    "Your socket connection to the server was not read from or written to within the timeout period."
+)
+INTERNAL_FAILURE = "The request processing has failed because of an unknown error, exception or failure."
+"""AWS's words for InternalFailure (https://docs.aws.amazon.com/iot/latest/apireference/CommonErrors.html); what
+failed is in localcore's log, never in the answer."""
+
+
+def json_object(raw: bytes, what: str) -> JsonBody:
+    """A JSON 1.x request body as an object, or SerializationException (the parser's text is only logged)."""
+    try:
+        params = json.loads(raw or b"{}")
+    except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep to decode
+        log.info("%s: request body is not JSON: %s", what, exc)
+        raise AwsServiceError("SerializationException", "The request body is not valid JSON.") from exc
+    if not isinstance(params, dict):
+        raise AwsServiceError("SerializationException", "The request body must be a JSON object.")
+    return params
 
 
 def json_error(error: AwsServiceError) -> web.Response:
@@ -56,8 +77,11 @@ def rest_error(error: AwsServiceError) -> web.Response:
 class Gateway:
     """The shared HTTP front door. Register everything, then `await start(host, port)`."""
 
-    def __init__(self, client_max_size: int = 8 * 1024 * 1024) -> None:
+    def __init__(self, client_max_size: int = 8 * 1024 * 1024, limits: HttpLimits | None = None) -> None:
+        self.limits = limits or HttpLimits()
+        self._guard: ConnectionGuard | None = None
         self._json_targets: dict[str, tuple[str, Mapping[str, JsonOperation]]] = {}
+        self._json_handlers: dict[str, RestHandler] = {}
         self._app = web.Application(client_max_size=client_max_size, middlewares=[self._errors])
         self.add_route("POST", "/", self._dispatch_json, service="json-1.1", protocol="json")
         self._runner: web.AppRunner | None = None
@@ -71,9 +95,18 @@ class Gateway:
         self, prefix: str, operations: Mapping[str, JsonOperation], service: str | None = None
     ) -> None:
         """Serve `X-Amz-Target: <prefix>.<Operation>` with `operations[Operation](params, request)`."""
-        if prefix in self._json_targets:
-            raise ValueError(f"JSON target prefix {prefix!r} is already registered")
+        self._check_new_prefix(prefix)
         self._json_targets[prefix] = (service or prefix, dict(operations))
+
+    def add_json_handler(self, prefix: str, handler: RestHandler) -> None:
+        """Hand every `X-Amz-Target: <prefix>.*` request whole to `handler` (a service that reads the raw body,
+        e.g. the DynamoDB front); errors it raises still get the JSON error shape."""
+        self._check_new_prefix(prefix)
+        self._json_handlers[prefix] = handler
+
+    def _check_new_prefix(self, prefix: str) -> None:
+        if prefix in self._json_targets or prefix in self._json_handlers:
+            raise ValueError(f"JSON target prefix {prefix!r} is already registered")
 
     def add_route(
         self, method: str, path: str, handler: RestHandler, *, service: str, protocol: Protocol = "rest-json"
@@ -88,12 +121,15 @@ class Gateway:
         self._app.router.add_route(method, path, wrapped)
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
-        """Bind and serve; returns the bound port (useful with port 0)."""
+        """Bind and serve; returns the bound port (useful with port 0). Connections are bounded by `limits`
+        (localcore.http.connections): aiohttp's keep-alive timer is the header deadline."""
         if self._runner is not None:
             raise RuntimeError("gateway already started")
-        self._runner = web.AppRunner(self._app, access_log=None)
+        self._runner = web.AppRunner(self._app, access_log=None, keepalive_timeout=self.limits.header_timeout)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
+        assert self._runner.server is not None
+        self._guard = ConnectionGuard(self._runner.server, self.limits.max_connections)
+        site = GuardedSite(self._runner, host, port, self._guard)
         await site.start()
         addresses = self._runner.addresses
         self.port = int(addresses[0][1]) if addresses else port
@@ -111,37 +147,42 @@ class Gateway:
         if not target:
             raise AwsServiceError("UnknownOperationException", "missing X-Amz-Target header", 400)
         prefix, _, operation_name = target.rpartition(".")
+        handler = self._json_handlers.get(prefix)
+        if handler is not None:
+            return await handler(request)
         entry = self._json_targets.get(prefix)
         operation = entry[1].get(operation_name) if entry else None
         if operation is None:
             raise AwsServiceError("UnknownOperationException", f"unknown operation {target!r}", 400)
-        raw = await request.read()
-        try:
-            params = json.loads(raw or b"{}")
-        except (ValueError, RecursionError) as exc:  # RecursionError: nested too deep to decode
-            raise AwsServiceError("SerializationException", f"request body is not JSON: {exc}") from exc
-        if not isinstance(params, dict):
-            raise AwsServiceError("SerializationException", "request body must be a JSON object")
+        params = json_object(await request.read(), target)
         try:
             result = operation(params, request)
             if inspect.isawaitable(result):
                 result = await result
-        except (TypeError, AttributeError, KeyError, ValueError) as exc:
-            # A member of the wrong JSON type (boto3 validates, raw clients may not): AWS answers this
-            # at the protocol layer with SerializationException. Logged in full in case it is our bug.
+        except (TypeError, AttributeError, KeyError, ValueError, RecursionError) as exc:
+            # A member of the wrong JSON type, or nested too deep to handle (boto3 validates, raw clients may
+            # not): AWS answers this at the protocol layer with SerializationException. Logged in full in case
+            # it is our bug.
             log.warning("malformed %s request: %r", target, exc, exc_info=True)
-            raise AwsServiceError(
-                "SerializationException", f"malformed request for {target}: {exc!r}"
-            ) from exc
+            raise AwsServiceError("SerializationException", MALFORMED_REQUEST) from exc
         return web.Response(body=json.dumps(result).encode(), content_type=JSON_CONTENT_TYPE)
 
     @web.middleware
     async def _errors(
         self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
     ) -> web.StreamResponse:
-        """Boundary: every failure becomes an AWS-shaped error response; the server keeps running."""
+        """Boundary: every failure becomes an AWS-shaped error response; the server keeps running. The body is
+        read first, within `limits.body_timeout`; from then until the answer the connection counts as handled
+        (never closed to make room for a new one)."""
         try:
-            return await handler(request)
+            if not await self._body_within_deadline(request):
+                return await self._timed_out(request)
+            handling = self._guard.handling if self._guard is not None else set()
+            handling.add(request.protocol)
+            try:
+                return await handler(request)
+            finally:
+                handling.discard(request.protocol)
         except AwsServiceError as error:
             return self._render(request, error)
         except web.HTTPException as exc:
@@ -153,9 +194,34 @@ class Gateway:
             if exc.status == 413:
                 code = "RequestEntityTooLargeException"
             return self._render(request, AwsServiceError(code, exc.reason, exc.status))
-        except Exception as exc:  # boundary: one request fails, the gateway stays up
+        except Exception:  # boundary: one request fails, the gateway stays up
             log.exception("unhandled error serving %s %s", request.method, request.path)
-            return self._render(request, AwsServiceError("InternalFailure", f"internal error: {exc}", 500))
+            return self._render(request, AwsServiceError("InternalFailure", INTERNAL_FAILURE, 500))
+
+    async def _body_within_deadline(self, request: web.Request) -> bool:
+        """Read the whole body within `limits.body_timeout` (handlers' `read()` then returns it at once);
+        a body over `client_max_size` raises 413 here."""
+        try:
+            async with asyncio.timeout(self.limits.body_timeout):
+                await request.read()
+        except TimeoutError:
+            return False
+        return True
+
+    async def _timed_out(self, request: web.Request) -> web.StreamResponse:
+        """408, then the connection ends at once (the rest of the body may still be on its way)."""
+        log.info(
+            "%s %s from %s: body not received within %ss",
+            request.method,
+            request.path,
+            request.remote,
+            self.limits.body_timeout,
+        )
+        response = self._render(request, AwsServiceError("RequestTimeoutException", REQUEST_TIMEOUT, 408))
+        await response.prepare(request)
+        await response.write_eof()
+        request.protocol.force_close()
+        return response
 
     @staticmethod
     def _render(request: web.Request, error: AwsServiceError) -> web.Response:

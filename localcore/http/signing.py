@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection
 from typing import TypeVar
 
@@ -10,6 +11,7 @@ from aiohttp import web
 from localcore.http.errors import AwsServiceError
 from localcore.sigv4 import (
     SignatureError,
+    SignatureFailure,
     SignedRequest,
     SigningCredential,
     SigV4Verifier,
@@ -19,14 +21,23 @@ from localcore.sigv4 import (
 
 C = TypeVar("C", bound=SigningCredential)
 
-# How AWS front ends name each failure (HTTP 403 in every case).
-_AWS_CODES = {
-    "signature_mismatch": "InvalidSignatureException",
-    "skew": "InvalidSignatureException",
-    "expired": "ExpiredTokenException",
-    "unknown_key": "UnrecognizedClientException",
-    "token_mismatch": "UnrecognizedClientException",
-    "malformed": "IncompleteSignatureException",
+log = logging.getLogger(__name__)
+
+_MISMATCH = (
+    "The request signature we calculated does not match the signature you provided. Check your AWS Secret "
+    "Access Key and signing method. Consult the service documentation for details."
+)
+_INVALID_TOKEN = "The security token included in the request is invalid."
+# How AWS front ends name and word each failure (HTTP 403 in every case). The machine reason and the details
+# go to localcore's log, never over the wire (AWS tells the caller no more than this either).
+_AWS_ERRORS: dict[SignatureFailure, tuple[str, str]] = {
+    "signature_mismatch": ("InvalidSignatureException", _MISMATCH),
+    "skew": ("InvalidSignatureException", "Signature expired or not yet current."),
+    "expired": ("ExpiredTokenException", "The security token included in the request is expired"),
+    "unknown_key": ("UnrecognizedClientException", _INVALID_TOKEN),
+    "token_mismatch": ("UnrecognizedClientException", _INVALID_TOKEN),
+    "malformed": ("IncompleteSignatureException", "The request signature does not conform to AWS standards."),
+    "wrong_region": ("InvalidSignatureException", "Credential should be scoped to a valid region."),
 }
 
 
@@ -38,10 +49,11 @@ async def signed_request(request: web.Request) -> SignedRequest:
 
 
 def signature_error(error: SignatureError) -> AwsServiceError:
-    """The AWS-shaped 403 for a refused signature; the machine reason stays in the message."""
+    """The AWS-shaped 403 for a refused signature: AWS's code and words only."""
     if error.reason == "malformed" and "no Authorization" in error.detail:
         return AwsServiceError("MissingAuthenticationTokenException", "Missing Authentication Token", 403)
-    return AwsServiceError(_AWS_CODES[error.reason], f"{error.detail} ({error.reason})", 403)
+    code, message = _AWS_ERRORS[error.reason]
+    return AwsServiceError(code, message, 403)
 
 
 async def verify_signed(
@@ -51,4 +63,11 @@ async def verify_signed(
     try:
         return verifier.verify(await signed_request(request), services)
     except SignatureError as error:
+        log.info(
+            "signature refused on %s %s: %s (key %s)",
+            request.method,
+            request.path,
+            error,
+            error.access_key_id,
+        )
         raise signature_error(error) from error

@@ -3,7 +3,13 @@
 They are IAM-authorized on the gateway (`IdentityService.mount`), as on AWS, and never send mail: an invitation
 AWS would e-mail is logged instead. Request, response and error shapes follow the Amazon Cognito user pools
 API reference (https://docs.aws.amazon.com/cognito-user-identity-pools/latest/APIReference/API_AdminCreateUser.html,
-`API_AdminSetUserPassword`, `API_AdminDeleteUser`, `API_AdminAddUserToGroup`, `API_AdminRemoveUserFromGroup`).
+`API_AdminSetUserPassword`, `API_AdminDeleteUser`, `API_AdminDisableUser`, `API_AdminEnableUser`,
+`API_AdminAddUserToGroup`, `API_AdminRemoveUserFromGroup`).
+
+Disabling or deleting a user ends its access (`UserPools.end_access`): its tokens are revoked, and localcore
+also revokes the identity-pool credentials issued to it and closes its MQTT connections at once. AWS revokes
+the tokens only: credentials already issued live until they expire (1 h) and open connections stay; localcore
+takes the strict side (docs/security.md).
 """
 
 from __future__ import annotations
@@ -82,13 +88,26 @@ class AdminUsers:
         return {}
 
     def admin_delete_user(self, params: Body) -> Body:
-        """The user and its refresh tokens go; tokens already issued stop working at GetUser/refresh."""
+        """The user goes, and with it its access (tokens, credentials, connections)."""
         pool = self.pools.find_pool(str_param(params, "UserPoolId"))
         user = self.pools.find_user(pool, str_param(params, "Username"))
         del pool.users[user.username]
-        user.sessions.clear()
-        for token in [t for t, grant in pool.refresh_tokens.items() if grant.username == user.username]:
-            del pool.refresh_tokens[token]
+        self.pools.end_access(pool, user)
+        return {}
+
+    def admin_disable_user(self, params: Body) -> Body:
+        """AWS: "Deactivates a user and revokes all access tokens for the user". It cannot sign in ("User is
+        disabled.") until AdminEnableUser, and its access ends (tokens, credentials, connections)."""
+        pool = self.pools.find_pool(str_param(params, "UserPoolId"))
+        user = self.pools.find_user(pool, str_param(params, "Username"))
+        user.enabled = False
+        self.pools.end_access(pool, user)
+        return {}
+
+    def admin_enable_user(self, params: Body) -> Body:
+        """The user may sign in again (the sessions ended by AdminDisableUser stay ended)."""
+        pool = self.pools.find_pool(str_param(params, "UserPoolId"))
+        self.pools.find_user(pool, str_param(params, "Username")).enabled = True
         return {}
 
     def admin_add_user_to_group(self, params: Body) -> Body:
@@ -126,7 +145,7 @@ class AdminUsers:
             "Attributes": attributes,
             "UserCreateDate": user.created,
             "UserLastModifiedDate": user.created,
-            "Enabled": True,
+            "Enabled": user.enabled,
             "UserStatus": status,
         }
 
@@ -137,6 +156,8 @@ class AdminUsers:
             "AdminSetUserPassword": self.admin_set_user_password,
             "AdminConfirmSignUp": self.admin_confirm_sign_up,
             "AdminDeleteUser": self.admin_delete_user,
+            "AdminDisableUser": self.admin_disable_user,
+            "AdminEnableUser": self.admin_enable_user,
             "AdminAddUserToGroup": self.admin_add_user_to_group,
             "AdminRemoveUserFromGroup": self.admin_remove_user_from_group,
         }

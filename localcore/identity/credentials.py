@@ -118,10 +118,10 @@ class CredentialStore:
         ttl_seconds: int,
     ) -> IssuedCredential:
         """Temporary `ASIA…` credentials with a session token, as STS AssumeRoleWithWebIdentity gives."""
-        akid = _new_key_id("ASIA")
+        akid = new_access_key_id("ASIA")
         caller = Caller("cognito", akid, role, identity_id, identity_pool_id, authenticated)
         token = base64.b64encode(b"localcore/" + secrets.token_bytes(96)).decode()
-        cred = IssuedCredential(akid, _new_secret(), token, self.clock() + ttl_seconds, caller)
+        cred = IssuedCredential(akid, new_secret_key(), token, self.clock() + ttl_seconds, caller)
         self._keys[akid] = cred
         self._prune()
         return cred
@@ -137,7 +137,7 @@ class CredentialStore:
 
         `keys` fixes the (access key id, secret) pair, for well-known local credentials such as the admin's.
         """
-        akid, secret = keys or (_new_key_id("AKIA"), _new_secret())
+        akid, secret = keys or (new_access_key_id("AKIA"), new_secret_key())
         caller = Caller("iam", akid, role, principal_name=principal_name, authenticated=True)
         expires = None if ttl_seconds is None else self.clock() + ttl_seconds
         cred = IssuedCredential(akid, secret, None, expires, caller)
@@ -147,6 +147,13 @@ class CredentialStore:
     def revoke(self, access_key_id: str) -> None:
         self._keys.pop(access_key_id, None)
 
+    def revoke_identity(self, identity_id: str) -> int:
+        """Forget every key issued to a Cognito identity (they become unknown keys); how many there were."""
+        keys = [k for k, c in self._keys.items() if c.caller.identity_id == identity_id]
+        for key in keys:
+            del self._keys[key]
+        return len(keys)
+
     def _prune(self, grace_seconds: float = 3600.0) -> None:
         """Forget keys expired for over an hour (kept a while so callers see `expired`, not `unknown_key`)."""
         cutoff = self.clock() - grace_seconds
@@ -154,9 +161,11 @@ class CredentialStore:
             del self._keys[akid]
 
 
-def _new_key_id(prefix: str) -> str:
+def new_access_key_id(prefix: str) -> str:
+    """A random access key id: `AKIA…` (long-lived) or `ASIA…` (temporary) and 16 letters or digits."""
     return prefix + "".join(secrets.choice(_KEY_ALPHABET) for _ in range(16))
 
 
-def _new_secret() -> str:
+def new_secret_key() -> str:
+    """A random 40-character secret access key."""
     return base64.b64encode(secrets.token_bytes(30)).decode()

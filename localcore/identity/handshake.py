@@ -30,9 +30,10 @@ class SigV4HandshakeVerifier:
         clock: Callable[[], float] = time.time,
         *,
         explain: bool = False,
+        region: str | None = None,
     ) -> None:
         self._resolver = resolver
-        self._verifier = SigV4Verifier(resolver, clock=clock)
+        self._verifier = SigV4Verifier(resolver, clock=clock, region=region)
         self._explain = explain
 
     def _principal(self, access_key_id: str | None) -> str | None:

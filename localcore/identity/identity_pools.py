@@ -5,6 +5,7 @@ Operations take and return the JSON 1.1 bodies of `AWSCognitoIdentityService.<Op
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Callable
@@ -16,7 +17,9 @@ from localcore.identity.errors import cognito_error, str_param
 from localcore.identity.tokens import TokenInvalid
 from localcore.identity.user_pools import UserPools
 
+log = logging.getLogger(__name__)
 Body = dict[str, Any]
+INVALID_TOKEN = "Invalid login token. Not a valid OpenId Connect identity token."
 
 
 @dataclass
@@ -33,6 +36,9 @@ class IdentityPool:
     # `cognito:groups` value -> role, checked in the token's group order (a "Rules" role mapping)
     group_roles: dict[str, Role] = field(default_factory=dict)
     credential_seconds: int = 3600
+    # Check with the user pool that the token's user was not signed out, disabled or deleted
+    # (API_CognitoIdentityProvider.html; the CDK app sets it; the API's default is off).
+    server_side_token_check: bool = False
 
 
 @dataclass
@@ -83,9 +89,23 @@ class IdentityPools:
         try:
             claims = user_pool.signer.verify(str(token), "id", audience=clients)
         except TokenInvalid as exc:
-            message = "Invalid login token. Token expired" if exc.expired else f"Invalid login token. {exc}"
+            log.info("cognito-identity: login token refused: %s", exc)
+            message = "Invalid login token. Token expired" if exc.expired else INVALID_TOKEN
             raise cognito_error("NotAuthorizedException", message) from exc
+        if pool.server_side_token_check and not self.user_pools.id_token_live(user_pool, claims):
+            log.info(
+                "cognito-identity: token of %s refused: signed out, disabled or deleted", claims.get("sub")
+            )
+            raise cognito_error("NotAuthorizedException", "Invalid login token. The token has been revoked.")
         return provider, claims
+
+    def identities_of(self, provider: str, sub: str) -> list[str]:
+        """The identity ids linked to a user pool user (one per identity pool)."""
+        return [
+            identity_id
+            for (_pool, linked_provider, linked_sub), identity_id in self._by_login.items()
+            if (linked_provider, linked_sub) == (provider, sub)
+        ]
 
     def _new_identity(self, pool: IdentityPool, login: tuple[str, str] | None) -> Identity:
         region = pool.pool_id.split(":", 1)[0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,8 +20,9 @@ from localcore.identity.credentials import CredentialStore, Role
 from localcore.identity.handshake import SigV4HandshakeVerifier
 from localcore.identity.identity_pools import IdentityPool, IdentityPools
 from localcore.identity.passwords import PasswordPolicy
-from localcore.identity.user_pools import UserPools
+from localcore.identity.user_pools import User, UserPool, UserPools
 
+log = logging.getLogger(__name__)
 IDP_TARGET = "AWSCognitoIdentityProviderService"
 # cognito-idp operations any client may call unsigned; every other one is administrative (IAM).
 PUBLIC_IDP_OPERATIONS = frozenset({"SignUp", "ConfirmSignUp", "InitiateAuth", "GetUser", "GlobalSignOut"})
@@ -49,6 +51,8 @@ class IdentityConfig:
         default_factory=dict
     )  # e.g. {"dashboard": Role("iotstream-dashboard")}
     credential_seconds: int = 3600
+    prevent_user_existence_errors: bool = True  # the app client's setting in the CDK app
+    server_side_token_check: bool = True  # the identity pool's setting in the CDK app
 
 
 def load_role(name: str, policy_file: str) -> Role:
@@ -71,7 +75,12 @@ class IdentityService:
             password_policy=config.password_policy,
             auto_confirm=config.auto_confirm,
         )
-        self.user_pools.create_client(pool, "localcore", config.client_id)
+        self.user_pools.create_client(
+            pool,
+            "localcore",
+            config.client_id,
+            prevent_user_existence_errors=config.prevent_user_existence_errors,
+        )
         for group in config.groups:
             self.user_pools.create_group({"UserPoolId": pool.pool_id, "GroupName": group})
         self.identity_pools = IdentityPools(self.user_pools, self.store, self.now)
@@ -85,17 +94,30 @@ class IdentityService:
                 providers={pool.provider_name: {config.client_id}},
                 group_roles=dict(config.group_roles),
                 credential_seconds=config.credential_seconds,
+                server_side_token_check=config.server_side_token_check,
             )
         )
+        self.identity_ended: list[Callable[[str], None]] = []
+        """Called with each identity id whose credentials were revoked (its user disabled or deleted)."""
+        self.user_pools.sessions_ended.append(self._end_identities)
 
     def now(self) -> float:
         """The service's current time: `clock()`, looked up on every call."""
         return self.clock()
 
+    def _end_identities(self, pool: UserPool, user: User) -> None:
+        """A disabled or deleted user: the credentials of its identities stop working now (localcore is
+        stricter than AWS here, where they live until they expire), and listeners end what they carry."""
+        for identity_id in self.identity_pools.identities_of(pool.provider_name, user.sub):
+            revoked = self.store.revoke_identity(identity_id)
+            log.info("cognito-identity: %s's access ended (%d keys revoked)", identity_id, revoked)
+            for listener in self.identity_ended:
+                listener(identity_id)
+
     def handshake_verifier(self, *, explain: bool = False) -> SigV4HandshakeVerifier:
         """The broker's WebSocket SigV4 check, resolving keys from this service's store; `explain` puts the
         refusal reason in the 403 body (development only: AWS never does)."""
-        return SigV4HandshakeVerifier(self.store, self.now, explain=explain)
+        return SigV4HandshakeVerifier(self.store, self.now, explain=explain, region=self.config.region)
 
     def mount(self, gateway: Gateway, iam: IamCheck | None = None) -> None:
         """Register both JSON 1.1 targets and the JWKS / OpenID discovery routes.

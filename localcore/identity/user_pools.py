@@ -15,12 +15,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from localcore.http.errors import AwsServiceError
+from localcore.identity.attempts import CodeAttempts, SignInLockout
 from localcore.identity.errors import cognito_error, require, str_param
 from localcore.identity.passwords import PasswordPolicy, check_password, hash_password
+from localcore.identity.pool_tokens import issue_tokens
 from localcore.identity.tokens import TokenInvalid, TokenSigner
 
 log = logging.getLogger(__name__)
 Body = dict[str, Any]
+SessionsEnded = Callable[["UserPool", "User"], None]
+INCORRECT_CREDENTIALS = "Incorrect username or password."
+CODE_MISMATCH = "Invalid verification code provided, please try again."
+# Checked for unknown names, so that they cost the same password work as real ones.
+_UNKNOWN_USER_HASH = hash_password(secrets.token_hex(16))
 
 
 @dataclass
@@ -31,6 +38,9 @@ class AppClient:
     id_token_seconds: int = 3600
     access_token_seconds: int = 3600
     refresh_token_seconds: int = 30 * 24 * 3600
+    # ENABLED: an unknown username gets the answers a wrong password or code gets (cognito-user-pool-managing-
+    # errors.html); the API's default is LEGACY, the CDK app sets ENABLED (cdk/parts/identity.py).
+    prevent_user_existence_errors: bool = False
 
 
 @dataclass
@@ -45,6 +55,7 @@ class User:
     created: float = 0.0
     groups: list[str] = field(default_factory=list)
     sessions: set[str] = field(default_factory=set)  # live origin_jti values (GlobalSignOut clears)
+    enabled: bool = True  # AdminDisableUser / AdminEnableUser
 
 
 @dataclass
@@ -90,6 +101,12 @@ class UserPools:
         self.issuer_base = issuer_base.rstrip("/")
         self.clock = clock
         self.pools: dict[str, UserPool] = {}
+        self.lockout = SignInLockout(self.now)
+        self.code_attempts = CodeAttempts(self.now)
+        self.sessions_ended: list[SessionsEnded] = []  # called when a user is disabled or deleted
+
+    def now(self) -> float:
+        return self.clock()
 
     # ----- configuration (also used by CreateUserPool / CreateUserPoolClient) -----
 
@@ -110,8 +127,16 @@ class UserPools:
         self.pools[pool_id] = pool
         return pool
 
-    def create_client(self, pool: UserPool, name: str, client_id: str | None = None) -> AppClient:
+    def create_client(
+        self,
+        pool: UserPool,
+        name: str,
+        client_id: str | None = None,
+        *,
+        prevent_user_existence_errors: bool = False,
+    ) -> AppClient:
         client = AppClient(client_id or secrets.token_hex(13), name)
+        client.prevent_user_existence_errors = prevent_user_existence_errors
         pool.clients[client.client_id] = client
         return client
 
@@ -167,11 +192,19 @@ class UserPools:
 
     def create_user_pool_client(self, params: Body) -> Body:
         pool = self.find_pool(str_param(params, "UserPoolId"))
-        client = self.create_client(pool, str_param(params, "ClientName"))
+        prevent = params.get("PreventUserExistenceErrors", "LEGACY")
+        if prevent not in ("ENABLED", "LEGACY"):
+            raise cognito_error(
+                "InvalidParameterException", "PreventUserExistenceErrors must be ENABLED or LEGACY"
+            )
+        client = self.create_client(
+            pool, str_param(params, "ClientName"), prevent_user_existence_errors=prevent == "ENABLED"
+        )
         if "ExplicitAuthFlows" in params:
             client.auth_flows = frozenset(params["ExplicitAuthFlows"])
         out: Body = {"UserPoolId": pool.pool_id, "ClientName": client.name, "ClientId": client.client_id}
         out["ExplicitAuthFlows"] = sorted(client.auth_flows)
+        out["PreventUserExistenceErrors"] = "ENABLED" if client.prevent_user_existence_errors else "LEGACY"
         return {"UserPoolClient": out}
 
     def sign_up(self, params: Body) -> Body:
@@ -206,17 +239,24 @@ class UserPools:
         return out
 
     def confirm_sign_up(self, params: Body) -> Body:
-        pool, _ = self._client(str_param(params, "ClientId"))
-        user = self.find_user(pool, str_param(params, "Username"))
+        """At most 5 wrong codes an hour per username (`attempts.CodeAttempts`); with
+        PreventUserExistenceErrors an unknown username is answered like a wrong code."""
+        pool, client = self._client(str_param(params, "ClientId"))
+        username = str_param(params, "Username")
         code = str_param(params, "ConfirmationCode")
-        if user.confirmed:
+        key = (pool.pool_id, username)
+        self.code_attempts.check(key)
+        user = pool.users.get(username)
+        if user is None and not client.prevent_user_existence_errors:
+            raise cognito_error("UserNotFoundException", "User does not exist.")
+        if user is not None and user.confirmed:
             raise cognito_error(
                 "NotAuthorizedException", "User cannot be confirmed. Current status is CONFIRMED"
             )
-        if code != user.confirmation_code:
-            raise cognito_error(
-                "CodeMismatchException", "Invalid verification code provided, please try again."
-            )
+        if user is None or not secrets.compare_digest(code, user.confirmation_code or ""):
+            self.code_attempts.failed(key)
+            raise cognito_error("CodeMismatchException", CODE_MISMATCH)
+        self.code_attempts.succeeded(key)
         user.confirmed, user.confirmation_code = True, None
         return {}
 
@@ -244,10 +284,21 @@ class UserPools:
         raise cognito_error("InvalidParameterException", f"Unsupported AuthFlow {flow} (localcore)")
 
     def _password_auth(self, pool: UserPool, client: AppClient, auth: Body) -> Body:
-        require(auth, "USERNAME", "PASSWORD")
-        user = self.find_user(pool, auth["USERNAME"])
-        if not check_password(str(auth["PASSWORD"]), user.password_hash):
-            raise cognito_error("NotAuthorizedException", "Incorrect username or password.")
+        """The lockout is checked first, and kept for unknown names too; with PreventUserExistenceErrors an
+        unknown name is answered exactly like a wrong password (and costs the same password check)."""
+        username, password = str_param(auth, "USERNAME"), str_param(auth, "PASSWORD")
+        key = (pool.pool_id, username)
+        self.lockout.check(key)
+        user = pool.users.get(username)
+        if user is None and not client.prevent_user_existence_errors:
+            raise cognito_error("UserNotFoundException", "User does not exist.")
+        if not check_password(password, user.password_hash if user else _UNKNOWN_USER_HASH):
+            self.lockout.failed(key)
+            raise cognito_error("NotAuthorizedException", INCORRECT_CREDENTIALS)
+        assert user is not None  # the unknown-user hash matches no password
+        self.lockout.succeeded(key)
+        if not user.enabled:
+            raise cognito_error("NotAuthorizedException", "User is disabled.")
         if not user.confirmed:
             raise cognito_error("UserNotConfirmedException", "User is not confirmed.")
         if user.must_change_password:
@@ -263,7 +314,7 @@ class UserPools:
         pool.refresh_tokens[refresh] = RefreshGrant(
             user.username, client.client_id, origin_jti, now, now + client.refresh_token_seconds
         )
-        result = self._tokens(pool, client, user, origin_jti, now)
+        result = issue_tokens(pool, client, user, origin_jti, now, now)
         result["RefreshToken"] = refresh
         return {"ChallengeParameters": {}, "AuthenticationResult": result}
 
@@ -274,54 +325,14 @@ class UserPools:
         if (
             grant is None
             or user is None
+            or not user.enabled
             or grant.client_id != client.client_id
             or grant.expires_at <= self.clock()
             or grant.origin_jti not in user.sessions
         ):
             raise cognito_error("NotAuthorizedException", "Invalid Refresh Token")
-        result = self._tokens(pool, client, user, grant.origin_jti, grant.auth_time)
+        result = issue_tokens(pool, client, user, grant.origin_jti, grant.auth_time, int(self.clock()))
         return {"ChallengeParameters": {}, "AuthenticationResult": result}
-
-    def _tokens(self, pool: UserPool, client: AppClient, user: User, origin_jti: str, auth_time: int) -> Body:
-        now = int(self.clock())
-        common: Body = {"sub": user.sub, "iss": pool.signer.issuer, "origin_jti": origin_jti}
-        common["event_id"] = str(uuid.uuid4())
-        common["auth_time"] = auth_time
-        common["iat"] = now
-        if user.groups:
-            common["cognito:groups"] = self._ordered_groups(pool, user)
-        id_claims = {**common, "aud": client.client_id, "token_use": "id", "cognito:username": user.username}
-        id_claims.update({"exp": now + client.id_token_seconds, "jti": str(uuid.uuid4())})
-        for name in ("email", "email_verified", "name", "phone_number"):
-            if name in user.attributes:
-                value = user.attributes[name]
-                id_claims[name] = value == "true" if name == "email_verified" else value
-        access_claims = {**common, "client_id": client.client_id, "token_use": "access"}
-        access_claims.update(
-            {
-                "scope": "aws.cognito.signin.user.admin",
-                "username": user.username,
-                "exp": now + client.access_token_seconds,
-                "jti": str(uuid.uuid4()),
-            }
-        )
-        return {
-            "AccessToken": pool.signer.sign(access_claims),
-            "IdToken": pool.signer.sign(id_claims),
-            "ExpiresIn": client.access_token_seconds,
-            "TokenType": "Bearer",
-        }
-
-    @staticmethod
-    def _ordered_groups(pool: UserPool, user: User) -> list[str]:
-        """Groups by precedence (lowest first, unset last), then name, as Cognito lists them."""
-
-        def key(name: str) -> tuple[int, str]:
-            group = pool.groups.get(name)
-            precedence = group.precedence if group and group.precedence is not None else 2**31
-            return precedence, name
-
-        return sorted(user.groups, key=key)
 
     def _access_token_user(self, token: str) -> tuple[UserPool, User]:
         for pool in self.pools.values():
@@ -346,11 +357,35 @@ class UserPools:
         return {"Username": user.username, "UserAttributes": attributes}
 
     def global_sign_out(self, params: Body) -> Body:
+        """Every token of the user stops working: access tokens at user operations, refresh tokens, and ID
+        tokens at an identity pool with ServerSideTokenCheck (API_GlobalSignOut.html). Credentials already
+        issued by an identity pool are not tokens: they live until they expire, as on AWS."""
         pool, user = self._access_token_user(str_param(params, "AccessToken"))
+        self.revoke_tokens(pool, user)
+        return {}
+
+    def revoke_tokens(self, pool: UserPool, user: User) -> None:
+        """No session of the user is live any more, and its refresh tokens are gone."""
         user.sessions.clear()
         for token in [t for t, g in pool.refresh_tokens.items() if g.username == user.username]:
             del pool.refresh_tokens[token]
-        return {}
+
+    def end_access(self, pool: UserPool, user: User) -> None:
+        """Disabled or deleted: tokens revoked, and `sessions_ended` listeners end what was issued from them
+        (localcore revokes the identity's credentials and closes its MQTT connections)."""
+        self.revoke_tokens(pool, user)
+        for listener in self.sessions_ended:
+            listener(pool, user)
+
+    def id_token_live(self, pool: UserPool, claims: dict[str, Any]) -> bool:
+        """ServerSideTokenCheck: the ID token's user still exists, is enabled and was not signed out."""
+        user = pool.users.get(str(claims.get("cognito:username", "")))
+        return (
+            user is not None
+            and user.sub == claims.get("sub")
+            and user.enabled
+            and claims.get("origin_jti") in user.sessions
+        )
 
     def _pool_arn(self, pool: UserPool) -> str:
         return f"arn:aws:cognito-idp:{pool.region}:000000000000:userpool/{pool.pool_id}"

@@ -16,8 +16,8 @@ DestinationCallable = Callable[[dict[str, Any]], Awaitable[None] | None]
 Destination = DestinationCallable | str
 """A destination is a callable, or the name of another function (invoked asynchronously)."""
 
-_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-_HANDLER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*([./][A-Za-z_][A-Za-z0-9_]*)*\.[A-Za-z_][A-Za-z0-9_]*$")
+_NAME = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_HANDLER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*([./][A-Za-z_][A-Za-z0-9_]*)*\.[A-Za-z_][A-Za-z0-9_]*")
 
 DEFAULT_RETRY_DELAYS = (60.0, 120.0)
 """Lambda waits about one minute before the first retry and two minutes before the second."""
@@ -34,7 +34,7 @@ class HandlerName:
 
     @classmethod
     def parse(cls, handler: str) -> HandlerName:
-        if not _HANDLER.match(handler):
+        if not _HANDLER.fullmatch(handler):
             raise InvalidFunctionConfig(f"Bad handler '{handler}': expected module.function", field="handler")
         module, function = handler.rsplit(".", 1)
         return cls(module=module.replace("/", "."), function=function)
@@ -64,7 +64,7 @@ class FunctionConfig:
         def bad(field_name: str, message: str) -> InvalidFunctionConfig:
             return InvalidFunctionConfig(message, function_name=self.name, field=field_name)
 
-        if not _NAME.match(self.name):
+        if not _NAME.fullmatch(self.name):
             raise bad("name", f"Bad function name '{self.name}': 1-64 letters, digits, '-' or '_'")
         HandlerName.parse(self.handler)
         if not Path(self.code_root).is_dir():

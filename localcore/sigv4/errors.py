@@ -7,7 +7,7 @@ from typing import Literal
 from localcore.errors import LocalcoreError
 
 SignatureFailure = Literal[
-    "signature_mismatch", "expired", "unknown_key", "skew", "token_mismatch", "malformed"
+    "signature_mismatch", "expired", "unknown_key", "skew", "token_mismatch", "malformed", "wrong_region"
 ]
 
 

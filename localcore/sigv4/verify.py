@@ -17,8 +17,8 @@ from localcore.sigv4.errors import SignatureError
 MAX_SKEW_SECONDS = 300  # SigV4 accepts requests signed within 5 minutes of the server clock
 MAX_PRESIGN_EXPIRES = 7 * 24 * 3600
 _AUTH_RE = re.compile(
-    r"^AWS4-HMAC-SHA256\s+Credential=(?P<cred>[^,\s]+),\s*SignedHeaders=(?P<signed>[^,\s]+),"
-    r"\s*Signature=(?P<sig>[0-9a-fA-F]+)\s*$"
+    r"AWS4-HMAC-SHA256\s+Credential=(?P<cred>[^,\s]+),\s*SignedHeaders=(?P<signed>[^,\s]+),"
+    r"\s*Signature=(?P<sig>[0-9a-fA-F]+)\s*"
 )
 _DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 
@@ -89,10 +89,14 @@ class SigV4Verifier(Generic[C2]):
         *,
         clock: Callable[[], float] = time.time,
         max_skew: int = MAX_SKEW_SECONDS,
+        region: str | None = None,
     ) -> None:
+        """`region`: the only credential-scope region accepted (AWS refuses a scope for another region);
+        None accepts any (unit tests of the signature arithmetic)."""
         self._resolver = resolver
         self._clock = clock
         self._max_skew = max_skew
+        self._region = region
 
     def verify(self, request: SignedRequest, services: Collection[str] | None = None) -> Verified[C2]:
         """Verify `request`, signed for one of `services` (any when None); raise SignatureError otherwise."""
@@ -111,6 +115,12 @@ class SigV4Verifier(Generic[C2]):
         if services is not None and parsed.service not in services:
             raise SignatureError(
                 "malformed", f"signed for service {parsed.service!r}, expected one of {sorted(services)}"
+            )
+        if self._region is not None and parsed.region != self._region:
+            raise SignatureError(
+                "wrong_region",
+                f"credential scoped to region {parsed.region!r}, this endpoint is {self._region!r}",
+                parsed.access_key_id,
             )
         credential = self._resolver.resolve(parsed.access_key_id)
         if credential is None:
@@ -160,7 +170,7 @@ def _split_credential(credential: str) -> tuple[str, str, str, str]:
 
 
 def _parse_header_auth(headers: Mapping[str, str]) -> _Parsed:
-    match = _AUTH_RE.match(headers["authorization"].strip())
+    match = _AUTH_RE.fullmatch(headers["authorization"].strip())
     if match is None:
         raise SignatureError("malformed", "Authorization header is not AWS4-HMAC-SHA256")
     akid, date, region, service = _split_credential(match["cred"])

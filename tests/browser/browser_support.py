@@ -179,7 +179,9 @@ def drop_connections(stack: RunningLocalcore, client_id_prefix: str) -> int:
     would (no MQTT DISCONNECT); returns how many were cut."""
 
     def cut() -> int:
-        victims = [c for c in stack.core.broker.connections if c.client_id.startswith(client_id_prefix)]
+        victims = [
+            c for c in stack.core.broker.connections if c.protocol.client_id.startswith(client_id_prefix)
+        ]
         for connection in victims:
             connection.stream.abort()
         return len(victims)

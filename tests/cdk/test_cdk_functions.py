@@ -9,6 +9,7 @@ from aws_cdk.assertions import Match
 
 from cdk.config import DEFAULT_MODEL_ID
 from cdk.sources import load_functions
+from localcore.functions import STATE_TABLE, execution_role, load_manifest
 
 ACCOUNT_REGION = "eu-west-1:123456789012"
 
@@ -195,3 +196,28 @@ def test_attach_policy_may_only_attach_iot_policies(synth):
     identity has no ARN to name."""
     statements = _role_statements(synth, "attach_policy")
     assert statements == [{"Action": "iot:AttachPolicy", "Effect": "Allow", "Resource": "*"}]
+
+
+def test_localcore_gives_each_function_the_table_access_cdk_grants(synth):
+    """Local and AWS permissions are the same: for every function, the DynamoDB actions of its synthesized
+    role (CDK's grantReadData / grantWriteData / grantReadWriteData, chosen by the manifest's `stateTable`)
+    on the state table are exactly those of the execution role localcore mints for it, so a call refused on
+    AWS is refused locally too (localcore's DynamoDB front authorizes every request by this role)."""
+    table_id, _ = synth.one("AWS::DynamoDB::Table")
+    manifest = load_manifest(synth.config.functions_manifest)
+    for name, spec in manifest.items():
+        deployed = [s for s in _role_statements(synth, name) if "dynamodb:" in json.dumps(s["Action"])]
+        assert all(s["Resource"] == [{"Fn::GetAtt": [table_id, "Arn"]}] for s in deployed), name
+        role = execution_role(name, spec, "123456789012", STATE_TABLE)
+        local = [
+            s for s in (role.policy or {}).get("Statement", []) if "dynamodb:" in json.dumps(s["Action"])
+        ]
+        assert all(s["Resource"] == f"arn:aws:dynamodb:*:123456789012:table/{STATE_TABLE}" for s in local)
+        assert _actions(local) == _actions(deployed), name
+    assert _actions(_role_statements(synth, "cancel")) == {
+        "dynamodb:BatchWriteItem",
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:DescribeTable",
+    }

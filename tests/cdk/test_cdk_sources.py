@@ -35,7 +35,8 @@ def test_missing_policy_file_names_the_file(tmp_path):
 
 def test_functions_manifest_is_validated(tmp_path):
     """Lambda needs a handler 'module.function', a positive timeout and memory, string env vars; reserved
-    concurrency (`ReservedConcurrentExecutions`, PutFunctionConcurrency: 0 or more) is optional."""
+    concurrency (`ReservedConcurrentExecutions`, PutFunctionConcurrency: 0 or more) is optional; `stateTable`
+    is one of the table grants (read, write, readWrite)."""
     manifest = tmp_path / "functions.json"
     good = {
         "handler": "prompt.handler.handler",
@@ -55,6 +56,7 @@ def test_functions_manifest_is_validated(tmp_path):
         {"handler": "nodot"},
         {"environment": {"A": 1}},
         {"memoryMB": True},
+        {"stateTable": "admin"},
     ):
         manifest.write_text(json.dumps({"prompt": {**good, **broken}}))
         with pytest.raises(DeploySourceError, match="prompt"):

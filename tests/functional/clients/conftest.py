@@ -18,8 +18,8 @@ from clients.accounts import sign_in_user
 from clients.session import Session
 from clients.targets import Target, local_target
 from clients.token_cache import TokenCache
-from localcore.broker.server import write_ready_file
 from localcore.functions import FunctionSettings
+from localcore.private_files import write_private_json
 from localcore.testing import RunningLocalcore, free_port_config
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -44,7 +44,7 @@ def _stack(name: str, script: str, tokens_per_s: int, ready: Path) -> tuple[Runn
             retry_delays_seconds=(0.05, 0.05),
         )
         core = RunningLocalcore(free_port_config(functions=functions)).start()
-        write_ready_file(ready, core.endpoints)
+        write_private_json(ready, core.endpoints)
         _STACKS[name] = (core, local_target(ready))
     return _STACKS[name]
 

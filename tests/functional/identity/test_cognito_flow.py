@@ -88,12 +88,14 @@ def test_refresh_token_auth_issues_new_tokens_and_sign_out_revokes(stack: Stack)
 
 
 def test_sign_in_errors(stack: Stack) -> None:
-    """Wrong password: NotAuthorizedException; unknown user: UserNotFoundException; unconfirmed: UserNotConfirmedException."""
+    """Wrong password and unknown user: the same NotAuthorizedException "Incorrect username or password." (the
+    app client prevents user existence errors, https://docs.aws.amazon.com/cognito/latest/developerguide/cognito-user-pool-managing-errors.html);
+    unconfirmed (right password): UserNotConfirmedException."""
     sign_up_and_confirm(stack, "carol")
     stack.idp.sign_up(ClientId=DEFAULT_CLIENT_ID, Username="dave", Password=PASSWORD)
     cases = [
         ("carol", "Wrong-pass-1", "NotAuthorizedException"),
-        ("nobody", PASSWORD, "UserNotFoundException"),
+        ("nobody", PASSWORD, "NotAuthorizedException"),
     ]
     cases.append(("dave", PASSWORD, "UserNotConfirmedException"))
     for username, password, code in cases:

@@ -20,7 +20,6 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
-from localcore.app import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY
 from localcore.broker.testing import MqttTestClient
 from localcore.identity.credentials import Role
 from localcore.testing import RunningLocalcore
@@ -94,7 +93,8 @@ def _signed_post(stack: RunningLocalcore, path: str, body: bytes) -> int:
     request = AWSRequest(
         method="POST", url=url, data=body, headers={"Content-Type": "application/octet-stream"}
     )
-    SigV4Auth(Credentials(ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY), "iotdata", "us-east-1").add_auth(
+    admin = stack.core.admin
+    SigV4Auth(Credentials(admin.access_key_id, admin.secret_access_key), "iotdata", "us-east-1").add_auth(
         request
     )
     prepared = urllib.request.Request(url, data=body, headers=dict(request.headers), method="POST")

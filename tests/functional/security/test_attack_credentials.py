@@ -27,7 +27,6 @@ from clients.config import ClientConfig
 from clients.errors import AttachPolicyError
 from clients.presign import AwsCredentials, PresignedWebSocket, presign_mqtt_url
 from clients.session import Session, call_attach_policy, credentials_for, sign_in
-from localcore.app import ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY
 from localcore.broker.testing import MqttTestClient
 from localcore.testing import RunningLocalcore
 from tests.functional.security.conftest import identity_clock_shifted
@@ -243,7 +242,7 @@ def test_attach_url_with_iam_credentials_is_refused(
     """Signed, but not by one of the identity pool's roles (an IAM principal, here the local admin), even with a
     valid ID token: the function checks the IAM-verified caller (`requestContext.authorizer.iam.userArn`) first
     and answers 403 without looking the token up."""
-    admin = AwsCredentials(ADMIN_ACCESS_KEY_ID, ADMIN_SECRET_ACCESS_KEY)
+    admin = AwsCredentials(core.core.admin.access_key_id, core.core.admin.secret_access_key)
     with pytest.raises(AttachPolicyError) as error:
         call_attach_policy(client_config, admin, attacker.tokens.id_token)
     assert error.value.status == 403 and "identity pool" in error.value.body

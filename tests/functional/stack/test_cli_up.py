@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import signal
+import stat
 import subprocess
 import sys
 import urllib.request
@@ -41,12 +42,19 @@ def test_up_writes_ready_file_serves_and_stops_on_sigint(tmp_path):
     printed: list[str] = []
     try:
         assert process.stdout is not None
+        printed = []
         for line in process.stdout:
+            printed.append(line)
             if "localcore ready" in line:
                 break
             printed.append(line)
         endpoints = json.loads(ready.read_text())
         assert any(f"chat {endpoints['http']}/" in line for line in printed)
+        # The ready file repeats the state dir's admin secret, which `up` prints: both are the owner's only.
+        admin = json.loads((tmp_path / "state" / "admin-credentials.json").read_text())
+        assert endpoints["admin_secret_access_key"] == admin["SecretAccessKey"]
+        assert f"AWS_SECRET_ACCESS_KEY={admin['SecretAccessKey']}" in "".join(printed)
+        assert stat.S_IMODE(ready.stat().st_mode) == 0o600
         assert {"mqtt", "mqtts", "ws", "ca_file", "http", "user_pool_id", "attach_policy_url"} <= set(
             endpoints
         )

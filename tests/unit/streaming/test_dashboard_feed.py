@@ -235,3 +235,15 @@ def test_shards_and_interval_come_from_the_environment() -> None:
     for bad in ("0", "-1", "eight"):
         with pytest.raises(ValueError, match="DASHBOARD_SHARDS"):
             dashboard_shards({"DASHBOARD_SHARDS": bad})
+
+
+def test_a_burst_of_tokens_has_no_rate_yet():
+    """tokens/s needs tokens spread over at least RATE_MIN_WINDOW_S: 24 tokens within 2 ms would read as
+    ~12,000 tokens/s on a dashboard, which says nothing about the model."""
+    from streaming.run import RATE_MIN_WINDOW_S, StreamRun
+
+    run = StreamRun(started=0.0, clock=lambda: 0.0, publisher=None)  # type: ignore[arg-type]
+    run.first_token_at, run.last_token_at, run.chunks = 0.010, 0.012, 24
+    assert run.progress(messages=2).tokens_per_s is None
+    run.last_token_at = 0.010 + RATE_MIN_WINDOW_S
+    assert run.progress(messages=2).tokens_per_s == round(23 / RATE_MIN_WINDOW_S, 1)

@@ -63,11 +63,17 @@ BAD_PROMPTS = [
     (json.dumps({"v": 1, "text": "x"}).encode(), "missing_field", None),
     (json.dumps({"v": 1, "rid": "chat/+/x", "text": "x"}).encode(), "invalid_rid", None),
     (json.dumps({"v": 1, "rid": 7, "text": "x"}).encode(), "invalid_rid", None),
+    (
+        json.dumps({"v": 1, "rid": RID + "\n", "text": "x"}).encode(),
+        "invalid_rid",
+        None,
+    ),  # `$` matched before \n
     (json.dumps({"v": 1, "rid": RID}).encode(), "missing_field", RID),
     (json.dumps({"v": 1, "rid": RID, "text": ""}).encode(), "invalid_field", RID),
     (json.dumps({"v": 1, "rid": RID, "text": ["x"]}).encode(), "invalid_field", RID),
     (json.dumps({"v": 1, "rid": RID, "text": "x" * 200_000}).encode(), "text_too_long", RID),
     (json.dumps({"v": 1, "rid": RID, "text": "x", "conversation": "a/b"}).encode(), "invalid_field", RID),
+    (json.dumps({"v": 1, "rid": RID, "text": "x", "conversation": "a\n"}).encode(), "invalid_field", RID),
     (json.dumps({"v": 1, "rid": RID, "text": "x", "params": []}).encode(), "invalid_field", RID),
     (
         json.dumps({"v": 1, "rid": RID, "text": "x", "params": {"max_tokens": 0}}).encode(),

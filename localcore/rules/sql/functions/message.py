@@ -143,14 +143,39 @@ def f_decode(scope: Scope, args: list[Any]) -> Any:
     return parse_json_text(decoded, scope.version, fallback=decoded)
 
 
+MAX_JSON_DEPTH = 100
+"""Deeper JSON is treated as not JSON (binary). AWS documents no nesting limit; localcore's SQL values are
+evaluated recursively, and a payload nested a few hundred levels deep once ended the rule with a
+RecursionError instead of running it (or its errorAction)."""
+
+
 def parse_json_text(text: str | bytes, version: str, fallback: Any) -> Any:
-    """JSON text as SQL values (Decimals for fractions, whole numbers Int under 2016-03-23)."""
+    """JSON text as SQL values (Decimals for fractions, whole numbers Int under 2016-03-23); `fallback` for
+    text that is not JSON or is nested deeper than `MAX_JSON_DEPTH`."""
     try:
         if type(text) is bytes:
             text = text.decode("utf-8")
-        return (_DECODER_V1 if version == V1 else _DECODER_V2).decode(text)  # type: ignore[arg-type]
+        value = (_DECODER_V1 if version == V1 else _DECODER_V2).decode(text)  # type: ignore[arg-type]
     except (ValueError, RecursionError, DecimalError):
         return fallback
+    return fallback if _deeper_than(value, MAX_JSON_DEPTH) else value
+
+
+def _deeper_than(value: Any, limit: int) -> bool:
+    """Whether objects and arrays nest more than `limit` levels (walked without recursion)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if type(item) is dict:
+            children: Any = item.values()
+        elif type(item) is list:
+            children = item
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
 
 
 def _v2_decimal(text: str) -> Any:
