@@ -115,12 +115,14 @@ def token_latencies(answer: Answer) -> list[float]:
     return out
 
 
-def first_token(chat: Chat, iot: Any, prompts: int) -> FirstToken:
-    """Prompts one after another on a warm, idle stack; and the iot-data publish reference."""
+def first_token(stack: StackProcess, chat: Chat, iot: Any, prompts: int) -> FirstToken:
+    """Prompts one after another on a warm, idle stack (each after the last invocation finished); and the
+    iot-data publish reference."""
     added: list[float] = []
     reference: list[float] = []
     chat.asking.set()
     for _ in range(prompts):
+        stack.published()  # waits until no Lambda invocation runs: an idle stack
         rid = chat.ask()
         assert rid is not None
         if chat.wait(rid, lambda a: a.ended is not None, 60) and (answer := chat.answers[rid]).ok:
@@ -200,7 +202,7 @@ def run(
         boards: list[FeedDashboard] = []
         try:
             run_step(stack, chats[:1], [], 0.1)  # warm up: the prompt function's cold start
-            first = first_token(chats[0], iot, FIRST_TOKEN_PROMPTS)
+            first = first_token(stack, chats[0], iot, FIRST_TOKEN_PROMPTS)
             print(f"  first token: {first}", file=sys.stderr, flush=True)
             for _ in range(dashboards):
                 session = dashboard_session(config, admin, "board")

@@ -187,6 +187,7 @@ class Localcore:
         self.dynamodb.mount(self.gateway)
         await self.gateway.start(config.host, config.http_port)
         await asyncio.to_thread(self.dynamodb.create_table, self.gateway_url, STATE_TABLE, self.admin)
+        self.dynamodb.start_sweeping()
         self.identity.set_public_url(self.gateway_url)
         await self.broker_server.start()
         lambda_env = {**self.boto3_environment(), "STATE_TABLE": STATE_TABLE}
@@ -273,4 +274,5 @@ class Localcore:
         if self.runtime is not None:
             await self.runtime.close()
         await self.gateway.stop()
+        await self.dynamodb.stop_sweeping()
         await asyncio.to_thread(self.dynamodb.close)

@@ -5,7 +5,8 @@ action and table it names (`localcore.dynamodb_permissions`), exactly as the res
 then does moto's DynamoDB application run it, in process. moto listens on no socket, so nothing reaches it
 but what passed the check, and its reset/admin routes (`/moto-api/...`) are not served at all. One worker
 thread runs moto: its conditional writes (the prompt function's idempotency claim) are then atomic, as
-DynamoDB's are.
+DynamoDB's are. Transactions that do not copy whole tables, and TTL deletions, come from
+`localcore.dynamodb_store`; the sweep runs on the same worker thread.
 
 Auth errors are HTTP 400, as DynamoDB answers them
 (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html).
@@ -14,6 +15,7 @@ Auth errors are HTTP 400, as DynamoDB answers them
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
@@ -24,6 +26,7 @@ from moto.moto_server.werkzeug_app import create_backend_app
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from localcore.dynamodb_permissions import required_permissions
+from localcore.dynamodb_store import SWEEP_INTERVAL_S, sweep_expired, use_local_transactions
 from localcore.http.errors import AwsServiceError
 from localcore.http.gateway import INTERNAL_FAILURE, Gateway, json_object
 from localcore.iam_authorizer import IamAuthorizer
@@ -44,8 +47,10 @@ class LocalDynamoDB:
         self._iam = iam
         self._region = region
         self._account = account
+        use_local_transactions()
         self._app = create_backend_app("dynamodb")
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="localcore-dynamodb")
+        self._sweeper: asyncio.Task[None] | None = None
 
     def table_arn(self, name: str) -> str:
         return f"arn:aws:dynamodb:{self._region}:{self._account}:table/{name}"
@@ -63,6 +68,29 @@ class LocalDynamoDB:
             aws_secret_access_key=admin.secret_access_key,
         )
         create_state_table(client, table)
+
+    def start_sweeping(self, interval_s: float = SWEEP_INTERVAL_S) -> None:
+        """Delete expired items (DynamoDB TTL) every `interval_s`, on moto's worker thread."""
+        self._sweeper = asyncio.create_task(self._sweep_forever(interval_s), name="dynamodb-ttl-sweep")
+
+    async def stop_sweeping(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
+
+    async def sweep_now(self) -> int:
+        """One sweep (what the periodic one does): how many expired items were deleted."""
+        return await asyncio.get_running_loop().run_in_executor(self._worker, sweep_expired)
+
+    async def _sweep_forever(self, interval_s: float) -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await self.sweep_now()
+            except Exception:  # boundary: one failed sweep must not end the sweeping
+                log.exception("DynamoDB TTL sweep failed")
 
     def close(self) -> None:
         self._worker.shutdown(wait=True)
