@@ -27,15 +27,15 @@ LEASE_MIN_MS = 5_000
 class LeaseTiming:
     """How often the owner renews its lease, and how far ahead it reserves event numbers."""
 
-    heartbeat_s: float = 0.5
+    heartbeat_s: float = 1.0
     """`CANCEL_POLL_MS`: the cancel flag is read by the same write (0 = at every model chunk)."""
     reserve: int = 32
 
     @property
     def lease_ms(self) -> int:
-        """A lease outlives ten missed heartbeats (and never less than 5 s): a stream that is slow for a
+        """A lease outlives five missed heartbeats (and never less than 5 s): a stream that is slow for a
         while under load is not taken for dead."""
-        return max(LEASE_MIN_MS, int(self.heartbeat_s * 10_000))
+        return max(LEASE_MIN_MS, int(self.heartbeat_s * 5_000))
 
 
 class RequestLease:

@@ -77,7 +77,7 @@ class ServiceConfig:
     history_turns: int = 10
     history_max_chars: int = 12_000
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
-    cancel_poll_s: float = 0.5
+    cancel_poll_s: float = 1.0
     """Renew the stream's lease and read its cancel flag this often (one write; 0 = every `idle_poll_s`)."""
     timeout_margin_ms: int = 5_000
     """End with `stop: timeout` once the Lambda has less than this left (at most a quarter of the time the
@@ -250,28 +250,24 @@ class StreamingService:
         finally:
             run.close()
         if run.lost or lease.lost:
-            self.logger.warning("stream taken over by another invocation", extra={"rid": prompt.rid})
-            publisher.abandon()
-            feed.abandon()
-            return PromptOutcome("interrupted", prompt.rid, "lost")
-        # Free the slot before the terminal event: a client may send its next prompt as soon as it sees it.
-        self._release(opened.slot)
+            return self._abandon(prompt.rid, publisher, feed)
         metrics = run.metrics(self.clock())
+        outcome = f"error:{run.error[0]}" if run.error is not None else (run.stop or "end_turn")
+        text = "".join(run.text)
+        # Record the outcome and free the slot before the terminal event (one write): a client may send its
+        # next prompt as soon as it sees the end.
+        if not self._record(identity_id, prompt, lease, opened.slot, outcome, text):
+            return self._abandon(prompt.rid, publisher, feed)
         if run.error is not None:
             publisher.fail(*run.error)
-            outcome = f"error:{run.error[0]}"
         else:
-            stop = run.stop or "end_turn"
-            publisher.end(stop, run.usage or Usage(0, run.chunks), metrics)
-            outcome = stop
+            publisher.end(run.stop or "end_turn", run.usage or Usage(0, run.chunks), metrics)
         budget = max(0.5, min(self.config.close_timeout_s, (remaining_ms() - 500) / 1000))
         if not publisher.close(timeout=budget):
             self.logger.error(
                 "terminal event not published", extra={"rid": prompt.rid, "error": str(publisher.failed)}
             )
         self._end_feed(feed, run, remaining_ms)
-        text = "".join(run.text)
-        self._record(identity_id, prompt, lease, outcome, text)
         summary = {**metrics, **publisher.metrics.summary()}
         if run.usage is not None and run.usage.output_tokens:
             summary["output_tokens"] = run.usage.output_tokens
@@ -318,13 +314,12 @@ class StreamingService:
                 run.error = (E_PROVIDER, "The model failed while answering; please try again.")
                 return
 
-    def _release(self, slot: Lease | None) -> None:
-        if slot is None or self.admission is None:
-            return
-        try:
-            self.admission.release(slot)
-        except (ClientError, BotoCoreError):  # the slot's lease ends on its own
-            self.logger.exception("could not release the stream slot", extra={"rid": slot.rid})
+    def _abandon(self, rid: str, publisher: CoalescingPublisher, feed: StreamFeed) -> PromptOutcome:
+        """Another invocation took the stream over: publish and record nothing more."""
+        self.logger.warning("stream taken over by another invocation", extra={"rid": rid})
+        publisher.abandon()
+        feed.abandon()
+        return PromptOutcome("interrupted", rid, "lost")
 
     def _end_feed(self, feed: StreamFeed, run: StreamRun, remaining_ms: Callable[[], int]) -> None:
         """The feed's final update, once the user's stream has ended (so the user never waits for it)."""
@@ -336,18 +331,31 @@ class StreamingService:
         if not feed.close(timeout=budget):
             self.logger.warning("dashboard feed's final update still pending", extra={"rid": feed.rid})
 
-    def _record(self, identity_id: str, prompt: Prompt, lease: RequestLease, outcome: str, text: str) -> None:
-        """The outcome (only while this invocation still owns the rid) and the conversation turn, in one write."""
+    def _record(
+        self,
+        identity_id: str,
+        prompt: Prompt,
+        lease: RequestLease,
+        slot: Lease | None,
+        outcome: str,
+        text: str,
+    ) -> bool:
+        """One write: the outcome (only while this invocation still owns the rid), the slot given back, the
+        conversation turn. False when the rid was taken over; a store that cannot be reached is logged (the
+        user still gets the terminal event, the slot's lease ends on its own)."""
         actions = [{"Update": self.store.finish_update(identity_id, prompt.rid, lease.owner, outcome)}]
+        if slot is not None and self.admission is not None:
+            actions.append({"Update": self.admission.release_update(slot)})
         if prompt.conversation is not None and text and not outcome.startswith("error:"):
             turn = Turn(prompt.text, text)
             actions.append({"Put": self.store.turn_put(identity_id, prompt.conversation, prompt.rid, turn)})
         try:
             self.store.write(actions)
         except ConditionsFailed:
-            self.logger.warning("stream taken over before it was recorded", extra={"rid": prompt.rid})
+            return False
         except (ClientError, BotoCoreError):
             self.logger.exception("could not record the finished stream", extra={"rid": prompt.rid})
+        return True
 
 
 def _prompt_body(event: Mapping[str, Any]) -> bytes | Mapping[str, Any]:
