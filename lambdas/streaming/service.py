@@ -84,6 +84,9 @@ class ServiceConfig:
     invocation had when the stream began, so a short function timeout still streams and still ends)."""
     idle_poll_s: float = 0.05
     """The heartbeat interval when `cancel_poll_s` is 0."""
+    provider_idle_s: float = 25.0
+    """A model silent this long (no first token, or no next one) ends the stream with `provider_error`: the
+    user gets a reason before a client's 30 s idle timeout (`StreamAssembler`) would give up in silence."""
     close_timeout_s: float = 10.0
     publisher: PublisherConfig = field(default_factory=PublisherConfig)
     feed: FeedConfig = field(default_factory=FeedConfig)
@@ -292,6 +295,11 @@ class StreamingService:
             if left_s <= 0:
                 run.stop = "timeout"
                 return
+            silent_s = self.clock() - (run.last_token_at or run.started)
+            if silent_s >= self.config.provider_idle_s:
+                self.logger.warning("the model went silent", extra={"silent_s": round(silent_s, 1)})
+                run.error = (E_PROVIDER, "The model stopped responding; please try again.")
+                return
             if self.clock() >= next_beat:
                 published, next_seq = run.publisher.progress
                 beat = lease.heartbeat(published, next_seq, feed.n)
@@ -303,7 +311,9 @@ class StreamingService:
             if failed is not None:
                 run.lost = failed.code == LEASE_LOST
                 raise failed
-            outcome = reader.wait(min(left_s, next_beat - self.clock()))
+            outcome = reader.wait(
+                min(left_s, next_beat - self.clock(), self.config.provider_idle_s - silent_s)
+            )
             if isinstance(outcome, Finish):
                 run.stop, run.usage = outcome.stop_reason, outcome.usage
                 return

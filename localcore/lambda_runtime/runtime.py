@@ -176,6 +176,10 @@ class LambdaRuntime:
     def warm_workers(self, name: str) -> int:
         return self._pool(name).warm
 
+    def busy_workers(self, name: str) -> list[int]:
+        """The process ids of the workers running an invocation of `name` now (fault tests kill one)."""
+        return self._pool(name).busy_pids
+
     @property
     def workers(self) -> int:
         """Worker processes of every function (starting, busy or idle); at most the account limit."""
