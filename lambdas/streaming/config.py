@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import Any
 
 import boto3
-from botocore.config import Config
 from aws_lambda_powertools import Logger
+from botocore.config import Config
 
 from streaming.admission import Admission, AdmissionLimits
 from streaming.dashboard_feed import feed_config_from_env
@@ -18,7 +18,6 @@ from streaming.publisher import PublisherConfig
 from streaming.service import ServiceConfig, StreamingService
 from streaming.state import StateStore
 from streaming.wire import DEFAULT_MAX_TEXT_BYTES
-
 
 STATE_TABLE_CLIENT = Config(
     connect_timeout=2, read_timeout=10, retries={"mode": "standard", "max_attempts": 3}
