@@ -23,7 +23,7 @@ from streaming.wire import E_INTERNAL
 from tests.faults.faultkit import new_user, running
 from tests.functional.clients.tcp_proxy import CuttableProxy
 
-LONG_SCRIPT = " ".join(f"word{i}" for i in range(150)) + "."  # 5 s at 30 tokens/s
+LONG_SCRIPT = " ".join(f"word{i}" for i in range(90)) + "."  # 3 s at 30 tokens/s
 GIVE_UP_S = 8.0
 """Three attempts with standard back-off (at most 1 + 2 s) and a heartbeat's second, with slack."""
 
