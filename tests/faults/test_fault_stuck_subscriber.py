@@ -27,6 +27,8 @@ from streaming.wire import Prompt, encode_prompt, prompt_topic, response_filter
 from tests.faults.faultkit import SCRIPT, TOKENS_PER_S, new_user, running
 
 KEEP_ALIVE_S = 2
+CONNACK_AND_SUBACK = bytes((0x20, 2, 0, 0, 0x90, 3, 0, 1, 1))
+"""MQTT 3.1.1: CONNACK accepted, SUBACK of packet 1 granting QoS 1."""
 
 
 @pytest.fixture(scope="module")
@@ -41,12 +43,16 @@ def stuck_subscriber(port: int, identity: str) -> socket.socket:
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)  # a small window: the broker's writes back up
     sock.connect(("127.0.0.1", port))
-    prompt = encode_prompt(Prompt(str(uuid.uuid4()), "a long one"))
     sock.sendall(
         encode_connect(identity, keep_alive=KEEP_ALIVE_S, username=identity)
         + encode_subscribe(1, [(response_filter(identity), 1)])
-        + encode_publish(prompt_topic(identity), prompt)
     )
+    acks = b""
+    while len(acks) < len(CONNACK_AND_SUBACK):  # the last thing it ever reads
+        acks += sock.recv(len(CONNACK_AND_SUBACK) - len(acks))
+    assert acks == CONNACK_AND_SUBACK
+    prompt = encode_prompt(Prompt(str(uuid.uuid4()), "a long one"))
+    sock.sendall(encode_publish(prompt_topic(identity), prompt))
     return sock
 
 
@@ -61,6 +67,7 @@ def test_a_subscriber_that_stops_reading_slows_nobody_and_is_let_go(
     identity = f"us-east-1:{uuid.uuid4()}"
     stuck = stuck_subscriber(core.mqtt_port, identity)
     started = time.monotonic()
+    connection = next(c for c in broker.connections if c.protocol.client_id == identity)
     try:
         with Client(new_user(target)) as chat:
             answer = chat.ask("meanwhile").wait()
@@ -68,7 +75,6 @@ def test_a_subscriber_that_stops_reading_slows_nobody_and_is_let_go(
         assert answer.text == SCRIPT
         assert took < 3 * len(SCRIPT.split()) / TOKENS_PER_S, f"{took:.1f} s for a 2 s answer"
         core.wait_lambdas_idle()
-        connection = next(c for c in broker.connections if c.protocol.client_id == identity)
         left = started + 1.5 * KEEP_ALIVE_S + 1 - time.monotonic()
         core.thread.run(asyncio.wait_for(connection.closed.wait(), max(0.1, left)))
         assert identity not in broker.sessions
