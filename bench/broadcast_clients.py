@@ -68,6 +68,8 @@ class Answer:
     """One prompt's answer as its chat saw it (monotonic times, plus wall-clock arrivals of text)."""
 
     sent: float
+    sent_wall: float = 0.0
+    """When the prompt was published, epoch seconds (to compare with the service's `start.ts`)."""
     first: float | None = None
     """The first event of any kind."""
     first_text: float | None = None
@@ -102,9 +104,10 @@ class Chat:
         self._client.on_message = self._on_message
         _open(pump, self._client, "127.0.0.1", port, response_filter(self.identity))
 
-    def ask(self) -> str | None:
-        """Publish the next prompt (a fresh rid, returned), unless asking has stopped."""
-        if not self.asking.is_set():
+    def ask(self, *, once: bool = False) -> str | None:
+        """Publish the next prompt (a fresh rid, returned), unless asking has stopped; `once` asks even then
+        (the chat does not ask again by itself when that answer ends)."""
+        if not (once or self.asking.is_set()):
             return None
         rid = str(uuid.uuid4())
         self.expect(rid)
@@ -116,7 +119,7 @@ class Chat:
     def expect(self, rid: str) -> Answer:
         """Record events of `rid` from now on (`ask` does it; a benchmark's own publishes too)."""
         with self._lock:
-            answer = self.answers[rid] = Answer(sent=time.monotonic())
+            answer = self.answers[rid] = Answer(sent=time.monotonic(), sent_wall=time.time())
             return answer
 
     def wait(self, rid: str, done: Callable[[Answer], bool], timeout: float) -> bool:
@@ -133,6 +136,12 @@ class Chat:
                 self._current = None
         if stuck:
             self.ask()
+
+    def take_finished(self) -> list[Answer]:
+        """Remove and return the answers that ended (a long run keeps only what is in flight)."""
+        with self._lock:
+            done = [rid for rid, answer in self.answers.items() if answer.ended is not None]
+            return [self.answers.pop(rid) for rid in done]
 
     @property
     def in_flight(self) -> bool:

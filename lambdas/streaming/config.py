@@ -16,7 +16,7 @@ from streaming.errors import StreamingError
 from streaming.llm import env_number, provider_from_env
 from streaming.publisher import PublisherConfig
 from streaming.service import ServiceConfig, StreamingService
-from streaming.state import StateStore
+from streaming.state import DEFAULT_REQUEST_TTL_S, StateStore
 from streaming.wire import DEFAULT_MAX_TEXT_BYTES
 
 STATE_TABLE_CLIENT = Config(
@@ -85,7 +85,9 @@ def service_from_env(
     admission = Admission(dynamodb, table, AdmissionLimits.from_env(env))
     return StreamingService(
         iot,
-        StateStore(dynamodb, table),
+        StateStore(
+            dynamodb, table, request_ttl_s=int(env_number(env, "REQUEST_TTL_S", DEFAULT_REQUEST_TTL_S))
+        ),
         provider,
         service_config_from_env(env),
         admission=admission,

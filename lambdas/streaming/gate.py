@@ -91,7 +91,7 @@ class Gate:
             return self._refuse(identity_id, rid, refusal)
         claim = Claim(uuid.uuid4().hex, now_ms + self.timing.lease_ms, self.timing.reserve, model)
         for _ in range(ATTEMPTS):
-            actions = [{"Update": self.store.claim_update(identity_id, rid, claim)}]
+            actions = [{"Put": self.store.claim_put(identity_id, rid, claim)}]
             if admission is not None:
                 actions += admission.actions(identity_id, rid, now_ms, now_ms + slot_ms)
             try:

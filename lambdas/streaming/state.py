@@ -11,8 +11,8 @@ Keys (string `pk`, string `sk`):
 The request record is the one item a stream lives by:
 
 - `status`: absent until a prompt claims the rid, `streaming` while an invocation answers it, then its
-  outcome (`end_turn`, `cancelled`, `error:<code>`, ...). A claim succeeds only where `status` is absent, so
-  a rid is answered at most once (Lambda may deliver an event more than once).
+  outcome (`end_turn`, `cancelled`, `error:<code>`, ...). A claim succeeds only where there is no record yet,
+  so a rid is answered at most once (Lambda may deliver an event more than once).
 - `cancelled` (epoch s): set by the cancel function, before or during the stream; the claim and every
   heartbeat see it.
 - The lease of the invocation answering it: `owner` (a token per attempt), `lease_until` (epoch ms; the owner
@@ -39,7 +39,11 @@ from streaming.llm.base import Message
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-DEFAULT_REQUEST_TTL_S = 24 * 3600
+DEFAULT_REQUEST_TTL_S = 3600
+"""Request records expire an hour after the prompt (`REQUEST_TTL_S`): far longer than a duplicate delivery can
+come (the CDK stack sets the prompt function's maximum event age to 60 s; a prompt older than
+`PROMPT_MAX_AGE_MS`, 30 s, is refused anyway), and short enough that the table does not keep every prompt of
+a day."""
 DEFAULT_HISTORY_TTL_S = 30 * 24 * 3600
 STREAMING = "streaming"
 CONDITION_FAILED = "ConditionalCheckFailedException"
@@ -144,29 +148,26 @@ class StateStore:
 
     # ------------------------------------------------------------------ claim (one item of a transaction)
 
-    def claim_update(self, identity_id: str, rid: str, claim: Claim) -> dict[str, Any]:
-        """The `Update` that claims `rid` for one attempt: only where no attempt claimed it and no cancel came
-        first (`streaming.gate` runs it in one transaction with the identity's limits)."""
+    def claim_put(self, identity_id: str, rid: str, claim: Claim) -> dict[str, Any]:
+        """The `Put` that claims `rid` for one attempt: only where no attempt claimed it and no cancel came
+        first, so it never replaces anything but nothing (`streaming.gate` runs it in one transaction with the
+        identity's limits; a Put, not an Update: the same write on AWS, and no expression to evaluate)."""
         now = int(self.wall_clock())
         return {
             "TableName": self.table,
-            "Key": self._request_key(identity_id, rid),
-            "UpdateExpression": (
-                "SET #s = :streaming, #o = :owner, lease_until = :lease, seq_done = :zero, "
-                "seq_limit = :limit, feed_n = :zero, model = :model, created_at = :now, expires_at = :exp"
-            ),
-            "ConditionExpression": "attribute_not_exists(#s) AND attribute_not_exists(cancelled)",
-            "ExpressionAttributeNames": {"#s": "status", "#o": "owner"},
-            "ExpressionAttributeValues": {
-                ":streaming": {"S": STREAMING},
-                ":owner": {"S": claim.owner},
-                ":lease": {"N": str(claim.lease_until_ms)},
-                ":zero": {"N": "0"},
-                ":limit": {"N": str(claim.seq_limit)},
-                ":model": {"S": claim.model},
-                ":now": {"N": str(now)},
-                ":exp": {"N": str(now + self.request_ttl_s)},
+            "Item": {
+                **self._request_key(identity_id, rid),
+                "status": {"S": STREAMING},
+                "owner": {"S": claim.owner},
+                "lease_until": {"N": str(claim.lease_until_ms)},
+                "seq_done": {"N": "0"},
+                "seq_limit": {"N": str(claim.seq_limit)},
+                "feed_n": {"N": "0"},
+                "model": {"S": claim.model},
+                "created_at": {"N": str(now)},
+                "expires_at": {"N": str(now + self.request_ttl_s)},
             },
+            "ConditionExpression": "attribute_not_exists(pk)",
         }
 
     def record_outcome_unclaimed(self, identity_id: str, rid: str, outcome: str) -> bool:
