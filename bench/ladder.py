@@ -60,6 +60,8 @@ FIRST_TOKEN_PROMPTS = 20
 IDLE_TIMEOUT_S = 30.0
 """`StreamAssembler`'s default idle timeout (lambdas/streaming/assembler.py)."""
 KNEE_EFFICIENCY = 0.9
+WARM_UP_S = 3.0
+"""Every chat asks for this long before the rungs, so that cold starts are not counted in any rung."""
 _TOKEN_INDEX = re.compile(r"token(\d+)|(end\.)")
 
 
@@ -210,6 +212,7 @@ def run(
             for _ in range(dashboards):
                 session = dashboard_session(config, admin, "board")
                 boards.append(FeedDashboard(session, config.dashboard_shards).connect(pump))
+            run_step(stack, chats, [], WARM_UP_S)  # start the workers the top rung needs: rungs are warm
             for count in ladder:
                 row = rung(stack, chats[:count], boards, seconds)
                 print(f"  {count} chats: {row}", file=sys.stderr, flush=True)
