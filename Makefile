@@ -46,7 +46,7 @@ unit: $(STAMP) $(WEB_BUNDLE)
 test: lint typecheck unit
 
 # Every benchmark, then docs/benchmarks.md from what they printed (about 25 minutes; BENCH_ARGS=--quick for a
-# CI-sized run written to bench/results/benchmarks-quick.md).
+# CI-sized run written to bench/results/).
 bench: $(STAMP)
 	$(PY) -m bench.report $(BENCH_ARGS)
 

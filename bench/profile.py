@@ -54,7 +54,7 @@ class Profile:
 def package_of(stack: list[str]) -> str:
     """The package of the innermost frame outside the standard library (`stdlib` when there is none).
 
-    py-spy names files relative to their `sys.path` entry: `botocore/endpoint.py`, `localcore/broker/x.py`."""
+    py-spy names files relative to their `sys.path` entry: `botocore/endpoint.py`, `localcore/broker/broker.py`."""
     for frame in reversed(stack):
         match = _FRAME_FILE.search(frame)
         if match is None:

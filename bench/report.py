@@ -6,7 +6,7 @@ Each benchmark runs as its own process (`python -m bench.<name> ...`, bounded by
 output is copied into the page as it was printed, so the numbers on the page are the numbers the commands
 printed. The load average before and after each one is noted next to it: the machine may be shared. A few
 summary lines are computed from the benchmarks' JSON output (the goals of issue 12) and say so. `--quick` runs
-CI-sized versions and writes `bench/results/benchmarks-quick.md` instead of the docs.
+CI-sized versions and writes its page into `bench/results/` instead of the docs.
 """
 
 from __future__ import annotations
@@ -158,12 +158,13 @@ def render(runs: list[Ran], quick: bool, images: Path, output: Path, started: st
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="CI-sized runs; writes bench/results, not docs")
+    parser.add_argument("--quick", action="store_true", help="CI-sized runs, written to bench/results/")
     parser.add_argument("--output", type=Path, default=None)
     parser.add_argument("--only", default="", help="comma-separated benchmark names (default: all)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per benchmark")
     args = parser.parse_args(argv)
-    output = args.output or (RESULTS / "benchmarks-quick.md" if args.quick else DOCS / "benchmarks.md")
+    quick_page = (RESULTS / "benchmarks-quick").with_suffix(".md")  # generated, not in the repository
+    output = args.output or (quick_page if args.quick else DOCS / "benchmarks.md")
     images = RESULTS / "images" if args.quick else DOCS / "images"
     images.mkdir(parents=True, exist_ok=True)
     chosen = {name.strip() for name in args.only.split(",") if name.strip()}
