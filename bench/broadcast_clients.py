@@ -37,7 +37,7 @@ from streaming.wire import (
 CONNECT_TIMEOUT_S = 30.0
 
 
-def _open(pump: MqttPump, client: paho.Client, host: str, port: int, topic_filter: str) -> None:
+def connect_subscribed(pump: MqttPump, client: paho.Client, host: str, port: int, topic_filter: str) -> None:
     """Connect through the pump, subscribe at QoS 1 and wait for a granted SUBACK."""
     granted = threading.Event()
     codes: list[int] = []
@@ -102,7 +102,7 @@ class Chat:
         self._client = paho.Client(CallbackAPIVersion.VERSION2, client_id=self.identity, protocol=paho.MQTTv5)
         self._client.username_pw_set(self.identity)  # local mode: the iotstream-user policy applies
         self._client.on_message = self._on_message
-        _open(pump, self._client, "127.0.0.1", port, response_filter(self.identity))
+        connect_subscribed(pump, self._client, "127.0.0.1", port, response_filter(self.identity))
 
     def ask(self, *, once: bool = False) -> str | None:
         """Publish the next prompt (a fresh rid, returned), unless asking has stopped; `once` asks even then
@@ -198,7 +198,7 @@ class FeedDashboard:
         for shard in range(self.shards):
             client = self.session.paho_client(f"dash{shard}")
             client.on_message = self._on_message
-            _open(pump, client, config.mqtt_host, config.mqtt_port, dashboard_topic(shard))
+            connect_subscribed(pump, client, config.mqtt_host, config.mqtt_port, dashboard_topic(shard))
             self.clients.append(client)
         return self
 
@@ -233,7 +233,7 @@ class FirehoseDashboard:
         self._client = session.paho_client("firehose")
         self._client.on_message = self._on_message
         config = session.config
-        _open(pump, self._client, config.mqtt_host, config.mqtt_port, "chat/+/response/+")
+        connect_subscribed(pump, self._client, config.mqtt_host, config.mqtt_port, "chat/+/response/+")
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
         with self._lock:

@@ -21,7 +21,7 @@ from clients import Client, sign_in_user
 from clients.targets import local_target
 from clients.transport import TRANSPORTS, TransportName
 from localcore.functions import FunctionSettings
-from localcore.private_files import write_private_json
+from localcore.iam.private_files import write_private_json
 from localcore.testing import RunningLocalcore, free_port_config
 
 QUESTIONS = (

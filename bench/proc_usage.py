@@ -47,6 +47,14 @@ def children(pid: int) -> list[int]:
     return found
 
 
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`."""
+    found: list[int] = []
+    for child in children(pid):
+        found += [child, *descendants(child)]
+    return found
+
+
 @dataclass(frozen=True)
 class Usage:
     """One sample of a process tree: the main process and its children (the Lambda workers)."""

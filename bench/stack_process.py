@@ -10,6 +10,7 @@ seen by the broker before AWS IoT's per-connection limits apply to any subscribe
         stack.mark()         # forget what was published so far
         stack.published()    # after every Lambda finished: what was published since the mark
         stack.usage()        # CPU and memory of localcore's process and of its Lambda workers
+        stack.wait_idle(60)  # True once every Lambda invocation so far has finished (False: still busy)
 """
 
 from __future__ import annotations
@@ -105,6 +106,12 @@ def _serve(environment: dict[str, str], lambda_concurrency: int | None, conn: Co
                 conn.send(tap.reset())
             elif command == "usage":
                 conn.send(sample())
+            elif isinstance(command, tuple) and command[0] == "idle":
+                try:
+                    stack.wait_lambdas_idle(timeout=command[1])
+                    conn.send(True)
+                except TimeoutError:
+                    conn.send(False)
 
 
 class StackProcess:
@@ -136,22 +143,28 @@ class StackProcess:
             if self._process.is_alive():
                 self._process.kill()
 
-    def mark(self) -> None:
-        self._conn.send("mark")
-        self._conn.recv()
-
     @property
     def pid(self) -> int:
-        """localcore's process (its Lambda workers are its children)."""
+        """The stack's process id (its Lambda workers are its child processes)."""
         pid = self._process.pid
         assert pid is not None, "not started"
         return pid
+
+    def mark(self) -> None:
+        self._conn.send("mark")
+        self._conn.recv()
 
     def usage(self) -> Usage:
         """CPU so far and memory now, of localcore's process and of its Lambda workers."""
         self._conn.send("usage")
         result: Usage = self._conn.recv()
         return result
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Whether every Lambda invocation so far finished within `timeout` seconds."""
+        self._conn.send(("idle", timeout))
+        idle: bool = self._conn.recv()
+        return idle
 
     def published(self) -> Published:
         """Once every Lambda invocation has finished: what was published since the last mark (or call)."""

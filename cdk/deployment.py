@@ -27,7 +27,7 @@ OUTPUT_KEYS = {
     "topics": "Topics",
 }
 
-# Outputs only localcore writes (`iotstream up`, localcore/outputs.py): where its AWS APIs and its MQTT
+# Outputs only localcore writes (`iotstream up`, clients/cli/outputs.py): where its AWS APIs and its MQTT
 # WebSocket listener are. Absent from a real deployment's file, where the AWS defaults apply.
 LOCAL_OUTPUT_KEYS = {
     "endpoint_url": "LocalcoreEndpoint",  # boto3 endpoint_url for Cognito, IoT, ... (http://127.0.0.1:port)

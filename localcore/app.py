@@ -1,15 +1,17 @@
 """localcore as one object: broker, gateway (Cognito, IoT control plane, iot-data, function URLs), rules
 engine, Lambda runtime and DynamoDB (on the gateway too), wired the way AWS wires them for iotstream.
 
-    core = Localcore(LocalcoreConfig(mqtt_port=0, ...))
-    await core.start()
-    core.endpoints   # everything a client or boto3 needs, also written to --ready-file
-    await core.stop()
+    async with Localcore(LocalcoreConfig(mqtt_port=0, ...)) as core:
+        core.endpoints   # everything a client or boto3 needs, also written to --ready-file
+
+`await core.start()` / `await core.stop()` do the same in two calls. A start that fails (a port taken:
+`ListenError`; a bad rule) stops again every part it had started, in reverse order, before it raises.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -20,29 +22,29 @@ from aiohttp import web
 
 from iot_policies.library import policy_dir
 from iot_rules.definitions import load_rules, rules_dir
-from localcore.admin_credentials import ADMIN_PRINCIPAL, admin_credentials
+from localcore.aio.service import Service
 from localcore.broker.codec import RC
 from localcore.broker.lifecycle import DisconnectReason
 from localcore.broker.limits import BrokerLimits
 from localcore.broker.server import BrokerServer, ServerConfig
-from localcore.connect_auth import StackAuthenticator
-from localcore.control_plane.api import ControlPlaneApi
-from localcore.control_plane.policy_store import PolicyStore
-from localcore.dynamodb import LocalDynamoDB
-from localcore.function_urls import FunctionUrls, function_url
+from localcore.dynamodb.service import LocalDynamoDB
 from localcore.functions import STATE_TABLE, FunctionSettings, function_configs
+from localcore.functions.urls import FunctionUrls, function_url
 from localcore.http.connections import HttpLimits, raise_open_files_limit
 from localcore.http.gateway import Gateway
-from localcore.iam_authorizer import IamAuthorizer
+from localcore.iam.admin_key import ADMIN_PRINCIPAL, admin_credentials
+from localcore.iam.authorizer import IamAuthorizer
+from localcore.iam.principals import PrincipalPolicies
 from localcore.identity.credentials import Role
 from localcore.identity.passwords import PasswordPolicy
 from localcore.identity.service import IdentityConfig, IdentityService, load_role
-from localcore.iot_data.api import IotDataApi
+from localcore.iot.api import IotApi
+from localcore.iot.backend import IotBackend
+from localcore.iot.connect_auth import StackAuthenticator
+from localcore.iot.data_api import IotDataApi
 from localcore.lambda_runtime import LambdaRuntime
-from localcore.principal_policies import PrincipalPolicies
 from localcore.rules.engine import RulesEngine
 from localcore.rules.log_groups import LogGroupFiles
-from localcore.rules.store import RuleStore
 from localcore.sigv4 import SigV4Verifier
 from streaming.status import DEFAULT_DASHBOARD_SHARDS, dashboard_shards
 
@@ -98,7 +100,7 @@ def _role(config: LocalcoreConfig, name: str, file: str) -> Role:
     )
 
 
-class Localcore:
+class Localcore(Service):
     """The whole local stack on one asyncio loop (moto's DynamoDB runs in its own worker thread)."""
 
     def __init__(self, config: LocalcoreConfig | None = None) -> None:
@@ -119,9 +121,10 @@ class Localcore:
             ADMIN_PRINCIPAL,
             keys=(self.admin.access_key_id, self.admin.secret_access_key),
         )
-        self.policies = PolicyStore(config.region, config.account)
-        self.policies.load(_iot_policies(config))
-        self.principals = PrincipalPolicies(self.policies)
+        self.iot = IotBackend(config.region, config.account)
+        """The IoT service's state: policies, their attachments, topic rules."""
+        self.iot.policies.load(_iot_policies(config))
+        self.principals = PrincipalPolicies(self.iot.policies)
         self.verifier = SigV4Verifier(self.identity.store, clock=self.identity.now, region=config.region)
         self.iam = IamAuthorizer(self.verifier, self.principals)
         local_mode = config.policy_prefix + config.local_mode_policy if config.local_mode else None
@@ -135,14 +138,16 @@ class Localcore:
                 limits=config.limits,
             ),
             StackAuthenticator(
-                self.principals, local_mode, None if config.admin_on_mqtt else self.admin.access_key_id
+                self.principals,
+                self.iot.policies,
+                local_mode,
+                None if config.admin_on_mqtt else self.admin.access_key_id,
             ),
             self.identity.handshake_verifier(explain=config.explain_refusals),
         )
         self.broker = self.broker_server.broker
-        self.policies.on_change(self.broker.refresh_authorization)
+        self.iot.policies.on_change(self.broker.refresh_authorization)
         self.identity.identity_ended.append(self._disconnect_identity)
-        self.rules: RuleStore = RuleStore(config.region, config.account)
         # The gateway may use a quarter of the descriptors (raised to the hard limit first): the broker keeps the rest.
         self.gateway = Gateway(limits=config.http_limits.within(raise_open_files_limit()))
         self.dynamodb = LocalDynamoDB(self.iam, config.region, config.account)
@@ -152,6 +157,7 @@ class Localcore:
         self.endpoints: dict[str, Any] = {}
         self.dashboard_shards = DEFAULT_DASHBOARD_SHARDS
         """The prompt function's DASHBOARD_SHARDS: dashboards open one connection per shard."""
+        self._running: contextlib.AsyncExitStack | None = None
 
     @property
     def gateway_url(self) -> str:
@@ -175,21 +181,42 @@ class Localcore:
         }
 
     async def start(self) -> None:
+        """Start every part; each started part is entered on an exit stack, so a failure part-way (a port taken,
+        a cancelled start) stops again what had started, in reverse order, before the error propagates. The
+        broker starts last and so stops first: no message reaches a stopped engine, runtime or gateway."""
+        if self._running is not None:
+            raise RuntimeError("localcore is already started")
         config = self.config
         for rule in load_rules(
             config.rules_dir
         ):  # before any server starts: a bad rule fails fast, leaks nothing
-            self.rules.create(rule.name, rule.to_topic_rule_payload(self.function_arn))
-        ControlPlaneApi(self.policies, self.rules, self.iam, self._data_endpoint).mount(self.gateway)
+            self.iot.rules.create(rule.name, rule.to_topic_rule_payload(self.function_arn))
+        IotApi(self.iot, self.iam, self._data_endpoint).mount(self.gateway)
         IotDataApi(self.principals, self.verifier, self.broker.publish).mount(self.gateway)
         FunctionUrls(self._runtime, self.verifier, ("attach_policy",), config.account).mount(self.gateway)
         self.identity.mount(self.gateway, self._cognito_admin_check)
         self.dynamodb.mount(self.gateway)
-        await self.gateway.start(config.host, config.http_port)
-        await asyncio.to_thread(self.dynamodb.create_table, self.gateway_url, STATE_TABLE, self.admin)
-        self.dynamodb.start_sweeping()
-        self.identity.set_public_url(self.gateway_url)
-        await self.broker_server.start()
+        async with contextlib.AsyncExitStack() as started:
+            started.push_async_callback(asyncio.to_thread, self.dynamodb.close)
+            await started.enter_async_context(self.gateway.serving(config.host, config.http_port))
+            await asyncio.to_thread(self.dynamodb.create_table, self.gateway_url, STATE_TABLE, self.admin)
+            self.dynamodb.start_sweeping()
+            started.push_async_callback(self.dynamodb.stop_sweeping)
+            self.identity.set_public_url(self.gateway_url)
+            self.runtime = await started.enter_async_context(self._lambda_runtime())
+            self.engine = RulesEngine(
+                self.iot.rules, self.runtime, self.broker, config.account, log_sink=self.rule_logs
+            )
+            started.push_async_callback(self.engine.wait_idle)
+            self.broker.add_listener(self.engine.on_message)
+            await started.enter_async_context(self.broker_server)
+            self._running = started.pop_all()
+        self.endpoints = self._describe()
+        log.info("localcore ready: %s", json.dumps(self.endpoints))
+
+    def _lambda_runtime(self) -> LambdaRuntime:
+        """The runtime for the manifest's functions, with localcore's endpoints and each function's settings."""
+        config = self.config
         lambda_env = {**self.boto3_environment(), "STATE_TABLE": STATE_TABLE}
         functions = function_configs(
             config.functions,
@@ -202,20 +229,13 @@ class Localcore:
         self.dashboard_shards = (
             dashboard_shards(prompt.environment) if prompt is not None else DEFAULT_DASHBOARD_SHARDS
         )
-        self.runtime = LambdaRuntime(
+        return LambdaRuntime(
             functions,
             {},
             region=config.region,
             account_id=config.account,
             concurrency=config.functions.concurrency,
         )
-        await self.runtime.start()
-        self.engine = RulesEngine(
-            self.rules, self.runtime, self.broker, config.account, log_sink=self.rule_logs
-        )
-        self.broker.add_listener(self.engine.on_message)
-        self.endpoints = self._describe()
-        log.info("localcore ready: %s", json.dumps(self.endpoints))
 
     def _attach_environment(self) -> dict[str, str]:
         """What cdk/stack.py gives the attach-policy function, with localcore's pool, roles and policies."""
@@ -268,11 +288,7 @@ class Localcore:
         }
 
     async def stop(self) -> None:
-        await self.broker_server.stop()
-        if self.engine is not None:
-            await self.engine.wait_idle()
-        if self.runtime is not None:
-            await self.runtime.close()
-        await self.gateway.stop()
-        await self.dynamodb.stop_sweeping()
-        await asyncio.to_thread(self.dynamodb.close)
+        """Stop what `start` started, in reverse order: broker, rules engine (idle), runtime, gateway, DynamoDB."""
+        running, self._running = self._running, None
+        if running is not None:
+            await running.aclose()

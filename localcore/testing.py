@@ -10,9 +10,9 @@ from typing import Any
 
 import boto3
 
+from localcore.aio.loop_thread import LoopThread
 from localcore.app import Localcore, LocalcoreConfig
 from localcore.broker.message import Message
-from localcore.loop_thread import LoopThread
 
 
 def free_port_config(**overrides: Any) -> LocalcoreConfig:
@@ -49,8 +49,14 @@ class RunningLocalcore:
         return self.core.gateway_url
 
     def start(self) -> RunningLocalcore:
+        """Start the stack on its thread; if it cannot start, the thread and the temporary state go too."""
         self.thread.start()
-        self.thread.run(self.core.start(), timeout=60)
+        try:
+            self.thread.run(self.core.start(), timeout=60)
+        except BaseException:
+            self.thread.stop()
+            self._tempdir.cleanup()
+            raise
         return self
 
     def stop(self) -> None:

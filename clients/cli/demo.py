@@ -15,13 +15,14 @@ import time
 from clients.accounts import sign_in_user
 from clients.answers import Answer
 from clients.cli.signed_in import fail
-from clients.cli.up import STARTUP_ERRORS, add_stack_arguments, stack_config
+from clients.cli.up import STARTUP_ERRORS, add_stack_arguments, listen_failure, stack_config
 from clients.client import Client
 from clients.dashboard_feed import DashboardFeed
 from clients.errors import IotstreamClientError
 from clients.targets import Target, local_target
 from clients.web import serve_pages
-from localcore.private_files import write_private_json
+from localcore.aio.listen import ListenError
+from localcore.iam.private_files import write_private_json
 from localcore.testing import RunningLocalcore
 from streaming.status import StreamStatus, dashboard_topic, shard_of
 from streaming.wire import Error, Start, event_text
@@ -48,15 +49,20 @@ def run(args: argparse.Namespace) -> int:
     print(f"starting localcore (LLM provider: {args.llm}) ...", flush=True)
     running = RunningLocalcore(dataclasses.replace(config, state_dir=args.state_dir))
     serve_pages(running.core)  # the browser chat on the stack's HTTP port, as `iotstream up` serves it
-    with running as core:
-        ready_file = args.state_dir / "ready.json"
-        write_private_json(ready_file, core.endpoints)
-        try:
-            return _demo(local_target(ready_file), args)
-        except IotstreamClientError as error:
-            return fail("demo", error)
-        finally:
-            ready_file.unlink(missing_ok=True)
+    try:
+        running.start()
+    except ListenError as error:
+        print(f"iotstream demo: {listen_failure(error)}", file=sys.stderr)
+        return 1
+    ready_file = args.state_dir / "ready.json"
+    try:
+        write_private_json(ready_file, running.endpoints)
+        return _demo(local_target(ready_file), args)
+    except IotstreamClientError as error:
+        return fail("demo", error)
+    finally:
+        ready_file.unlink(missing_ok=True)
+        running.stop()
 
 
 def _demo(target: Target, args: argparse.Namespace) -> int:

@@ -39,11 +39,11 @@ from iot_rules.definitions import (
     rules_dir,
 )
 from localcore.broker.message import Message, Publisher, PublishProperties
-from localcore.control_plane.errors import ControlPlaneError
 from localcore.errors import LocalcoreError
+from localcore.iot.exceptions import IotError
+from localcore.iot.topic_rules import RuleStore, compile_rule_sql
 from localcore.rules.actions import ActionFailed, Render
-from localcore.rules.engine import RuleRun, RulesEngine
-from localcore.rules.store import RuleStore, StoredRule, compile_rule_sql
+from localcore.rules.engine import Rule, RuleRun, RulesEngine
 
 EXIT_RUNS = 0
 EXIT_NOTHING_RUNS = 1
@@ -85,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
             return _validate(args.rules_dir, args.files)
     except BrokenPipeError:
         raise  # the reader went away: the command line's boundary ends quietly
-    except (RuleDefinitionError, ControlPlaneError, OSError, ValueError) as error:
+    except (RuleDefinitionError, IotError, OSError, ValueError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     print("usage: iotstream rules {test,list,validate} ... (see --help)", file=sys.stderr)
@@ -256,7 +256,7 @@ def _print_delivery(label: str, delivery: Delivery) -> None:
     print(f"    payload: {_show(delivery.body)}")
 
 
-def _print_run(run: RuleRun, deliveries: list[Delivery], rule: StoredRule) -> None:
+def _print_run(run: RuleRun, deliveries: list[Delivery], rule: Rule) -> None:
     print(f"rule {run.rule}: {rule.payload['sql']}")
     print(f"  topic seen by the SQL: {run.topic}")
     if not run.matched:
@@ -354,7 +354,7 @@ def _validate(folder: Path | None, files: list[Path]) -> int:
                     f"{path}: ruleName {definition.name!r} is also used by {names[definition.name]}"
                 )
             names[definition.name] = path
-        except ControlPlaneError as error:
+        except IotError as error:
             failed += 1
             print(f"INVALID {path}: sql: {error}")
         except (RuleDefinitionError, ValueError) as error:

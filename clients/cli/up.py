@@ -16,18 +16,21 @@ from clients.cli.function_env import (
     check_prompt_settings,
     function_environment,
 )
+from clients.cli.outputs import cdk_outputs
 from clients.targets import READY_FILE_ENV, ready_file_path
 from clients.web import serve_pages
 from iot_policies.errors import PolicyError
+from localcore.aio.listen import ListenError
 from localcore.app import Localcore, LocalcoreConfig
 from localcore.broker.limits import BrokerLimits
 from localcore.errors import LocalcoreError
 from localcore.functions import FunctionSettings
+from localcore.iam.private_files import write_private_json
 from localcore.lambda_runtime import ConcurrencyConfig
-from localcore.outputs import cdk_outputs
-from localcore.private_files import write_private_json
 
 LLM_PROVIDERS = ("local", "scripted", "openai", "bedrock")
+PORT_OPTIONS = {"mqtt": "--mqtt-port", "mqtts": "--mqtts-port", "ws": "--ws-port", "http": "--http-port"}
+"""The option that sets each listener's port (localcore names its listeners in `ListenError`)."""
 
 
 def add_stack_arguments(parser: argparse.ArgumentParser, default_llm: str = "local") -> None:
@@ -74,6 +77,14 @@ def add_stack_arguments(parser: argparse.ArgumentParser, default_llm: str = "loc
 STARTUP_ERRORS = (LocalcoreError, PolicyError, ValueError)
 """What a bad project file or option raises while the stack is built (FunctionEnvError, a malformed rule or
 policy, a bad functions manifest): reported in one line, never as a traceback."""
+
+
+def listen_failure(error: ListenError) -> str:
+    """One line naming the port, its listener and the option that changes it."""
+    problem = "is taken" if error.port_taken else f"cannot be used ({error.reason})"
+    line = f"port {error.port} ({error.listener}, {error.host}) {problem}"
+    option = PORT_OPTIONS.get(error.listener)
+    return f"{line}: choose another with {option} (0 = any free port)" if option else line
 
 
 def _positive_int(text: str) -> int:
@@ -135,7 +146,8 @@ def print_endpoints(endpoints: dict[str, object]) -> None:
 
 
 async def serve(args: argparse.Namespace, config: LocalcoreConfig) -> None:
-    """Start, announce the endpoints, wait for SIGINT/SIGTERM, stop cleanly."""
+    """Start, announce the endpoints, wait for SIGINT/SIGTERM, stop cleanly (a failed start stops what it
+    had started, and raises)."""
     core = Localcore(config)
     serve_pages(core)
     stop = asyncio.Event()
@@ -143,23 +155,21 @@ async def serve(args: argparse.Namespace, config: LocalcoreConfig) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     ready_file = ready_file_path(args.ready_file, default=args.state_dir / "ready.json")
-    await core.start()
     outputs = args.cdk_outputs or args.state_dir / "cdk-outputs.json"
-    written = [outputs, ready_file]
-    try:
-        print_endpoints(core.endpoints)
-        write_private_json(outputs, cdk_outputs(core.endpoints))
-        write_private_json(ready_file, core.endpoints)  # it holds the admin secret: 0600
-        print(f"  {'ready file':24} {ready_file}  (iotstream chat / dashboard read it)")
-        print(f"  {'CDK-format outputs':24} {outputs}")
-        print("localcore ready (Ctrl-C stops)", flush=True)
-        await stop.wait()
-    finally:
-        print("stopping localcore", flush=True)
-        await core.stop()
-        for path in written:
-            with contextlib.suppress(FileNotFoundError):
-                path.unlink()
+    async with core:
+        try:
+            print_endpoints(core.endpoints)
+            write_private_json(outputs, cdk_outputs(core.endpoints))
+            write_private_json(ready_file, core.endpoints)  # it holds the admin secret: 0600
+            print(f"  {'ready file':24} {ready_file}  (iotstream chat / dashboard read it)")
+            print(f"  {'CDK-format outputs':24} {outputs}")
+            print("localcore ready (Ctrl-C stops)", flush=True)
+            await stop.wait()
+        finally:
+            print("stopping localcore", flush=True)
+            for path in (outputs, ready_file):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
 
 
 def run(args: argparse.Namespace) -> int:
@@ -175,8 +185,11 @@ def run(args: argparse.Namespace) -> int:
         asyncio.run(serve(args, config))
     except BrokenPipeError:
         raise  # nobody reads the output any more: the command line's boundary ends quietly
+    except ListenError as error:
+        print(f"iotstream up: {listen_failure(error)}", file=sys.stderr)
+        return 1
     except OSError as error:
-        print(f"iotstream up: cannot listen: {error}", file=sys.stderr)
+        print(f"iotstream up: cannot start: {error}", file=sys.stderr)
         return 1
     except STARTUP_ERRORS as error:
         print(f"iotstream up: cannot start: {error}", file=sys.stderr)

@@ -175,6 +175,11 @@ class PacketSplitter:
         self._buffer = bytearray()
         self.max_packet_size = max_packet_size
 
+    @property
+    def pending(self) -> bool:
+        """Whether part of a packet is waiting for the rest."""
+        return bool(self._buffer)
+
     def feed(self, data: bytes) -> list[tuple[int, bytes]]:
         buffer = self._buffer
         buffer += data
@@ -600,6 +605,13 @@ def encode_subscribe(packet_id: int, filters: list[tuple[str, int]], level: int 
     for topic_filter, options in filters:
         body += _string(topic_filter) + bytes((options,))
     return _packet((SUBSCRIBE << 4) | 2, body)
+
+
+def encode_unsubscribe(packet_id: int, filters: list[str], level: int = MQTT311) -> bytes:
+    body = struct.pack("!H", packet_id) + (b"\x00" if level == MQTT5 else b"")
+    for topic_filter in filters:
+        body += _string(topic_filter)
+    return _packet((UNSUBSCRIBE << 4) | 2, body)
 
 
 def encode_publish(

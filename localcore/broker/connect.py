@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from localcore.broker import codec
 from localcore.broker.authorization import Authenticator, ConnectRefused, ConnectRequest, Transport
-from localcore.broker.enforcement import Enforcer, log_denial
+from localcore.broker.denials import DenialLog, log_denial
+from localcore.broker.enforcement import Enforcer
 from localcore.broker.errors import InvalidTopic, ProtocolError
 from localcore.broker.limits import BrokerLimits
 from localcore.broker.reasons import RC, describe
@@ -93,15 +94,18 @@ def connect_request(connect: codec.Connect, client_id: str, peer: Peer) -> Conne
     )
 
 
-def authenticate(request: ConnectRequest, authenticator: Authenticator) -> Enforcer:
-    """Authenticate, then authorize iot:Connect on the client id (a refusal is logged with its reason)."""
+def authenticate(
+    request: ConnectRequest, authenticator: Authenticator, clock: Callable[[], float]
+) -> Enforcer:
+    """Authenticate, then authorize iot:Connect on the client id (a refusal is logged with its reason).
+    The connection's denials are logged through a `DenialLog` reading `clock`."""
     client_id = request.client_id
     try:
         authority = authenticator.authenticate(request)
     except ConnectRefused as refused:
         log_denial("iot:Connect", client_id, client_id, None, refused.reason, event="connect-refused")
         raise Refusal(refused.reason_code, refused.reason) from refused
-    enforcer = Enforcer(authority, client_id)
+    enforcer = Enforcer(authority, client_id, DenialLog(client_id, authority.principal_id, clock))
     if not enforcer.allowed("iot:Connect", client_id):
         raise Refusal(RC.NOT_AUTHORIZED, "iot:Connect denied")
     return enforcer

@@ -77,8 +77,9 @@ class ClientConnection:
                         self.throttled_reads += 1
                         await asyncio.sleep(delay)  # AWS: throughput over 512 KiB/s is delayed, not dropped
                 protocol.receive_data(data, loop.time())
-                if any(isinstance(event, Accepted) for event in protocol.events_received()):
-                    self._arm_timer()  # the keep-alive deadline replaces the CONNECT deadline
+                accepted = any(isinstance(event, Accepted) for event in protocol.events_received())
+                if accepted or self._deadline_moved_earlier():
+                    self._arm_timer()  # the keep-alive deadline replaced the CONNECT one, or a summary is due
         except ProtocolError as error:  # from the stream itself (a text WebSocket frame)
             protocol.fail(error)
         except (ConnectionError, OSError, asyncio.IncompleteReadError):
@@ -132,6 +133,10 @@ class ClientConnection:
         deadline = self.protocol.deadline()
         if deadline is not None:
             self._timer = asyncio.get_running_loop().call_at(deadline, self._on_deadline)
+
+    def _deadline_moved_earlier(self) -> bool:
+        deadline = self.protocol.deadline()
+        return deadline is not None and (self._timer is None or deadline < self._timer.when())
 
     def _on_deadline(self) -> None:
         self._timer = None

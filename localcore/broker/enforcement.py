@@ -1,39 +1,12 @@
-"""Authorization for one connection: cached Authority decisions; each denial is logged as one JSON line."""
+"""Authorization for one connection: cached Authority decisions; denials go to the connection's `DenialLog`."""
 
 from __future__ import annotations
 
-import json
-import logging
-
 from iot_policies.evaluator import Decision
 from localcore.broker.authorization import Authority
-
-authz_log = logging.getLogger("localcore.broker.authz")
+from localcore.broker.denials import DenialLog, authz_log
 
 _CACHE_LIMIT = 4096
-
-
-def log_denial(
-    action: str,
-    resource: str,
-    client_id: str | None,
-    principal: str | None,
-    reason: str,
-    event: str = "denied",
-) -> None:
-    """One structured line per denial: the reason AWS never tells the client."""
-    authz_log.warning(
-        json.dumps(
-            {
-                "event": event,
-                "action": action,
-                "resource": resource,
-                "client_id": client_id,
-                "principal": principal,
-                "reason": reason,
-            }
-        )
-    )
 
 
 class Enforcer:
@@ -43,11 +16,12 @@ class Enforcer:
     keeps per-delivery iot:Receive checks cheap. `Broker.refresh_authorization()` clears every cache.
     """
 
-    __slots__ = ("_cache", "authority", "client_id")
+    __slots__ = ("_cache", "authority", "client_id", "denials")
 
-    def __init__(self, authority: Authority, client_id: str) -> None:
+    def __init__(self, authority: Authority, client_id: str, denials: DenialLog | None = None) -> None:
         self.authority = authority
         self.client_id = client_id
+        self.denials = denials or DenialLog(client_id, authority.principal_id)
         self._cache: dict[tuple[str, str], Decision] = {}
 
     def allowed(self, action: str, resource: str) -> bool:
@@ -64,7 +38,7 @@ class Enforcer:
             self._cache[key] = decision
         if decision.allowed:
             return True
-        log_denial(action, resource, self.client_id, self.authority.principal_id, decision.reason)
+        self.denials.denied(action, resource, decision.reason)
         return False
 
     def forget(self) -> None:

@@ -33,7 +33,11 @@ class BrokerLimits:
     max_inflight: int = 100  # unacknowledged outbound QoS 1 publishes per client
     receive_maximum: int = 100  # unacknowledged inbound QoS 1 publishes per client (advertised)
     max_queued_messages: int = 1000  # QoS 1 messages kept per session beyond the in-flight window
-    max_outbound_packets: int = 1000  # per-connection write queue; QoS 0 is dropped when it is full
+    # Bytes queued for one client and not yet written to its socket (localcore's own bound; AWS documents none,
+    # docs/broker.md "Slow consumers"). Deliveries may fill half: then QoS 0 is dropped and QoS 1 waits in the
+    # session. A reply (PINGRESP, SUBACK, PUBACK, ...) that takes the queue over the whole bound closes the
+    # connection as a slow consumer (MQTT 5 DISCONNECT 0x97, lifecycle THROTTLED).
+    max_outbound_bytes: int = 1024 * 1024
     topic_alias_maximum: int = 8
     max_message_expiry_seconds: int = 604800
 
@@ -56,7 +60,7 @@ class BrokerLimits:
             inbound_bytes_per_second=None,
             keep_alive_min=1,
             max_queued_messages=100_000,
-            max_outbound_packets=100_000,
+            max_outbound_bytes=64 * 1024 * 1024,
             max_inflight=1000,
             receive_maximum=1000,
         )

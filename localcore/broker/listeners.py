@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import http
 import logging
+import socket
 import ssl
 import urllib.parse
 import weakref
@@ -30,6 +31,16 @@ if TYPE_CHECKING:
 log = logging.getLogger("localcore.broker.listeners")
 
 _READ_SIZE = 256 * 1024
+# The kernel's send buffer per client socket, fixed (Linux doubles it): without it the kernel grows it up to
+# net.ipv4.tcp_wmem's maximum (4 MiB here) for a client that does not read, before the broker's own bound
+# (`BrokerLimits.max_outbound_bytes`) sees a byte. Plenty for local links.
+SEND_BUFFER = 64 * 1024
+
+
+def _bound_send_buffer(transport: asyncio.BaseTransport) -> None:
+    sock = transport.get_extra_info("socket")
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
 
 
 def _peer_ip(peer: object) -> str:
@@ -49,6 +60,7 @@ class TcpStream:
         self.transport: Transport = transport
         self.source_ip = _peer_ip(writer.get_extra_info("peername"))
         self.handshake_principal: object | None = None
+        _bound_send_buffer(writer.transport)
 
     async def read(self) -> bytes:
         return await self._reader.read(_READ_SIZE)
@@ -76,6 +88,7 @@ class WebSocketStream:
         self.transport: Transport = "ws"
         self.source_ip = _peer_ip(connection.remote_address)
         self.handshake_principal = principal
+        _bound_send_buffer(connection.transport)
 
     async def read(self) -> bytes:
         while True:
@@ -167,6 +180,8 @@ class WebSocketListener:
             compression=None,
             # a frame may carry several MQTT packets; each packet is still checked against max_packet_size
             max_size=max(1 << 20, 2 * self.broker.limits.max_packet_size),
+            # frames read ahead while the connection's reads pause (512 KiB/s): 2, not websockets' 16 (16 MiB)
+            max_queue=2,
             ping_interval=None,
         )
         self.port = next(iter(self._server.sockets)).getsockname()[1]

@@ -7,9 +7,13 @@ socket, so protocol rules are tested by feeding encoded packets (tests/unit/brok
 
 The broker (sessions, subscriptions, retained messages, lifecycle events, authentication) is reached through
 `router.Router`, and reads the connection back as a `router.Client`. Deliveries from other clients arrive
-through the methods a `Session` calls (`send`, `allow_rate`, `queue_full`, `close`), outside any
+through the methods a `Session` calls (`send`, `allow_rate`, `has_room`, `close`), outside any
 `receive_data`; `on_output` and `on_closing` tell the I/O side. Rate windows read `clock` for the same reason:
 a delivery comes with no time.
+
+What waits for the client is bounded in bytes (`outbound.OutboundQueue`, `limits.max_outbound_bytes`):
+deliveries stop at half the bound (QoS 0 dropped, QoS 1 kept in the session until `data_to_send` makes room),
+and a reply that takes the queue over the whole bound closes the connection as a slow consumer.
 
 AWS choices (see docs/broker.md for the reasoning):
 - QoS 2 PUBLISH: MQTT 5 → DISCONNECT 0x9B; MQTT 3.1.1 → connection closed (CLIENT_ERROR).
@@ -17,6 +21,10 @@ AWS choices (see docs/broker.md for the reasoning):
   MQTT 3.1.1 → connection closed.
 - Denied SUBSCRIBE filter: SUBACK failure (0x80 on 3.1.1, 0x87 on 5); on 3.1.1 the connection is then closed.
 - Publishes over 100/s per connection are discarded (QoS 1 still gets a PUBACK: 0x97 on MQTT 5).
+- A slow consumer (outbound queue over its bound): MQTT 5 → DISCONNECT 0x97 Quota exceeded; lifecycle
+  `THROTTLED` ("disconnected for exceeding a throttling limit"). AWS documents no outbound bound of its own.
+- Before CONNACK the broker holds one partial CONNECT at most: the first byte must be CONNECT's, its Remaining
+  Length within the maximum packet size, and the whole of it must come within `connect_timeout` of the accept.
 """
 
 from __future__ import annotations
@@ -24,7 +32,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import IntEnum
@@ -36,6 +43,7 @@ from localcore.broker.enforcement import Enforcer
 from localcore.broker.errors import InvalidTopic, ProtocolError
 from localcore.broker.lifecycle import DisconnectReason
 from localcore.broker.message import Message, Publisher, new_trace_id
+from localcore.broker.outbound import OutboundQueue
 from localcore.broker.properties import TopicAliases, message_properties
 from localcore.broker.rates import RateWindow
 from localcore.broker.reasons import RC, SUBACK_FAILURE_311, Connack311, connack_311
@@ -110,7 +118,7 @@ class ServerProtocol:
         self.on_closing: Callable[[], None] = _nothing  # the connection entered CLOSING (set by the I/O side)
         self._accepted = False
         self._splitter = codec.PacketSplitter(limits.max_packet_size)
-        self._out: deque[bytes] = deque()
+        self._out = OutboundQueue(limits.max_outbound_bytes)
         self._events: list[Event] = []
         self._rate = RateWindow(limits.publishes_per_second)
         self._aliases = TopicAliases(limits.topic_alias_maximum)
@@ -125,6 +133,13 @@ class ServerProtocol:
             return
         self._last_activity = now
         try:
+            if (
+                self.state is CONNECTING
+                and data
+                and not self._splitter.pending
+                and data[0] >> 4 != codec.CONNECT
+            ):
+                raise ProtocolError(RC.PROTOCOL_ERROR, "the first packet must be CONNECT")
             for first, body in self._splitter.feed(data):
                 if self.state is OPEN:
                     self._handle(codec.decode(first, body, self.protocol_level))
@@ -136,32 +151,42 @@ class ServerProtocol:
             self.fail(error)
 
     def deadline(self) -> float | None:
-        """When `tick` has something to check: the CONNECT timeout, then the keep-alive expiry."""
+        """When `tick` has something to do: the CONNECT timeout; then the keep-alive expiry, or the denial
+        summary (`DenialLog.due`) when it is earlier."""
         if self.state is CONNECTING:
             return self._started + self.limits.connect_timeout
         if self.state is OPEN:
-            return self._last_activity + self.keep_alive * self.limits.keep_alive_grace
+            expiry = self._last_activity + self.keep_alive * self.limits.keep_alive_grace
+            summary = self.enforcer.denials.due() if self.enforcer is not None else None
+            return expiry if summary is None else min(expiry, summary)
         return None
 
     def tick(self, now: float) -> None:
-        """Close a connection that sent no CONNECT in time, or nothing for 1.5 keep-alive periods."""
-        deadline = self.deadline()
-        if deadline is None or now < deadline:
-            return
+        """Write a due denial summary; close a connection that sent no CONNECT in time, or nothing for 1.5
+        keep-alive periods."""
         if self.state is CONNECTING:
-            log.info("no CONNECT from %s within %.1fs", self.peer.source_ip, self.limits.connect_timeout)
-            self.close(DisconnectReason.CLIENT_ERROR, detail="no CONNECT in time")
+            if now >= self._started + self.limits.connect_timeout:
+                log.info("no CONNECT from %s within %.1fs", self.peer.source_ip, self.limits.connect_timeout)
+                self.close(DisconnectReason.CLIENT_ERROR, detail="no CONNECT in time")
             return
-        log.info("keep-alive expired for %s after %.1fs", self.client_id, now - self._last_activity)
-        self.close(DisconnectReason.MQTT_KEEP_ALIVE_TIMEOUT, RC.KEEP_ALIVE_TIMEOUT, "keep-alive expired")
+        if self.state is not OPEN:
+            return
+        denials = self.enforcer.denials if self.enforcer is not None else None
+        summary = denials.due() if denials is not None else None
+        if denials is not None and summary is not None and now >= summary:
+            denials.flush()
+        if now >= self._last_activity + self.keep_alive * self.limits.keep_alive_grace:
+            log.info("keep-alive expired for %s after %.1fs", self.client_id, now - self._last_activity)
+            self.close(DisconnectReason.MQTT_KEEP_ALIVE_TIMEOUT, RC.KEEP_ALIVE_TIMEOUT, "keep-alive expired")
 
     def data_to_send(self) -> bytes:
-        """Everything queued for the client since the last call (b"" when nothing is)."""
-        out = self._out
-        if not out:
-            return b""
-        data = out.popleft() if len(out) == 1 else b"".join(out)
-        out.clear()
+        """Everything queued for the client since the last call (b"" when nothing is).
+
+        Taking it makes room: deliveries the session held back for room are queued again (for the next call).
+        """
+        data = self._out.take()
+        if data and self.state is OPEN and self.session is not None:
+            self.session.drain()
         return data
 
     def events_received(self) -> list[Event]:
@@ -190,6 +215,8 @@ class ServerProtocol:
             self.close_reason = DisconnectReason.CONNECTION_LOST
             self._events.append(Closing(DisconnectReason.CONNECTION_LOST, None, "connection lost"))
         self.state = CLOSED
+        if self.enforcer is not None:
+            self.enforcer.denials.flush()
         if self._accepted:
             reason = self.close_reason or DisconnectReason.CONNECTION_LOST
             self.router.connection_closed(self, reason, self.publish_will)
@@ -211,19 +238,31 @@ class ServerProtocol:
         return self.peer.source_ip
 
     def send(self, data: bytes) -> None:
-        """Queue one packet for the client (dropped once the connection is closing)."""
+        """Queue one packet for the client (dropped once the connection is closing); over the outbound bound,
+        the client is not reading what it asks for: close it as a slow consumer."""
         if self.state >= CLOSING:
             return
         out = self._out
-        out.append(data)
-        if len(out) == 1:  # the writer only waits when nothing is queued
+        if not out.append(data):
+            self._close_slow_consumer()
+        elif len(out) == 1:  # the writer only waits when nothing is queued
             self.on_output()
 
     def allow_rate(self) -> bool:
         return self._rate.allow(self.clock())
 
-    def queue_full(self) -> bool:
-        return len(self._out) >= self.limits.max_outbound_packets
+    def has_room(self, size: int) -> bool:
+        """Whether a delivery of `size` bytes may be queued now (`OutboundQueue.fits_delivery`)."""
+        return self._out.fits_delivery(size)
+
+    def _close_slow_consumer(self) -> None:
+        out = self._out
+        log.warning(
+            "closing %s (%s): %d bytes in %d packets wait for a client that does not read (bound %d): slow consumer",
+            self.client_id, self.peer.source_ip, out.size, len(out), out.limit,
+        )  # fmt: skip
+        out.clear()  # nothing queued would reach it: free the memory now
+        self.close(DisconnectReason.THROTTLED, RC.QUOTA_EXCEEDED, "slow consumer")
 
     # ------------------------------------------------------------------ CONNECT
 
@@ -238,9 +277,7 @@ class ServerProtocol:
         self._accept(connect, enforcer, assigned)
 
     def _decode_connect(self, first: int, body: bytes) -> codec.Connect:
-        if first >> 4 != codec.CONNECT:
-            raise ProtocolError(RC.PROTOCOL_ERROR, "the first packet must be CONNECT")
-        try:
+        try:  # the packet type was checked at its first byte (`receive_data`)
             return codec.decode_connect(first, body)
         except ProtocolError as error:
             if error.reason_code == RC.UNSUPPORTED_PROTOCOL_VERSION:
@@ -255,7 +292,7 @@ class ServerProtocol:
         steps.check_client_id(client_id, self.limits)
         steps.check_will(connect, self.limits, self.router.validate_publish_topic)
         request = steps.connect_request(connect, client_id, self.peer)
-        enforcer = steps.authenticate(request, self.router.authenticator)
+        enforcer = steps.authenticate(request, self.router.authenticator, self.clock)
         self.principal = enforcer.authority.principal_id
         steps.authorize_will(connect.will, enforcer)
         return enforcer, assigned

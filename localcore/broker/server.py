@@ -1,9 +1,10 @@
 """Start and stop the broker with all its listeners; composable with localcore's other services.
 
-server = BrokerServer(ServerConfig(mqtt_port=0, mqtts_port=None, ws_port=0))
-await server.start()      # ports bound; 0 → a real port
-server.endpoints          # {"mqtt": "127.0.0.1:50123", "ws": "ws://127.0.0.1:50124/mqtt", ...}
-await server.stop()
+async with BrokerServer(ServerConfig(mqtt_port=0, mqtts_port=None, ws_port=0)) as server:
+    server.endpoints      # ports bound, 0 → a real port: {"mqtt": "127.0.0.1:50123", "ws": "ws://…/mqtt", ...}
+
+(`await server.start()` / `await server.stop()` do the same in two calls.) A listener that cannot bind raises
+`ListenError` naming it ("mqtt", "mqtts", "ws", "wss"), after the listeners already bound are closed again.
 """
 
 from __future__ import annotations
@@ -12,11 +13,13 @@ import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from localcore.aio.listen import binding
+from localcore.aio.service import Service
 from localcore.broker.authorization import Authenticator, HandshakeVerifier
 from localcore.broker.broker import Broker
 from localcore.broker.limits import BrokerLimits
 from localcore.broker.listeners import TcpListener, WebSocketListener
-from localcore.tls import LocalCA, ensure_local_ca
+from localcore.broker.tls import LocalCA, ensure_local_ca
 
 log = logging.getLogger("localcore.broker.server")
 
@@ -34,7 +37,7 @@ class ServerConfig:
     limits: BrokerLimits = field(default_factory=BrokerLimits)
 
 
-class BrokerServer:
+class BrokerServer(Service):
     """A Broker plus its TCP, TLS and WebSocket listeners."""
 
     def __init__(
@@ -62,23 +65,27 @@ class BrokerServer:
         try:
             if config.mqtt_port is not None:
                 self.mqtt = TcpListener(self.broker, host, config.mqtt_port)
-                await self.mqtt.start()
+                with binding("mqtt", host, config.mqtt_port):
+                    await self.mqtt.start()
                 self.endpoints["mqtt"] = f"{host}:{self.mqtt.port}"
             if config.mqtts_port is not None and self.ca is not None:
                 self.mqtts = TcpListener(self.broker, host, config.mqtts_port, self.ca.server_context())
-                await self.mqtts.start()
+                with binding("mqtts", host, config.mqtts_port):
+                    await self.mqtts.start()
                 self.endpoints["mqtts"] = f"{host}:{self.mqtts.port}"
             if config.ws_port is not None:
                 self.ws = WebSocketListener(self.broker, host, config.ws_port, self.handshake_verifier)
-                await self.ws.start()
+                with binding("ws", host, config.ws_port):
+                    await self.ws.start()
                 self.endpoints["ws"] = f"ws://{host}:{self.ws.port}/mqtt"
             if config.wss_port is not None and self.ca is not None:
                 self.wss = WebSocketListener(
                     self.broker, host, config.wss_port, self.handshake_verifier, self.ca.server_context()
                 )
-                await self.wss.start()
+                with binding("wss", host, config.wss_port):
+                    await self.wss.start()
                 self.endpoints["wss"] = f"wss://{host}:{self.wss.port}/mqtt"
-        except OSError:
+        except BaseException:  # a listener that cannot bind, or a cancelled start: close what is bound
             await self.stop()
             raise
         if self.ca is not None:

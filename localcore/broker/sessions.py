@@ -3,6 +3,8 @@
 AWS keeps, for persistent sessions, the subscriptions plus unacknowledged and new QoS 1 messages while the
 client is offline; QoS 0 is never queued (mqtt.html "Using MQTT persistent sessions"). At most 100 QoS 1
 deliveries are in flight per client; more wait in the session queue (bounded, then dropped with a log line).
+They also wait while the connection has no room (`Outbound.has_room`: a client reading slowly), and flow
+again from `drain()`, which the connection calls once its queued bytes were written.
 """
 
 from __future__ import annotations
@@ -35,7 +37,9 @@ class Outbound(Protocol):
 
     def allow_rate(self) -> bool: ...
 
-    def queue_full(self) -> bool: ...
+    def has_room(self, size: int) -> bool:
+        """Whether a delivery of `size` bytes may be queued for the client now."""
+        ...
 
     def send(self, data: bytes) -> None: ...
 
@@ -76,6 +80,7 @@ class Session:
         self.window = 100
         self.inflight: dict[int, _InFlight] = {}
         self.queue: deque[tuple[Message, bool]] = deque()
+        self.resend: deque[int] = deque()  # in-flight packet ids to send again (DUP=1) to a new connection
         self.max_queued = max_queued
         self.expiry_handle: Cancellable | None = None
         self.dropped = 0
@@ -97,15 +102,15 @@ class Session:
             self._drop("publish rate limit", message)
             return
         if qos == 0:
-            if connection.queue_full():
-                self._drop("outbound queue full (QoS 0)", message)
-                return
             head, tail = self._encoded(message, connection.protocol_level, 0, retain, cache)
+            if not connection.has_room(len(head) + len(tail)):
+                self._drop("the client reads too slowly (QoS 0)", message)
+                return
             self._send(connection, head + tail)
-        elif len(self.inflight) < self.window and not self.queue:
-            self._send_qos1(connection, message, retain, cache)
         else:
-            self._enqueue(message, retain)
+            waiting = self.queue or self.resend or len(self.inflight) >= self.window
+            if waiting or not self._send_qos1(connection, message, retain, cache):
+                self._enqueue(message, retain)  # behind what waits already, or until there is room
 
     def _encoded(
         self, message: Message, level: int, qos: int, retain: bool, cache: EncodeCache | None
@@ -127,12 +132,16 @@ class Session:
 
     def _send_qos1(
         self, connection: Outbound, message: Message, retain: bool, cache: EncodeCache | None
-    ) -> None:
+    ) -> bool:
+        """Send as a new in-flight delivery; False (nothing sent) when the connection has no room for it."""
         head, tail = self._encoded(message, connection.protocol_level, 1, retain, cache)
+        if not connection.has_room(len(head) + 2 + len(tail)):
+            return False
         packet_id = self._next_packet_id()
         data = head + struct.pack("!H", packet_id) + tail
         if self._send(connection, data):
             self.inflight[packet_id] = _InFlight(message, retain, data)
+        return True
 
     def _next_packet_id(self) -> int:
         packet_id = self._packet_id
@@ -157,17 +166,31 @@ class Session:
     def acknowledge(self, packet_id: int) -> None:
         """PUBACK from the client: frees an in-flight slot and sends the next queued message."""
         if self.inflight.pop(packet_id, None) is not None:
-            self._drain()
+            self.drain()
 
-    def _drain(self) -> None:
+    def drain(self) -> None:
+        """Send what waits, in order, while the window and the connection's room allow: unacknowledged
+        deliveries to resend first, then the queue."""
         connection = self.connection
         if connection is None:
             return
+        resend = self.resend
+        while resend:
+            entry = self.inflight.get(resend[0])
+            if entry is not None:
+                if not connection.has_room(len(entry.data)):
+                    return
+                self._send(connection, entry.data)
+            resend.popleft()
+        queue = self.queue
+        if not queue:
+            return
         now = time.time()
-        while self.queue and len(self.inflight) < self.window:
-            message, retain = self.queue.popleft()
-            if not expired(message, now):
-                self._send_qos1(connection, message, retain, None)
+        while queue and len(self.inflight) < self.window:
+            message, retain = queue[0]
+            if not expired(message, now) and not self._send_qos1(connection, message, retain, None):
+                return
+            queue.popleft()
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -180,10 +203,9 @@ class Session:
         self.enforcer = enforcer
         self.window = window
         for entry in self.inflight.values():
-            data = bytes((entry.data[0] | 0x08,)) + entry.data[1:]
-            entry.data = data
-            self._send(connection, data)
-        self._drain()
+            entry.data = bytes((entry.data[0] | 0x08,)) + entry.data[1:]
+        self.resend = deque(self.inflight)
+        self.drain()
 
     def detach(self) -> None:
         self.connection = None

@@ -24,6 +24,7 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.subscribeoptions import SubscribeOptions
 
 from iot_policies.evaluator import Decision
+from localcore.aio.loop_thread import LoopThread
 from localcore.broker.authorization import (
     Authenticator,
     Authority,
@@ -35,7 +36,6 @@ from localcore.broker.broker import Broker
 from localcore.broker.limits import BrokerLimits
 from localcore.broker.message import Message
 from localcore.broker.server import BrokerServer, ServerConfig
-from localcore.loop_thread import LoopThread
 
 T = TypeVar("T")
 DEFAULT_TIMEOUT = 5.0

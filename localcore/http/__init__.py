@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-from localcore.http.errors import AwsServiceError, invalid_parameter, not_authorized, resource_not_found
+from localcore.http.errors import AwsServiceError, CodedError
 from localcore.http.gateway import JSON_CONTENT_TYPE, Gateway, JsonOperation, RestHandler
 from localcore.http.signing import signature_error, signed_request, verify_signed
 
 __all__ = [
     "JSON_CONTENT_TYPE",
     "AwsServiceError",
+    "CodedError",
     "Gateway",
     "JsonOperation",
     "RestHandler",
-    "invalid_parameter",
-    "not_authorized",
-    "resource_not_found",
     "signature_error",
     "signed_request",
     "verify_signed",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from localcore.errors import LocalcoreError
 
 
@@ -20,16 +22,11 @@ class AwsServiceError(LocalcoreError):
         self.status = status
 
 
-def invalid_parameter(message: str) -> AwsServiceError:
-    """The common 400 for a missing or malformed request field."""
-    return AwsServiceError("InvalidParameterException", message)
+class CodedError(AwsServiceError):
+    """An AWS error whose class name is its code, one class per code (moto's `exceptions.py` shape); a
+    subclass sets the HTTP status AWS answers it with."""
 
+    http_status: ClassVar[int] = 400
 
-def not_authorized(message: str) -> AwsServiceError:
-    """Cognito's 400 for bad credentials, tokens or disabled flows."""
-    return AwsServiceError("NotAuthorizedException", message)
-
-
-def resource_not_found(message: str) -> AwsServiceError:
-    """A pool, client, group or identity that does not exist."""
-    return AwsServiceError("ResourceNotFoundException", message)
+    def __init__(self, message: str) -> None:
+        super().__init__(type(self).__name__, message, self.http_status)

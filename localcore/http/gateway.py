@@ -7,15 +7,17 @@ JSON 1.1 services (Cognito) are dispatched by the `X-Amz-Target: <Prefix>.<Opera
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import inspect
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
 from aiohttp import web
 
+from localcore.aio.listen import binding
 from localcore.http.connections import ConnectionGuard, GuardedSite, HttpLimits
 from localcore.http.errors import AwsServiceError
 
@@ -120,17 +122,32 @@ class Gateway:
 
         self._app.router.add_route(method, path, wrapped)
 
+    @contextlib.asynccontextmanager
+    async def serving(self, host: str = "127.0.0.1", port: int = 0) -> AsyncIterator[int]:
+        """`async with gateway.serving(host, port) as bound_port:` listening inside the block, closed after."""
+        bound = await self.start(host, port)
+        try:
+            yield bound
+        finally:
+            await self.stop()
+
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Bind and serve; returns the bound port (useful with port 0). Connections are bounded by `limits`
-        (localcore.http.connections): aiohttp's keep-alive timer is the header deadline."""
+        (localcore.http.connections): aiohttp's keep-alive timer is the header deadline. A port that cannot be
+        bound raises ListenError ("http"), with nothing left running."""
         if self._runner is not None:
             raise RuntimeError("gateway already started")
         self._runner = web.AppRunner(self._app, access_log=None, keepalive_timeout=self.limits.header_timeout)
-        await self._runner.setup()
-        assert self._runner.server is not None
-        self._guard = ConnectionGuard(self._runner.server, self.limits.max_connections)
-        site = GuardedSite(self._runner, host, port, self._guard)
-        await site.start()
+        try:
+            await self._runner.setup()
+            assert self._runner.server is not None
+            self._guard = ConnectionGuard(self._runner.server, self.limits.max_connections)
+            site = GuardedSite(self._runner, host, port, self._guard)
+            with binding("http", host, port):
+                await site.start()
+        except BaseException:
+            await self.stop()
+            raise
         addresses = self._runner.addresses
         self.port = int(addresses[0][1]) if addresses else port
         log.info("gateway listening on http://%s:%s", host, self.port)

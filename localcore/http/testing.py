@@ -6,8 +6,8 @@ from collections.abc import Coroutine
 from types import TracebackType
 from typing import Any, TypeVar
 
+from localcore.aio.loop_thread import LoopThread
 from localcore.http.gateway import Gateway
-from localcore.loop_thread import LoopThread
 
 T = TypeVar("T")
 

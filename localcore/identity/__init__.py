@@ -1,4 +1,6 @@
-"""Cognito user pools and identity pools, the credentials they mint, and the WebSocket SigV4 check."""
+"""Cognito, moto-shaped: user pools and identity pools as typed backends (`user_pools.py`, `admin_users.py`,
+`identity_pools.py`), their JSON APIs (`idp_api.py`, `identity_api.py`), one error class per AWS code
+(`exceptions.py`); the credentials they mint (`credentials.py`) and the WebSocket SigV4 check (`handshake.py`)."""
 
 from __future__ import annotations
 

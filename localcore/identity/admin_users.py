@@ -18,15 +18,19 @@ import logging
 import secrets
 import string
 import uuid
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Mapping
 
-from localcore.identity.errors import cognito_error, str_param
+from localcore.identity.exceptions import (
+    InvalidParameterException,
+    InvalidPasswordException,
+    ResourceNotFoundException,
+    UsernameExistsException,
+)
 from localcore.identity.passwords import hash_password
-from localcore.identity.user_pools import User, UserPool, UserPools
+from localcore.identity.pool_models import User, UserPool
+from localcore.identity.user_pools import UserPools
 
 log = logging.getLogger(__name__)
-Body = dict[str, Any]
 MESSAGE_ACTIONS = ("RESEND", "SUPPRESS")
 
 
@@ -36,131 +40,96 @@ class AdminUsers:
     def __init__(self, pools: UserPools) -> None:
         self.pools = pools
 
-    def admin_create_user(self, params: Body) -> Body:
+    def admin_create_user(
+        self,
+        pool_id: str,
+        username: str,
+        *,
+        temporary_password: str | None = None,
+        attributes: Mapping[str, str] | None = None,
+        message_action: str | None = None,
+    ) -> User:
         """A user in FORCE_CHANGE_PASSWORD with a temporary password (given or generated); confirmed, so an
-        `AdminSetUserPassword(Permanent=True)` makes it able to sign in without any mail."""
-        pool = self.pools.find_pool(str_param(params, "UserPoolId"))
-        username = str_param(params, "Username")
-        action = params.get("MessageAction")
-        if action is not None and action not in MESSAGE_ACTIONS:
-            raise cognito_error(
-                "InvalidParameterException", f"MessageAction must be one of {MESSAGE_ACTIONS}"
-            )
-        if action == "RESEND":
-            return {"User": self._user_type(pool, self.pools.find_user(pool, username))}
+        `AdminSetUserPassword(Permanent=True)` makes it able to sign in without any mail. RESEND answers the
+        existing user."""
+        pool = self.pools.find_pool(pool_id)
+        if message_action is not None and message_action not in MESSAGE_ACTIONS:
+            raise InvalidParameterException(f"MessageAction must be one of {MESSAGE_ACTIONS}")
+        if message_action == "RESEND":
+            return self.pools.find_user(pool, username)
         if username in pool.users:
-            raise cognito_error("UsernameExistsException", "User account already exists")
-        password = params.get("TemporaryPassword") or _temporary_password()
-        problem = pool.password_policy.violation(str(password))
+            raise UsernameExistsException("User account already exists")
+        password = temporary_password or _temporary_password()
+        problem = pool.password_policy.violation(password)
         if problem:
-            raise cognito_error("InvalidPasswordException", problem)
-        attributes = {a["Name"]: a["Value"] for a in params.get("UserAttributes") or []}
-        user = User(username, str(uuid.uuid4()), hash_password(str(password)), attributes, confirmed=True)
+            raise InvalidPasswordException(problem)
+        user = User(
+            username, str(uuid.uuid4()), hash_password(password), dict(attributes or {}), confirmed=True
+        )
         user.must_change_password, user.created = True, self.pools.clock()
         pool.users[username] = user
-        if action != "SUPPRESS":
+        if message_action != "SUPPRESS":
             log.info(
                 "cognito-idp: invitation for %s/%s (not sent; localcore sends no mail)",
                 pool.pool_id,
                 username,
             )
-        return {"User": self._user_type(pool, user)}
+        return user
 
-    def admin_set_user_password(self, params: Body) -> Body:
-        """Permanent=True: CONFIRMED, signs in with this password; False: FORCE_CHANGE_PASSWORD."""
-        pool = self.pools.find_pool(str_param(params, "UserPoolId"))
-        user = self.pools.find_user(pool, str_param(params, "Username"))
-        password = str_param(params, "Password")
+    def admin_set_user_password(self, pool_id: str, username: str, password: str, permanent: bool) -> None:
+        """Permanent: CONFIRMED, signs in with this password; otherwise FORCE_CHANGE_PASSWORD."""
+        pool = self.pools.find_pool(pool_id)
+        user = self.pools.find_user(pool, username)
         problem = pool.password_policy.violation(password)
         if problem:
-            raise cognito_error("InvalidPasswordException", problem)
+            raise InvalidPasswordException(problem)
         user.password_hash = hash_password(password)
-        permanent = bool(params.get("Permanent", False))
         user.must_change_password = not permanent
         if permanent:
             user.confirmed, user.confirmation_code = True, None
-        return {}
 
-    def admin_confirm_sign_up(self, params: Body) -> Body:
-        pool = self.pools.find_pool(str_param(params, "UserPoolId"))
-        user = self.pools.find_user(pool, str_param(params, "Username"))
+    def admin_confirm_sign_up(self, pool_id: str, username: str) -> None:
+        user = self._user(pool_id, username)[1]
         user.confirmed, user.confirmation_code = True, None
-        return {}
 
-    def admin_delete_user(self, params: Body) -> Body:
+    def admin_delete_user(self, pool_id: str, username: str) -> None:
         """The user goes, and with it its access (tokens, credentials, connections)."""
-        pool = self.pools.find_pool(str_param(params, "UserPoolId"))
-        user = self.pools.find_user(pool, str_param(params, "Username"))
+        pool, user = self._user(pool_id, username)
         del pool.users[user.username]
         self.pools.end_access(pool, user)
-        return {}
 
-    def admin_disable_user(self, params: Body) -> Body:
+    def admin_disable_user(self, pool_id: str, username: str) -> None:
         """AWS: "Deactivates a user and revokes all access tokens for the user". It cannot sign in ("User is
         disabled.") until AdminEnableUser, and its access ends (tokens, credentials, connections)."""
-        pool = self.pools.find_pool(str_param(params, "UserPoolId"))
-        user = self.pools.find_user(pool, str_param(params, "Username"))
+        pool, user = self._user(pool_id, username)
         user.enabled = False
         self.pools.end_access(pool, user)
-        return {}
 
-    def admin_enable_user(self, params: Body) -> Body:
+    def admin_enable_user(self, pool_id: str, username: str) -> None:
         """The user may sign in again (the sessions ended by AdminDisableUser stay ended)."""
-        pool = self.pools.find_pool(str_param(params, "UserPoolId"))
-        self.pools.find_user(pool, str_param(params, "Username")).enabled = True
-        return {}
+        self._user(pool_id, username)[1].enabled = True
 
-    def admin_add_user_to_group(self, params: Body) -> Body:
-        _, user, group = self._membership(params)
+    def admin_add_user_to_group(self, pool_id: str, username: str, group: str) -> None:
+        user = self._member(pool_id, username, group)
         if group not in user.groups:
             user.groups.append(group)
-        return {}
 
-    def admin_remove_user_from_group(self, params: Body) -> Body:
+    def admin_remove_user_from_group(self, pool_id: str, username: str, group: str) -> None:
         """Tokens issued from now on lack the group; tokens and credentials issued before keep it until they
         expire (as on AWS)."""
-        _, user, group = self._membership(params)
+        user = self._member(pool_id, username, group)
         if group in user.groups:
             user.groups.remove(group)
-        return {}
 
-    def _membership(self, params: Body) -> tuple[UserPool, User, str]:
-        pool = self.pools.find_pool(str_param(params, "UserPoolId"))
-        user = self.pools.find_user(pool, str_param(params, "Username"))
-        group = str_param(params, "GroupName")
+    def _user(self, pool_id: str, username: str) -> tuple[UserPool, User]:
+        pool = self.pools.find_pool(pool_id)
+        return pool, self.pools.find_user(pool, username)
+
+    def _member(self, pool_id: str, username: str, group: str) -> User:
+        pool, user = self._user(pool_id, username)
         if group not in pool.groups:
-            raise cognito_error("ResourceNotFoundException", "Group not found.")
-        return pool, user, group
-
-    @staticmethod
-    def _user_type(pool: UserPool, user: User) -> Body:
-        """The API's `UserType`."""
-        attributes = [{"Name": "sub", "Value": user.sub}]
-        attributes += [{"Name": k, "Value": v} for k, v in user.attributes.items()]
-        status = "FORCE_CHANGE_PASSWORD" if user.must_change_password else "CONFIRMED"
-        if not user.confirmed:
-            status = "UNCONFIRMED"
-        return {
-            "Username": user.username,
-            "Attributes": attributes,
-            "UserCreateDate": user.created,
-            "UserLastModifiedDate": user.created,
-            "Enabled": user.enabled,
-            "UserStatus": status,
-        }
-
-    def operations(self) -> dict[str, Callable[[Body], Body]]:
-        """The JSON 1.1 operations, all administrative (IAM-authorized when mounted)."""
-        return {
-            "AdminCreateUser": self.admin_create_user,
-            "AdminSetUserPassword": self.admin_set_user_password,
-            "AdminConfirmSignUp": self.admin_confirm_sign_up,
-            "AdminDeleteUser": self.admin_delete_user,
-            "AdminDisableUser": self.admin_disable_user,
-            "AdminEnableUser": self.admin_enable_user,
-            "AdminAddUserToGroup": self.admin_add_user_to_group,
-            "AdminRemoveUserFromGroup": self.admin_remove_user_from_group,
-        }
+            raise ResourceNotFoundException("Group not found.")
+        return user
 
 
 def _temporary_password() -> str:

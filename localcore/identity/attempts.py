@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from localcore.identity.errors import cognito_error
+from localcore.identity.exceptions import LimitExceededException, NotAuthorizedException
 
 Key = tuple[str, str]  # (user pool id, username)
 FREE_FAILURES = 5
@@ -76,7 +76,7 @@ class SignInLockout:
             state.failures = 0
         state.last_attempt = now
         if now < state.locked_until:
-            raise cognito_error("NotAuthorizedException", "Password attempts exceeded")
+            raise NotAuthorizedException("Password attempts exceeded")
 
     def failed(self, key: Key) -> None:
         state = self._users.get(key)
@@ -108,9 +108,7 @@ class CodeAttempts:
         while failures and failures[0] <= self._clock() - self._window:
             failures.popleft()
         if len(failures) >= CODE_FAILURES_PER_HOUR:
-            raise cognito_error(
-                "LimitExceededException", "Attempt limit exceeded, please try after some time."
-            )
+            raise LimitExceededException("Attempt limit exceeded, please try after some time.")
 
     def failed(self, key: Key) -> None:
         self._users.get(key).failures.append(self._clock())

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Mapping
 
 from localcore.broker.authorization import HandshakeRejected
-from localcore.broker.enforcement import log_denial
+from localcore.broker.denials import log_denial
 from localcore.identity.credentials import Caller, IssuedCredential
 from localcore.sigv4 import CredentialResolver, SignatureError, SignedRequest, SigV4Verifier, parse_query
 

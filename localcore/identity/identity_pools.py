@@ -1,6 +1,5 @@
-"""cognito-identity: identity pools, stable identity ids per login, and temporary credentials per identity.
-
-Operations take and return the JSON 1.1 bodies of `AWSCognitoIdentityService.<Operation>`.
+"""The cognito-identity backend: identity pools, stable identity ids per login, temporary credentials per
+identity. Typed methods; the JSON 1.1 operations (`AWSCognitoIdentityService.*`) are `identity_api.py`'s.
 """
 
 from __future__ import annotations
@@ -13,12 +12,19 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from localcore.identity.credentials import CredentialStore, IssuedCredential, Role
-from localcore.identity.errors import cognito_error, str_param
+from localcore.identity.exceptions import (
+    InvalidParameterException,
+    NotAuthorizedException,
+    ResourceNotFoundException,
+)
 from localcore.identity.tokens import TokenInvalid
 from localcore.identity.user_pools import UserPools
 
 log = logging.getLogger(__name__)
-Body = dict[str, Any]
+LOGINS_MISMATCH = (
+    "Logins don't match. Please include at least one valid login for this identity or identity pool."
+)
+UNAUTHENTICATED_OFF = "Unauthenticated access is not supported for this identity pool."
 INVALID_TOKEN = "Invalid login token. Not a valid OpenId Connect identity token."
 
 
@@ -68,7 +74,7 @@ class IdentityPools:
     def _pool(self, pool_id: str) -> IdentityPool:
         pool = self.pools.get(pool_id)
         if pool is None:
-            raise cognito_error("ResourceNotFoundException", f"IdentityPool '{pool_id}' not found.")
+            raise ResourceNotFoundException(f"IdentityPool '{pool_id}' not found.")
         return pool
 
     def _verify_logins(self, pool: IdentityPool, logins: object) -> tuple[str, dict[str, Any]] | None:
@@ -76,27 +82,23 @@ class IdentityPools:
         if not logins:
             return None
         if not isinstance(logins, dict) or len(logins) != 1:
-            raise cognito_error(
-                "InvalidParameterException", "Logins must map exactly one provider to a token"
-            )
+            raise InvalidParameterException("Logins must map exactly one provider to a token")
         provider, token = next(iter(logins.items()))
         clients = pool.providers.get(provider)
         user_pool = self.user_pools.pool_for_provider(provider)
         if clients is None or user_pool is None:
-            raise cognito_error(
-                "NotAuthorizedException", f"Invalid login token. Provider {provider} not configured."
-            )
+            raise NotAuthorizedException(f"Invalid login token. Provider {provider} not configured.")
         try:
             claims = user_pool.signer.verify(str(token), "id", audience=clients)
         except TokenInvalid as exc:
             log.info("cognito-identity: login token refused: %s", exc)
             message = "Invalid login token. Token expired" if exc.expired else INVALID_TOKEN
-            raise cognito_error("NotAuthorizedException", message) from exc
+            raise NotAuthorizedException(message) from exc
         if pool.server_side_token_check and not self.user_pools.id_token_live(user_pool, claims):
             log.info(
                 "cognito-identity: token of %s refused: signed out, disabled or deleted", claims.get("sub")
             )
-            raise cognito_error("NotAuthorizedException", "Invalid login token. The token has been revoked.")
+            raise NotAuthorizedException("Invalid login token. The token has been revoked.")
         return provider, claims
 
     def identities_of(self, provider: str, sub: str) -> list[str]:
@@ -115,61 +117,47 @@ class IdentityPools:
             self._by_login[(pool.pool_id, *login)] = identity.identity_id
         return identity
 
-    def get_id(self, params: Body) -> Body:
-        pool = self._pool(str_param(params, "IdentityPoolId"))
-        verified = self._verify_logins(pool, params.get("Logins"))
+    def get_id(self, pool_id: str, logins: object) -> str:
+        """The identity id for the login in `logins` (the same one every time), or a new unauthenticated one
+        when the pool allows it and `logins` is empty."""
+        pool = self._pool(pool_id)
+        verified = self._verify_logins(pool, logins)
         if verified is None:
             if not pool.allow_unauthenticated:
-                raise cognito_error(
-                    "NotAuthorizedException",
-                    "Unauthenticated access is not supported for this identity pool.",
-                )
-            return {"IdentityId": self._new_identity(pool, None).identity_id}
+                raise NotAuthorizedException(UNAUTHENTICATED_OFF)
+            return self._new_identity(pool, None).identity_id
         provider, claims = verified
         existing = self._by_login.get((pool.pool_id, provider, claims["sub"]))
         if existing is not None:
-            return {"IdentityId": existing}
-        return {"IdentityId": self._new_identity(pool, (provider, claims["sub"])).identity_id}
+            return existing
+        return self._new_identity(pool, (provider, claims["sub"])).identity_id
 
-    def get_credentials_for_identity(self, params: Body) -> Body:
-        identity_id = str_param(params, "IdentityId")
+    def get_credentials_for_identity(self, identity_id: str, logins: object) -> IssuedCredential:
+        """Temporary credentials for the identity's role (its group's, if mapped), minted into the store."""
         identity = self.identities.get(identity_id)
         if identity is None:
-            raise cognito_error("ResourceNotFoundException", f"Identity '{identity_id}' not found.")
+            raise ResourceNotFoundException(f"Identity '{identity_id}' not found.")
         pool = self._pool(identity.pool_id)
-        verified = self._verify_logins(pool, params.get("Logins"))
+        verified = self._verify_logins(pool, logins)
         if verified is None:
             if identity.login is not None:
-                raise cognito_error(
-                    "NotAuthorizedException",
-                    "Logins don't match. Please include at least one valid login for this identity or identity pool.",
-                )
+                raise NotAuthorizedException(LOGINS_MISMATCH)
             if not pool.allow_unauthenticated or pool.unauthenticated_role is None:
-                raise cognito_error(
-                    "NotAuthorizedException",
-                    "Unauthenticated access is not supported for this identity pool.",
-                )
-            cred = self.store.mint_for_identity(
+                raise NotAuthorizedException(UNAUTHENTICATED_OFF)
+            return self.store.mint_for_identity(
                 identity_id, pool.pool_id, pool.unauthenticated_role, False, pool.credential_seconds
             )
-            return self._credentials_body(identity_id, cred)
         provider, claims = verified
         login = (provider, claims["sub"])
         if identity.login is None:  # an unauthenticated identity signs in: link the login to it
             if (pool.pool_id, *login) in self._by_login:
-                raise cognito_error(
-                    "NotAuthorizedException", "Logins don't match. This login is linked to another identity."
-                )
+                raise NotAuthorizedException("Logins don't match. This login is linked to another identity.")
             identity.login = login
             self._by_login[(pool.pool_id, *login)] = identity_id
         elif identity.login != login:
-            raise cognito_error(
-                "NotAuthorizedException",
-                "Logins don't match. Please include at least one valid login for this identity or identity pool.",
-            )
+            raise NotAuthorizedException(LOGINS_MISMATCH)
         role = self._role_for(pool, claims)
-        cred = self.store.mint_for_identity(identity_id, pool.pool_id, role, True, pool.credential_seconds)
-        return self._credentials_body(identity_id, cred)
+        return self.store.mint_for_identity(identity_id, pool.pool_id, role, True, pool.credential_seconds)
 
     @staticmethod
     def _role_for(pool: IdentityPool, claims: dict[str, Any]) -> Role:
@@ -178,19 +166,3 @@ class IdentityPools:
             if group in pool.group_roles:
                 return pool.group_roles[group]
         return pool.authenticated_role
-
-    @staticmethod
-    def _credentials_body(identity_id: str, cred: IssuedCredential) -> Body:
-        return {
-            "IdentityId": identity_id,
-            "Credentials": {
-                "AccessKeyId": cred.access_key_id,
-                "SecretKey": cred.secret_key,
-                "SessionToken": cred.session_token,
-                "Expiration": cred.expires_at,
-            },
-        }
-
-    def operations(self) -> dict[str, Callable[[Body], Body]]:
-        """The JSON 1.1 operation table for `AWSCognitoIdentityService`."""
-        return {"GetId": self.get_id, "GetCredentialsForIdentity": self.get_credentials_for_identity}

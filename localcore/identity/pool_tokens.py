@@ -3,18 +3,36 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from dataclasses import dataclass
+from typing import Any
 
-if TYPE_CHECKING:
-    from localcore.identity.user_pools import AppClient, User, UserPool
+from localcore.identity.pool_models import AppClient, User, UserPool
 
 Body = dict[str, Any]
 
 
+@dataclass(frozen=True)
+class Tokens:
+    """What a sign-in or a refresh gives: signed ID and access tokens (and a refresh token at sign-in)."""
+
+    access_token: str
+    id_token: str
+    expires_in: int
+    refresh_token: str | None = None
+
+
+@dataclass(frozen=True)
+class NewPasswordRequired:
+    """A sign-in answered with the NEW_PASSWORD_REQUIRED challenge (the user has a temporary password)."""
+
+    session: str
+    username: str
+
+
 def issue_tokens(
     pool: UserPool, client: AppClient, user: User, origin_jti: str, auth_time: int, now: int
-) -> Body:
-    """`AuthenticationResult` without the refresh token: signed ID and access tokens for one session."""
+) -> Tokens:
+    """Signed ID and access tokens for one session (no refresh token: the caller adds it at sign-in)."""
     common: Body = {"sub": user.sub, "iss": pool.signer.issuer, "origin_jti": origin_jti}
     common["event_id"] = str(uuid.uuid4())
     common["auth_time"] = auth_time
@@ -36,12 +54,7 @@ def issue_tokens(
             "jti": str(uuid.uuid4()),
         }
     )
-    return {
-        "AccessToken": pool.signer.sign(access_claims),
-        "IdToken": pool.signer.sign(id_claims),
-        "ExpiresIn": client.access_token_seconds,
-        "TokenType": "Bearer",
-    }
+    return Tokens(pool.signer.sign(access_claims), pool.signer.sign(id_claims), client.access_token_seconds)
 
 
 def ordered_groups(pool: UserPool, user: User) -> list[str]:

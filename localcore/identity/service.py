@@ -1,4 +1,5 @@
-"""Assemble cognito-idp, cognito-identity and the credential store, and mount them on the gateway."""
+"""Assemble cognito-idp, cognito-identity and the credential store (the backends), and mount their JSON
+APIs and the user pools' JWKS / OpenID discovery routes on the gateway."""
 
 from __future__ import annotations
 
@@ -15,17 +16,17 @@ from aiohttp import web
 
 from localcore.http.errors import AwsServiceError
 from localcore.http.gateway import Gateway, JsonBody, JsonOperation
-from localcore.identity.admin_users import AdminUsers
 from localcore.identity.credentials import CredentialStore, Role
 from localcore.identity.handshake import SigV4HandshakeVerifier
+from localcore.identity.identity_api import CognitoIdentityApi
 from localcore.identity.identity_pools import IdentityPool, IdentityPools
+from localcore.identity.idp_api import PUBLIC_OPERATIONS, CognitoIdpApi
 from localcore.identity.passwords import PasswordPolicy
-from localcore.identity.user_pools import User, UserPool, UserPools
+from localcore.identity.pool_models import User, UserPool
+from localcore.identity.user_pools import UserPools
 
 log = logging.getLogger(__name__)
 IDP_TARGET = "AWSCognitoIdentityProviderService"
-# cognito-idp operations any client may call unsigned; every other one is administrative (IAM).
-PUBLIC_IDP_OPERATIONS = frozenset({"SignUp", "ConfirmSignUp", "InitiateAuth", "GetUser", "GlobalSignOut"})
 IamCheck = Callable[[web.Request, str], Awaitable[object]]
 IDENTITY_TARGET = "AWSCognitoIdentityService"
 DEFAULT_USER_POOL_ID = "us-east-1_local"
@@ -82,7 +83,7 @@ class IdentityService:
             prevent_user_existence_errors=config.prevent_user_existence_errors,
         )
         for group in config.groups:
-            self.user_pools.create_group({"UserPoolId": pool.pool_id, "GroupName": group})
+            self.user_pools.create_group(pool.pool_id, group)
         self.identity_pools = IdentityPools(self.user_pools, self.store, self.now)
         self.identity_pools.add_pool(
             IdentityPool(
@@ -126,14 +127,13 @@ class IdentityService:
         a SigV4-signed request whose IAM policy allows `cognito-idp:<Operation>`, as on AWS; the public ones
         (SignUp, ConfirmSignUp, InitiateAuth, GetUser, GlobalSignOut) stay unsigned.
         """
-        operations = _adapt({**self.user_pools.operations(), **AdminUsers(self.user_pools).operations()})
+        operations = _adapt(CognitoIdpApi(self.user_pools).operations())
         if iam is not None:
-            for name in set(operations) - PUBLIC_IDP_OPERATIONS:
+            for name in set(operations) - PUBLIC_OPERATIONS:
                 operations[name] = _signed(operations[name], iam, f"cognito-idp:{name}")
         gateway.add_json_target(IDP_TARGET, operations, service="cognito-idp")
-        gateway.add_json_target(
-            IDENTITY_TARGET, _adapt(self.identity_pools.operations()), service="cognito-identity"
-        )
+        identity_operations = CognitoIdentityApi(self.identity_pools).operations()
+        gateway.add_json_target(IDENTITY_TARGET, _adapt(identity_operations), service="cognito-identity")
         gateway.add_route("GET", "/{pool_id}/.well-known/jwks.json", self._jwks, service="cognito-idp")
         gateway.add_route(
             "GET", "/{pool_id}/.well-known/openid-configuration", self._openid, service="cognito-idp"

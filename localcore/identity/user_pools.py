@@ -1,7 +1,8 @@
-"""cognito-idp: user pools, app clients, users, groups, sign-up and sign-in with RS256 JWTs.
+"""The cognito-idp backend: user pools, app clients, users, groups, sign-up and sign-in with RS256 JWTs.
 
-All state of the service lives in `UserPools`; operations take and return the JSON 1.1 bodies of the
-Cognito API (`AWSCognitoIdentityProviderService.<Operation>`).
+All state of the service lives here (the records are in `pool_models.py`); methods take and return typed
+values and raise `exceptions.py`'s errors. The JSON 1.1 operations (`AWSCognitoIdentityProviderService.*`)
+are `idp_api.py`'s.
 """
 
 from __future__ import annotations
@@ -10,88 +11,34 @@ import logging
 import secrets
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
 from typing import Any
 
-from localcore.http.errors import AwsServiceError
 from localcore.identity.attempts import CodeAttempts, SignInLockout
-from localcore.identity.errors import cognito_error, require, str_param
+from localcore.identity.exceptions import (
+    CodeMismatchException,
+    GroupExistsException,
+    InvalidParameterException,
+    InvalidPasswordException,
+    NotAuthorizedException,
+    ResourceNotFoundException,
+    UsernameExistsException,
+    UserNotConfirmedException,
+    UserNotFoundException,
+)
+from localcore.identity.params import require, str_param
 from localcore.identity.passwords import PasswordPolicy, check_password, hash_password
-from localcore.identity.pool_tokens import issue_tokens
+from localcore.identity.pool_models import AppClient, Group, RefreshGrant, User, UserPool
+from localcore.identity.pool_tokens import NewPasswordRequired, Tokens, issue_tokens
 from localcore.identity.tokens import TokenInvalid, TokenSigner
 
 log = logging.getLogger(__name__)
-Body = dict[str, Any]
-SessionsEnded = Callable[["UserPool", "User"], None]
+SessionsEnded = Callable[[UserPool, User], None]
+SignIn = Tokens | NewPasswordRequired
 INCORRECT_CREDENTIALS = "Incorrect username or password."
 CODE_MISMATCH = "Invalid verification code provided, please try again."
 # Checked for unknown names, so that they cost the same password work as real ones.
 _UNKNOWN_USER_HASH = hash_password(secrets.token_hex(16))
-
-
-@dataclass
-class AppClient:
-    client_id: str
-    name: str
-    auth_flows: frozenset[str] = frozenset({"ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"})
-    id_token_seconds: int = 3600
-    access_token_seconds: int = 3600
-    refresh_token_seconds: int = 30 * 24 * 3600
-    # ENABLED: an unknown username gets the answers a wrong password or code gets (cognito-user-pool-managing-
-    # errors.html); the API's default is LEGACY, the CDK app sets ENABLED (cdk/parts/identity.py).
-    prevent_user_existence_errors: bool = False
-
-
-@dataclass
-class User:
-    username: str
-    sub: str
-    password_hash: str
-    attributes: dict[str, str]
-    confirmed: bool = False
-    confirmation_code: str | None = None
-    must_change_password: bool = False  # AdminCreateUser / AdminSetUserPassword(Permanent=False)
-    created: float = 0.0
-    groups: list[str] = field(default_factory=list)
-    sessions: set[str] = field(default_factory=set)  # live origin_jti values (GlobalSignOut clears)
-    enabled: bool = True  # AdminDisableUser / AdminEnableUser
-
-
-@dataclass
-class Group:
-    name: str
-    precedence: int | None = None
-    role_arn: str | None = None
-    description: str | None = None
-
-
-@dataclass
-class RefreshGrant:
-    username: str
-    client_id: str
-    origin_jti: str
-    auth_time: int
-    expires_at: float
-
-
-@dataclass
-class UserPool:
-    pool_id: str
-    name: str
-    signer: TokenSigner
-    region: str
-    password_policy: PasswordPolicy = field(default_factory=PasswordPolicy)
-    auto_confirm: bool = False
-    clients: dict[str, AppClient] = field(default_factory=dict)
-    users: dict[str, User] = field(default_factory=dict)
-    groups: dict[str, Group] = field(default_factory=dict)
-    refresh_tokens: dict[str, RefreshGrant] = field(default_factory=dict)
-
-    @property
-    def provider_name(self) -> str:
-        """The key of this pool in cognito-identity `Logins` maps."""
-        return f"cognito-idp.{self.region}.amazonaws.com/{self.pool_id}"
 
 
 class UserPools:
@@ -108,7 +55,7 @@ class UserPools:
     def now(self) -> float:
         return self.clock()
 
-    # ----- configuration (also used by CreateUserPool / CreateUserPoolClient) -----
+    # ----- pools, clients, groups (CreateUserPool, CreateUserPoolClient, CreateGroup) -----
 
     def create_pool(
         self,
@@ -134,11 +81,30 @@ class UserPools:
         client_id: str | None = None,
         *,
         prevent_user_existence_errors: bool = False,
+        auth_flows: frozenset[str] | None = None,
     ) -> AppClient:
+        """An app client; `auth_flows` None keeps the default flows (password and refresh)."""
         client = AppClient(client_id or secrets.token_hex(13), name)
         client.prevent_user_existence_errors = prevent_user_existence_errors
+        if auth_flows is not None:
+            client.auth_flows = auth_flows
         pool.clients[client.client_id] = client
         return client
+
+    def create_group(
+        self,
+        pool_id: str,
+        name: str,
+        precedence: int | None = None,
+        role_arn: str | None = None,
+        description: str | None = None,
+    ) -> Group:
+        pool = self.find_pool(pool_id)
+        if name in pool.groups:
+            raise GroupExistsException("A group with the name already exists.")
+        group = Group(name, precedence, role_arn, description)
+        pool.groups[name] = group
+        return group
 
     def set_issuer_base(self, base: str) -> None:
         """Point every pool's `iss` at where the gateway serves it (`<base>/<poolId>`), once the port is known."""
@@ -155,69 +121,39 @@ class UserPools:
     def find_pool(self, pool_id: str) -> UserPool:
         pool = self.pools.get(pool_id)
         if pool is None:
-            raise cognito_error("ResourceNotFoundException", f"User pool {pool_id} does not exist.")
+            raise ResourceNotFoundException(f"User pool {pool_id} does not exist.")
         return pool
 
     def _client(self, client_id: str) -> tuple[UserPool, AppClient]:
         for pool in self.pools.values():
             if client_id in pool.clients:
                 return pool, pool.clients[client_id]
-        raise cognito_error("ResourceNotFoundException", "User pool client " + client_id + " does not exist.")
+        raise ResourceNotFoundException("User pool client " + client_id + " does not exist.")
 
     @staticmethod
     def find_user(pool: UserPool, username: str) -> User:
         user = pool.users.get(username)
         if user is None:
-            raise cognito_error("UserNotFoundException", "User does not exist.")
+            raise UserNotFoundException("User does not exist.")
         return user
 
     def pool_for_provider(self, provider_name: str) -> UserPool | None:
         """The pool behind a `cognito-idp.<region>.amazonaws.com/<poolId>` login provider name."""
         return next((p for p in self.pools.values() if p.provider_name == provider_name), None)
 
-    # ----- operations -----
+    # ----- sign-up -----
 
-    def create_user_pool(self, params: Body) -> Body:
-        name = str_param(params, "PoolName")
-        policy_in = params.get("Policies", {}).get("PasswordPolicy", {})
-        policy = PasswordPolicy(
-            minimum_length=int(policy_in.get("MinimumLength", 8)),
-            require_uppercase=bool(policy_in.get("RequireUppercase", True)),
-            require_lowercase=bool(policy_in.get("RequireLowercase", True)),
-            require_numbers=bool(policy_in.get("RequireNumbers", True)),
-            require_symbols=bool(policy_in.get("RequireSymbols", True)),
-        )
-        pool = self.create_pool(name, password_policy=policy)
-        return {"UserPool": {"Id": pool.pool_id, "Name": pool.name, "Arn": self._pool_arn(pool)}}
-
-    def create_user_pool_client(self, params: Body) -> Body:
-        pool = self.find_pool(str_param(params, "UserPoolId"))
-        prevent = params.get("PreventUserExistenceErrors", "LEGACY")
-        if prevent not in ("ENABLED", "LEGACY"):
-            raise cognito_error(
-                "InvalidParameterException", "PreventUserExistenceErrors must be ENABLED or LEGACY"
-            )
-        client = self.create_client(
-            pool, str_param(params, "ClientName"), prevent_user_existence_errors=prevent == "ENABLED"
-        )
-        if "ExplicitAuthFlows" in params:
-            client.auth_flows = frozenset(params["ExplicitAuthFlows"])
-        out: Body = {"UserPoolId": pool.pool_id, "ClientName": client.name, "ClientId": client.client_id}
-        out["ExplicitAuthFlows"] = sorted(client.auth_flows)
-        out["PreventUserExistenceErrors"] = "ENABLED" if client.prevent_user_existence_errors else "LEGACY"
-        return {"UserPoolClient": out}
-
-    def sign_up(self, params: Body) -> Body:
-        pool, _ = self._client(str_param(params, "ClientId"))
-        username = str_param(params, "Username")
-        password = str_param(params, "Password")
+    def sign_up(self, client_id: str, username: str, password: str, attributes: Mapping[str, str]) -> User:
+        """A new user, confirmed at once when the pool auto-confirms, else holding the code AWS would e-mail."""
+        pool, _ = self._client(client_id)
         if username in pool.users:
-            raise cognito_error("UsernameExistsException", "User already exists")
+            raise UsernameExistsException("User already exists")
         problem = pool.password_policy.violation(password)
         if problem:
-            raise cognito_error("InvalidPasswordException", problem)
-        attributes = {a["Name"]: a["Value"] for a in params.get("UserAttributes", []) or []}
-        user = User(username, str(uuid.uuid4()), hash_password(password), attributes, created=self.clock())
+            raise InvalidPasswordException(problem)
+        user = User(
+            username, str(uuid.uuid4()), hash_password(password), dict(attributes), created=self.clock()
+        )
         if pool.auto_confirm:
             user.confirmed = True
         else:
@@ -229,61 +165,40 @@ class UserPools:
                 user.confirmation_code,
             )
         pool.users[username] = user
-        out: Body = {"UserConfirmed": user.confirmed, "UserSub": user.sub}
-        if not user.confirmed and "email" in attributes:
-            out["CodeDeliveryDetails"] = {
-                "Destination": _mask(attributes["email"]),
-                "DeliveryMedium": "EMAIL",
-                "AttributeName": "email",
-            }
-        return out
+        return user
 
-    def confirm_sign_up(self, params: Body) -> Body:
+    def confirm_sign_up(self, client_id: str, username: str, code: str) -> None:
         """At most 5 wrong codes an hour per username (`attempts.CodeAttempts`); with
         PreventUserExistenceErrors an unknown username is answered like a wrong code."""
-        pool, client = self._client(str_param(params, "ClientId"))
-        username = str_param(params, "Username")
-        code = str_param(params, "ConfirmationCode")
+        pool, client = self._client(client_id)
         key = (pool.pool_id, username)
         self.code_attempts.check(key)
         user = pool.users.get(username)
         if user is None and not client.prevent_user_existence_errors:
-            raise cognito_error("UserNotFoundException", "User does not exist.")
+            raise UserNotFoundException("User does not exist.")
         if user is not None and user.confirmed:
-            raise cognito_error(
-                "NotAuthorizedException", "User cannot be confirmed. Current status is CONFIRMED"
-            )
+            raise NotAuthorizedException("User cannot be confirmed. Current status is CONFIRMED")
         if user is None or not secrets.compare_digest(code, user.confirmation_code or ""):
             self.code_attempts.failed(key)
-            raise cognito_error("CodeMismatchException", CODE_MISMATCH)
+            raise CodeMismatchException(CODE_MISMATCH)
         self.code_attempts.succeeded(key)
         user.confirmed, user.confirmation_code = True, None
-        return {}
 
-    def create_group(self, params: Body) -> Body:
-        pool = self.find_pool(str_param(params, "UserPoolId"))
-        name = str_param(params, "GroupName")
-        if name in pool.groups:
-            raise cognito_error("GroupExistsException", "A group with the name already exists.")
-        group = Group(name, params.get("Precedence"), params.get("RoleArn"), params.get("Description"))
-        pool.groups[name] = group
-        return {"Group": {"GroupName": name, "UserPoolId": pool.pool_id, "Precedence": group.precedence}}
+    # ----- sign-in -----
 
-    def initiate_auth(self, params: Body) -> Body:
-        flow = str_param(params, "AuthFlow")
-        pool, client = self._client(str_param(params, "ClientId"))
-        auth = params.get("AuthParameters") or {}
+    def initiate_auth(self, client_id: str, flow: str, parameters: Mapping[str, Any]) -> SignIn:
+        """USER_PASSWORD_AUTH (`USERNAME`, `PASSWORD`) or REFRESH_TOKEN_AUTH (`REFRESH_TOKEN`): which members
+        of AuthParameters are required depends on the flow (API_InitiateAuth.html)."""
+        pool, client = self._client(client_id)
         if flow == "USER_PASSWORD_AUTH":
             if "ALLOW_USER_PASSWORD_AUTH" not in client.auth_flows:
-                raise cognito_error(
-                    "InvalidParameterException", "USER_PASSWORD_AUTH flow not enabled for this client"
-                )
-            return self._password_auth(pool, client, auth)
+                raise InvalidParameterException("USER_PASSWORD_AUTH flow not enabled for this client")
+            return self._password_auth(pool, client, parameters)
         if flow in ("REFRESH_TOKEN_AUTH", "REFRESH_TOKEN"):
-            return self._refresh_auth(pool, client, auth)
-        raise cognito_error("InvalidParameterException", f"Unsupported AuthFlow {flow} (localcore)")
+            return self._refresh_auth(pool, client, parameters)
+        raise InvalidParameterException(f"Unsupported AuthFlow {flow} (localcore)")
 
-    def _password_auth(self, pool: UserPool, client: AppClient, auth: Body) -> Body:
+    def _password_auth(self, pool: UserPool, client: AppClient, auth: Mapping[str, Any]) -> SignIn:
         """The lockout is checked first, and kept for unknown names too; with PreventUserExistenceErrors an
         unknown name is answered exactly like a wrong password (and costs the same password check)."""
         username, password = str_param(auth, "USERNAME"), str_param(auth, "PASSWORD")
@@ -291,22 +206,18 @@ class UserPools:
         self.lockout.check(key)
         user = pool.users.get(username)
         if user is None and not client.prevent_user_existence_errors:
-            raise cognito_error("UserNotFoundException", "User does not exist.")
+            raise UserNotFoundException("User does not exist.")
         if not check_password(password, user.password_hash if user else _UNKNOWN_USER_HASH):
             self.lockout.failed(key)
-            raise cognito_error("NotAuthorizedException", INCORRECT_CREDENTIALS)
+            raise NotAuthorizedException(INCORRECT_CREDENTIALS)
         assert user is not None  # the unknown-user hash matches no password
         self.lockout.succeeded(key)
         if not user.enabled:
-            raise cognito_error("NotAuthorizedException", "User is disabled.")
+            raise NotAuthorizedException("User is disabled.")
         if not user.confirmed:
-            raise cognito_error("UserNotConfirmedException", "User is not confirmed.")
+            raise UserNotConfirmedException("User is not confirmed.")
         if user.must_change_password:
-            return {
-                "ChallengeName": "NEW_PASSWORD_REQUIRED",
-                "Session": secrets.token_urlsafe(48),
-                "ChallengeParameters": {"USER_ID_FOR_SRP": user.username, "requiredAttributes": "[]"},
-            }
+            return NewPasswordRequired(secrets.token_urlsafe(48), user.username)
         origin_jti = str(uuid.uuid4())
         now = int(self.clock())
         user.sessions.add(origin_jti)
@@ -314,11 +225,10 @@ class UserPools:
         pool.refresh_tokens[refresh] = RefreshGrant(
             user.username, client.client_id, origin_jti, now, now + client.refresh_token_seconds
         )
-        result = issue_tokens(pool, client, user, origin_jti, now, now)
-        result["RefreshToken"] = refresh
-        return {"ChallengeParameters": {}, "AuthenticationResult": result}
+        tokens = issue_tokens(pool, client, user, origin_jti, now, now)
+        return Tokens(tokens.access_token, tokens.id_token, tokens.expires_in, refresh)
 
-    def _refresh_auth(self, pool: UserPool, client: AppClient, auth: Body) -> Body:
+    def _refresh_auth(self, pool: UserPool, client: AppClient, auth: Mapping[str, Any]) -> Tokens:
         require(auth, "REFRESH_TOKEN")
         grant = pool.refresh_tokens.get(str(auth["REFRESH_TOKEN"]))
         user = pool.users.get(grant.username) if grant else None
@@ -330,9 +240,10 @@ class UserPools:
             or grant.expires_at <= self.clock()
             or grant.origin_jti not in user.sessions
         ):
-            raise cognito_error("NotAuthorizedException", "Invalid Refresh Token")
-        result = issue_tokens(pool, client, user, grant.origin_jti, grant.auth_time, int(self.clock()))
-        return {"ChallengeParameters": {}, "AuthenticationResult": result}
+            raise NotAuthorizedException("Invalid Refresh Token")
+        return issue_tokens(pool, client, user, grant.origin_jti, grant.auth_time, int(self.clock()))
+
+    # ----- the signed-in user (GetUser, GlobalSignOut) -----
 
     def _access_token_user(self, token: str) -> tuple[UserPool, User]:
         for pool in self.pools.values():
@@ -340,29 +251,25 @@ class UserPools:
                 claims = pool.signer.verify(token, "access")
             except TokenInvalid as exc:
                 if exc.expired:
-                    raise cognito_error("NotAuthorizedException", "Access Token has expired") from exc
+                    raise NotAuthorizedException("Access Token has expired") from exc
                 continue
             user = pool.users.get(claims.get("username", ""))
             if user is None or user.sub != claims["sub"]:
-                raise cognito_error("UserNotFoundException", "User does not exist.")
+                raise UserNotFoundException("User does not exist.")
             if claims.get("origin_jti") not in user.sessions:
-                raise cognito_error("NotAuthorizedException", "Access Token has been revoked")
+                raise NotAuthorizedException("Access Token has been revoked")
             return pool, user
-        raise cognito_error("NotAuthorizedException", "Invalid Access Token")
+        raise NotAuthorizedException("Invalid Access Token")
 
-    def get_user(self, params: Body) -> Body:
-        _, user = self._access_token_user(str_param(params, "AccessToken"))
-        attributes = [{"Name": "sub", "Value": user.sub}]
-        attributes += [{"Name": k, "Value": v} for k, v in user.attributes.items()]
-        return {"Username": user.username, "UserAttributes": attributes}
+    def get_user(self, access_token: str) -> User:
+        return self._access_token_user(access_token)[1]
 
-    def global_sign_out(self, params: Body) -> Body:
+    def global_sign_out(self, access_token: str) -> None:
         """Every token of the user stops working: access tokens at user operations, refresh tokens, and ID
         tokens at an identity pool with ServerSideTokenCheck (API_GlobalSignOut.html). Credentials already
         issued by an identity pool are not tokens: they live until they expire, as on AWS."""
-        pool, user = self._access_token_user(str_param(params, "AccessToken"))
+        pool, user = self._access_token_user(access_token)
         self.revoke_tokens(pool, user)
-        return {}
 
     def revoke_tokens(self, pool: UserPool, user: User) -> None:
         """No session of the user is live any more, and its refresh tokens are gone."""
@@ -386,27 +293,3 @@ class UserPools:
             and user.enabled
             and claims.get("origin_jti") in user.sessions
         )
-
-    def _pool_arn(self, pool: UserPool) -> str:
-        return f"arn:aws:cognito-idp:{pool.region}:000000000000:userpool/{pool.pool_id}"
-
-    def operations(self) -> dict[str, Callable[[Body], Body]]:
-        """The JSON 1.1 operation table for `AWSCognitoIdentityProviderService`."""
-        return {
-            "CreateUserPool": self.create_user_pool,
-            "CreateUserPoolClient": self.create_user_pool_client,
-            "SignUp": self.sign_up,
-            "ConfirmSignUp": self.confirm_sign_up,
-            "CreateGroup": self.create_group,
-            "InitiateAuth": self.initiate_auth,
-            "GetUser": self.get_user,
-            "GlobalSignOut": self.global_sign_out,
-        }
-
-
-def _mask(email: str) -> str:
-    local, _, domain = email.partition("@")
-    return f"{local[:1]}***@{domain[:1]}***" if domain else "***"
-
-
-__all__ = ["AppClient", "AwsServiceError", "Group", "User", "UserPool", "UserPools"]

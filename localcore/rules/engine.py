@@ -3,6 +3,9 @@
 Basic Ingest (`$aws/rules/{ruleName}/...`) goes straight to that one rule, with the prefix removed from the
 topic the SQL sees. A rule runs its actions when WHERE is exactly true; if any action fails, the rule's
 errorAction gets one AWS-shaped error message for that rule and message.
+
+The rules themselves are the IoT service's state (`localcore/iot/topic_rules.py`); the engine reads them
+through the small `RuleSource` protocol below, so the engine never imports the IoT service.
 """
 
 from __future__ import annotations
@@ -11,9 +14,9 @@ import asyncio
 import dataclasses
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from localcore.broker.message import Message
 from localcore.broker.topics import split_basic_ingest
@@ -30,10 +33,40 @@ from localcore.rules.actions import (
     run_republish,
 )
 from localcore.rules.log_groups import LoggingSink
-from localcore.rules.sql import SqlContext, render_template
-from localcore.rules.store import RuleStore, StoredRule
+from localcore.rules.sql import CompiledQuery, SqlContext, render_template
 
 log = logging.getLogger("localcore.rules")
+
+
+class Rule(Protocol):
+    """One topic rule as the engine runs it: its compiled query and its TopicRulePayload."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def payload(self) -> Mapping[str, Any]: ...
+
+    @property
+    def query(self) -> CompiledQuery: ...
+
+    @property
+    def disabled(self) -> bool: ...
+
+    @property
+    def sql_version(self) -> str: ...
+
+
+class RuleSource(Protocol):
+    """Where the engine finds the account's rules (the IoT backend's rule store)."""
+
+    def find(self, name: str) -> Rule | None:
+        """The rule of that name, enabled or not."""
+        ...
+
+    def enabled(self) -> Sequence[Rule]:
+        """The enabled rules, by name."""
+        ...
 
 
 @dataclass
@@ -54,7 +87,7 @@ class RulesEngine:
 
     def __init__(
         self,
-        store: RuleStore,
+        store: RuleSource,
         invoker: AsyncInvoker,
         publisher: MessagePublisher,
         account_id: str = "000000000000",
@@ -90,7 +123,7 @@ class RulesEngine:
         """Until every message handed to the engine so far has been processed (for tests)."""
         await self._idle.wait()
 
-    def rules_for(self, message: Message) -> tuple[list[StoredRule], str]:
+    def rules_for(self, message: Message) -> tuple[list[Rule], str]:
         """The enabled rules a message triggers, and the topic their SQL sees."""
         target = split_basic_ingest(message.topic)
         if target is not None:
@@ -103,7 +136,7 @@ class RulesEngine:
         rules, topic = self.rules_for(message)
         return await self.run_rules(rules, message, topic)
 
-    async def run_rules(self, rules: list[StoredRule], message: Message, topic: str) -> list[RuleRun]:
+    async def run_rules(self, rules: Sequence[Rule], message: Message, topic: str) -> list[RuleRun]:
         """Run the given rules (as picked by `rules_for`) on one message, in order."""
         if not rules:
             return []
@@ -112,7 +145,7 @@ class RulesEngine:
             context = dataclasses.replace(context, topic=topic)
         return [await self.run_rule(rule, message, context) for rule in rules]
 
-    async def run_rule(self, rule: StoredRule, message: Message, context: SqlContext) -> RuleRun:
+    async def run_rule(self, rule: Rule, message: Message, context: SqlContext) -> RuleRun:
         """Evaluate one rule and run its actions (and errorAction on failures)."""
         result = rule.query.evaluate(context)
         run = RuleRun(rule.name, context.topic, result.matched)

@@ -14,8 +14,8 @@ from clients.session import Session
 from clients.targets import Target, local_target
 from localcore.app import LocalcoreConfig
 from localcore.functions import FunctionSettings
+from localcore.iam.private_files import write_private_json
 from localcore.lambda_runtime import LambdaRuntime
-from localcore.private_files import write_private_json
 from localcore.testing import RunningLocalcore, free_port_config
 
 SCRIPT = " ".join(f"word{i}" for i in range(60)) + "."

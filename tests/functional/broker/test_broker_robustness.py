@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
 import socket
+import time
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -82,8 +85,9 @@ def test_client_that_never_sends_connect_is_closed(make_broker):
 
 
 def test_slow_consumer_is_bounded_and_does_not_block_publishers(make_broker, client):
-    """A subscriber that never reads: its QoS 0 queue is capped (excess dropped) and publishers are unaffected."""
-    limits = BrokerLimits.unlimited().replace(max_outbound_packets=50)
+    """A subscriber that never reads: its QoS 0 deliveries stop at half the outbound bound (the excess is
+    dropped, the connection stays) and publishers are unaffected."""
+    limits = BrokerLimits.unlimited().replace(max_outbound_bytes=64 * 1024)
     running = make_broker(limits=limits)
     stuck = socket.create_connection(("127.0.0.1", running.mqtt_port), timeout=5)
     stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
@@ -100,9 +104,9 @@ def test_slow_consumer_is_bounded_and_does_not_block_publishers(make_broker, cli
 
     def stuck_queue() -> int:
         session = running.broker.sessions["stuck"]
-        return len(session.connection._out) if session.connection else 0
+        return session.connection._out.size if session.connection else -1
 
-    assert running.call(stuck_queue) <= 50
+    assert 0 <= running.call(stuck_queue) <= 32 * 1024
     stuck.close()
 
 
@@ -117,3 +121,30 @@ def test_random_bytes_after_connect_never_hurt_the_broker(broker, garbage, level
         probe.sendall(codec.encode_connect("probe") + b"\xc0\x00")  # CONNECT + PINGREQ
         assert probe.recv(4) == b"\x20\x02\x00\x00"
         assert probe.recv(2) == b"\xd0\x00"  # PINGRESP
+
+
+def test_a_client_that_never_reads_is_closed_as_a_slow_consumer_and_others_carry_on(broker, client):
+    """Real sockets: a client with a 4 KB receive buffer floods UNSUBSCRIBE and PINGREQ and never reads the
+    replies. Once what waits for it passes `max_outbound_bytes` (1 MiB) the broker closes it (lifecycle
+    THROTTLED, https://docs.aws.amazon.com/iot/latest/developerguide/life-cycle-events.html) and frees what
+    was queued; a subscriber on another connection receives throughout."""
+    gone = broker.record(lambda m: m.topic == "$aws/events/presence/disconnected/sink")
+    bystander = client(broker.mqtt_port, "bystander").connect()
+    bystander.subscribe("still/works", qos=1)
+    sink = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sink.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    sink.connect(("127.0.0.1", broker.mqtt_port))
+    sink.sendall(codec.encode_connect("sink", codec.MQTT5))
+    flood = (codec.encode_unsubscribe(1, ["never/subscribed"], codec.MQTT5) + b"\xc0\x00") * 1000
+    sink.settimeout(0.2)
+    deadline = time.monotonic() + 30
+    with contextlib.suppress(ConnectionError):  # the broker's reset ends the flood early
+        while not gone.messages and time.monotonic() < deadline:
+            with contextlib.suppress(TimeoutError):  # the broker reads at 512 KiB/s
+                sink.send(flood)
+    [event] = gone.wait_for(1)
+    assert json.loads(event.payload)["disconnectReason"] == "THROTTLED"
+    sink.close()
+    bystander.publish("still/works", b"yes", qos=1)
+    assert bystander.expect(1)[0].payload == b"yes"
+    assert broker.call(lambda: "sink" not in broker.broker.sessions)

@@ -19,7 +19,7 @@ from clients.session import Session
 from clients.targets import Target, local_target
 from clients.token_cache import TokenCache
 from localcore.functions import FunctionSettings
-from localcore.private_files import write_private_json
+from localcore.iam.private_files import write_private_json
 from localcore.testing import RunningLocalcore, free_port_config
 
 ROOT = Path(__file__).resolve().parents[3]

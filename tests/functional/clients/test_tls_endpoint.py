@@ -13,8 +13,8 @@ import pytest
 
 from clients import Client
 from clients.targets import Target
+from localcore.broker.tls import ensure_local_ca
 from localcore.testing import RunningLocalcore
-from localcore.tls import ensure_local_ca
 from tests.functional.clients.conftest import FAST_SCRIPT, new_user
 from tests.functional.clients.tcp_proxy import CuttableProxy
 

@@ -8,15 +8,14 @@ from typing import Any
 import boto3
 
 from iot_policies.library import shipped_path
-from localcore.control_plane.api import ControlPlaneApi
-from localcore.control_plane.policy_store import PolicyStore
 from localcore.http.gateway import Gateway
 from localcore.http.testing import GatewayThread
-from localcore.iam_authorizer import IamAuthorizer
+from localcore.iam.authorizer import IamAuthorizer
+from localcore.iam.principals import PrincipalPolicies
 from localcore.identity.credentials import Role
 from localcore.identity.service import IdentityService
-from localcore.principal_policies import PrincipalPolicies
-from localcore.rules.store import RuleStore
+from localcore.iot.api import IotApi
+from localcore.iot.backend import IotBackend
 from localcore.sigv4 import SigV4Verifier
 
 ADMIN_KEYS = ("AKIALOCALADMINTEST1", "admin-secret")
@@ -31,13 +30,13 @@ IDENTITY = "us-east-1:11111111-2222-3333-4444-555555555555"
 def running_control_plane() -> Iterator[dict[str, Any]]:
     """`url`, the policy `store` (with `iotstream-user`) and the attach-only credential `attacher`."""
     identity = IdentityService()
-    store = PolicyStore()
+    backend = IotBackend()
+    store = backend.policies
     store.create_policy("iotstream-user", shipped_path("user").read_text())
-    rules: RuleStore = RuleStore()
     identity.store.mint_iam(Role("localcore-admin", ALLOW_ALL), "admin", keys=ADMIN_KEYS)
     attacher = identity.store.mint_iam(Role("attach-role", ATTACH_ONLY), "attach_policy")
     iam = IamAuthorizer(SigV4Verifier(identity.store), PrincipalPolicies(store))
-    api = ControlPlaneApi(store, rules, iam, lambda: "localhost")
+    api = IotApi(backend, iam, lambda: "localhost")
     gateway = Gateway()
     api.mount(gateway)
     with GatewayThread(gateway) as running:

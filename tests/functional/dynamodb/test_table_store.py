@@ -1,4 +1,4 @@
-"""localcore's DynamoDB (moto behind the gateway, plus `localcore.dynamodb_store`) through real boto3 calls:
+"""localcore's DynamoDB (moto behind the gateway, plus `localcore.dynamodb.store`) through real boto3 calls:
 transactions are all or nothing with one cancellation reason per action, and TTL deletes expired items."""
 
 from __future__ import annotations

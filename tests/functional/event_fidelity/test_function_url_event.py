@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from clients.presign import AwsCredentials, sign_http_request
-from localcore.function_urls import FunctionUrls, function_url
+from localcore.functions.urls import FunctionUrls, function_url
 from localcore.http.gateway import Gateway
 from localcore.http.testing import GatewayThread
 from localcore.identity.credentials import CredentialStore, Role

@@ -16,8 +16,8 @@ from botocore.exceptions import ClientError
 
 from clients.presign import AwsCredentials, presign_mqtt_url, sign_http_request
 from clients.session import Session
-from localcore.admin_credentials import ADMIN_CREDENTIALS_FILE
 from localcore.functions import STATE_TABLE
+from localcore.iam.admin_key import ADMIN_CREDENTIALS_FILE
 from localcore.testing import RunningLocalcore
 from streaming.state import StateStore
 from streaming.wire import End, prompt_topic

@@ -19,8 +19,8 @@ class FakeConnection:
     def allow_rate(self) -> bool:
         return True
 
-    def queue_full(self) -> bool:
-        return False
+    def has_room(self, size: int) -> bool:
+        return True
 
     def send(self, data: bytes) -> None:
         self.sent.append(data)

@@ -10,8 +10,9 @@ import pytest
 
 from localcore.http import AwsServiceError
 from localcore.identity import CredentialStore, PasswordPolicy, Role, UserPools
-from localcore.identity.admin_users import AdminUsers
+from localcore.identity.identity_api import CognitoIdentityApi
 from localcore.identity.identity_pools import IdentityPool, IdentityPools
+from localcore.identity.idp_api import CognitoIdpApi
 from localcore.identity.passwords import check_password, hash_password
 from localcore.identity.tokens import TokenInvalid, TokenSigner
 
@@ -101,14 +102,14 @@ def test_group_role_follows_group_precedence() -> None:
     pools = UserPools(clock=clock)
     pool = pools.create_pool("p", pool_id="us-east-1_p", password_policy=PasswordPolicy(minimum_length=6))
     client = pools.create_client(pool, "c", "client")
-    pools.create_group({"UserPoolId": pool.pool_id, "GroupName": "readers", "Precedence": 5})
-    pools.create_group({"UserPoolId": pool.pool_id, "GroupName": "dashboard", "Precedence": 1})
-    pools.sign_up({"ClientId": client.client_id, "Username": "u", "Password": "Aa1!aa"})
-    admin = AdminUsers(pools)
-    admin.admin_confirm_sign_up({"UserPoolId": pool.pool_id, "Username": "u"})
+    idp = CognitoIdpApi(pools)
+    idp.create_group({"UserPoolId": pool.pool_id, "GroupName": "readers", "Precedence": 5})
+    idp.create_group({"UserPoolId": pool.pool_id, "GroupName": "dashboard", "Precedence": 1})
+    idp.sign_up({"ClientId": client.client_id, "Username": "u", "Password": "Aa1!aa"})
+    idp.admin_confirm_sign_up({"UserPoolId": pool.pool_id, "Username": "u"})
     for group in ("readers", "dashboard"):
-        admin.admin_add_user_to_group({"UserPoolId": pool.pool_id, "Username": "u", "GroupName": group})
-    result = pools.initiate_auth(
+        idp.admin_add_user_to_group({"UserPoolId": pool.pool_id, "Username": "u", "GroupName": group})
+    result = idp.initiate_auth(
         {
             "AuthFlow": "USER_PASSWORD_AUTH",
             "ClientId": "client",
@@ -116,9 +117,10 @@ def test_group_role_follows_group_precedence() -> None:
         }
     )["AuthenticationResult"]
     store = CredentialStore(clock)
-    identity = IdentityPools(pools, store, clock)
+    identity_pools = IdentityPools(pools, store, clock)
+    identity = CognitoIdentityApi(identity_pools)
     readers, dashboard = Role("readers-role"), Role("dashboard-role")
-    identity.add_pool(
+    identity_pools.add_pool(
         IdentityPool(
             "us-east-1:pool",
             "p",
@@ -137,8 +139,9 @@ def test_group_role_follows_group_precedence() -> None:
 def test_unauthenticated_access_refused_when_the_pool_disallows_it() -> None:
     """GetId without Logins needs AllowUnauthenticatedIdentities; otherwise NotAuthorizedException."""
     pools = UserPools()
-    identity = IdentityPools(pools, CredentialStore())
-    identity.add_pool(IdentityPool("us-east-1:pool", "p", Role("auth")))
+    identity_pools = IdentityPools(pools, CredentialStore())
+    identity_pools.add_pool(IdentityPool("us-east-1:pool", "p", Role("auth")))
+    identity = CognitoIdentityApi(identity_pools)
     with pytest.raises(AwsServiceError) as err:
         identity.get_id({"IdentityPoolId": "us-east-1:pool"})
     assert err.value.code == "NotAuthorizedException"

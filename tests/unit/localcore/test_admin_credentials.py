@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from localcore.admin_credentials import ADMIN_CREDENTIALS_FILE, AdminCredentialsError, admin_credentials
+from localcore.iam.admin_key import ADMIN_CREDENTIALS_FILE, AdminCredentialsError, admin_credentials
 
 
 def test_made_once_private_and_reused(tmp_path: Path) -> None:

@@ -4,7 +4,7 @@ https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/transaction-api
 
 from __future__ import annotations
 
-from localcore.dynamodb_permissions import required_permissions
+from localcore.dynamodb.permissions import required_permissions
 
 
 def arn(name: str) -> str:

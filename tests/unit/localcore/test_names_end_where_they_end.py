@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from iot_rules.definitions import RuleDefinitionError, parse_rule
-from localcore.control_plane.errors import ControlPlaneError
-from localcore.control_plane.policy_store import PolicyStore
+from localcore.iot.exceptions import IotError
+from localcore.iot.policies import PolicyStore
 from localcore.lambda_runtime.config import HandlerName
 from localcore.lambda_runtime.errors import InvalidFunctionConfig
 
@@ -17,7 +17,7 @@ POLICY = (
 
 
 def test_a_policy_name_with_a_trailing_newline_is_refused() -> None:
-    with pytest.raises(ControlPlaneError):
+    with pytest.raises(IotError):
         PolicyStore("us-east-1", "000000000000").create_policy("user\n", POLICY)
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from iot_policies.evaluator import CLIENT_ID, COGNITO_AUD, COGNITO_SUB
-from localcore.control_plane.policy_store import PolicyStore
+from localcore.iam.principals import PrincipalPolicies
 from localcore.identity.credentials import Caller, Role
-from localcore.principal_policies import PrincipalPolicies
+from localcore.iot.policies import PolicyStore
 
 POOL = "us-east-1:00000000-0000-4000-8000-000000000001"
 IDENTITY = "us-east-1:11111111-2222-3333-4444-555555555555"

@@ -16,8 +16,8 @@ import pytest
 from localcore.broker.message import Message, Publisher
 from localcore.broker.topics import split_basic_ingest
 from localcore.errors import LocalcoreError
+from localcore.iot.topic_rules import RuleStore
 from localcore.rules.engine import RuleRun, RulesEngine
-from localcore.rules.store import RuleStore
 
 ARN = "arn:aws:lambda:us-east-1:000000000000:function:"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from localcore.control_plane.errors import ControlPlaneError
-from localcore.rules.store import RuleStore
+from localcore.iot.exceptions import IotError
+from localcore.iot.topic_rules import RuleStore
 
 
 def test_a_bad_substitution_template_is_refused_at_creation() -> None:
@@ -16,7 +16,7 @@ def test_a_bad_substitution_template_is_refused_at_creation() -> None:
         "awsIotSqlVersion": "2016-03-23",
         "actions": [{"republish": {"topic": "out/${topic(2)", "qos": 0}}],
     }
-    with pytest.raises(ControlPlaneError) as error:
+    with pytest.raises(IotError) as error:
         RuleStore().create("bad_template", payload)
     assert error.value.code == "InvalidRequestException" and "republish.topic" in error.value.message
 

@@ -16,26 +16,16 @@ from collections.abc import Mapping
 from urllib.parse import unquote
 
 from localcore.broker.message import Message, Publisher, PublishProperties
-from localcore.errors import LocalcoreError
+from localcore.iot.exceptions import InvalidRequestException, RequestEntityTooLargeException
 
 MAX_PAYLOAD = 128 * 1024
-
-
-class PublishRequestError(LocalcoreError):
-    """The request is malformed: answered with `InvalidRequestException` (400) or as `code` says."""
-
-    def __init__(self, message: str, code: str = "InvalidRequestException", status: int = 400) -> None:
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.status = status
 
 
 def topic_from_path(raw_path: str) -> str:
     """`/topics/chat%2Fu%2Fresponse` or `/topics/chat/u/response` -> `chat/u/response`."""
     prefix = "/topics/"
     if not raw_path.startswith(prefix) or len(raw_path) == len(prefix):
-        raise PublishRequestError("the path must be /topics/{topic}")
+        raise InvalidRequestException("the path must be /topics/{topic}")
     return unquote(raw_path[len(prefix) :])
 
 
@@ -44,7 +34,7 @@ def _flag(value: str | None, name: str) -> bool:
         return False
     if value.lower() in ("true", "false"):
         return value.lower() == "true"
-    raise PublishRequestError(f"{name} must be true or false")
+    raise InvalidRequestException(f"{name} must be true or false")
 
 
 def _user_properties(header: str | None) -> tuple[tuple[str, str], ...]:
@@ -55,29 +45,28 @@ def _user_properties(header: str | None) -> tuple[tuple[str, str], ...]:
         if isinstance(decoded, str):  # boto3 given a JSON *string* json.dumps it once more: accept that too
             decoded = json.loads(decoded)
     except (binascii.Error, ValueError, RecursionError) as error:
-        raise PublishRequestError("x-amz-mqtt5-user-properties must be base64-encoded JSON") from error
+        raise InvalidRequestException("x-amz-mqtt5-user-properties must be base64-encoded JSON") from error
     if not isinstance(decoded, list) or not all(isinstance(item, dict) for item in decoded):
-        raise PublishRequestError("user properties must be a JSON array of objects")
+        raise InvalidRequestException("user properties must be a JSON array of objects")
     return tuple((str(key), str(value)) for item in decoded for key, value in item.items())
 
 
 def parse_publish(
     raw_path: str, query: Mapping[str, str], headers: Mapping[str, str], body: bytes, principal: str
 ) -> Message:
-    """Build the Message a valid Publish request describes, or raise PublishRequestError."""
+    """Build the Message a valid Publish request describes, or raise InvalidRequestException (RequestEntityTooLargeException
+    over 128 KB)."""
     topic = topic_from_path(raw_path)
     qos_text = query.get("qos", "0")
     if qos_text not in ("0", "1"):
-        raise PublishRequestError("qos must be 0 or 1")
+        raise InvalidRequestException("qos must be 0 or 1")
     if len(body) > MAX_PAYLOAD:
-        raise PublishRequestError(
-            f"payload of {len(body)} bytes exceeds the {MAX_PAYLOAD}-byte limit",
-            "RequestEntityTooLargeException",
-            413,
+        raise RequestEntityTooLargeException(
+            f"payload of {len(body)} bytes exceeds the {MAX_PAYLOAD}-byte limit"
         )
     indicator = headers.get("x-amz-mqtt5-payload-format-indicator")
     if indicator not in (None, "UNSPECIFIED_BYTES", "UTF8_DATA"):
-        raise PublishRequestError("payload format indicator must be UNSPECIFIED_BYTES or UTF8_DATA")
+        raise InvalidRequestException("payload format indicator must be UNSPECIFIED_BYTES or UTF8_DATA")
     correlation = headers.get("x-amz-mqtt5-correlation-data")
     expiry = query.get("messageExpiry")
     try:
@@ -90,9 +79,9 @@ def parse_publish(
             user_properties=_user_properties(headers.get("x-amz-mqtt5-user-properties")),
         )
     except (ValueError, binascii.Error) as error:
-        raise PublishRequestError(f"bad MQTT 5 property: {error}") from error
+        raise InvalidRequestException(f"bad MQTT 5 property: {error}") from error
     if properties.response_topic and ("+" in properties.response_topic or "#" in properties.response_topic):
-        raise PublishRequestError("responseTopic must not contain wildcards")
+        raise InvalidRequestException("responseTopic must not contain wildcards")
     return Message(
         topic=topic,
         payload=body,

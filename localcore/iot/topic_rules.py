@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from iot_rules.definitions import RuleDefinitionError, parse_rule
-from localcore.control_plane.errors import ControlPlaneError, already_exists, not_found
+from localcore.iot.exceptions import InvalidRequestException, SqlParseException, already_exists, not_found
 from localcore.rules.sql import CompiledQuery, SqlParseError, compile_sql
 from localcore.rules.sql.templates import compile_template
 
@@ -55,7 +55,7 @@ def compile_rule_sql(sql: str, version: str | None) -> CompiledQuery:
     try:
         return compile_sql(sql, version)
     except SqlParseError as error:
-        raise ControlPlaneError("SqlParseException", str(error), 400) from error
+        raise SqlParseException(str(error)) from error
 
 
 def _templates(action: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
@@ -80,9 +80,7 @@ def _check_templates(payload: Mapping[str, Any], version: str) -> None:
             try:
                 compile_template(template, version)
             except SqlParseError as error:
-                raise ControlPlaneError(
-                    "InvalidRequestException", f"bad substitution template in {place}: {error}"
-                ) from error
+                raise InvalidRequestException(f"bad substitution template in {place}: {error}") from error
 
 
 class RuleStore:
@@ -102,7 +100,7 @@ class RuleStore:
         try:
             parse_rule({"ruleName": name, **payload}, source=f"rule {name}", lambda_field="functionArn")
         except RuleDefinitionError as error:
-            raise ControlPlaneError("InvalidRequestException", str(error)) from error
+            raise InvalidRequestException(str(error)) from error
         query = compile_rule_sql(str(payload["sql"]), payload.get("awsIotSqlVersion"))
         _check_templates(payload, query.version)
         return dict(payload), query

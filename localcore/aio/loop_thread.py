@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Callable, Coroutine
 from concurrent.futures import Future
@@ -44,8 +45,11 @@ class LoopThread:
         return future.result(timeout)
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Join the loop's default-executor threads (`asyncio.to_thread`), then stop the loop and its thread."""
         if not self._thread.is_alive():
             return
+        with contextlib.suppress(TimeoutError):  # a thread still busy is left to finish on its own
+            self.run(self.loop.shutdown_default_executor(), timeout)
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(timeout)
         self.loop.close()

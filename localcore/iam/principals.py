@@ -3,28 +3,41 @@
 IAM principals (the Lambda execution role, the local admin) and unauthenticated Cognito identities are
 decided by their role's IAM policy alone. Authenticated Cognito identities doing IoT data-plane actions
 need both: the role policy AND the IoT policies attached to the identity (cog-iot-policies.html).
-Attachments are read from the policy store on every decision, so changes apply to live connections.
+Attachments are read from the IoT policy store on every decision, so changes apply to live connections.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import Any, Protocol
 
 from iot_policies.arns import CONNECT, PUBLISH, RECEIVE, RETAIN_PUBLISH, SUBSCRIBE, resource_arn
 from iot_policies.document import PolicyDocument, parse_policy
 from iot_policies.evaluator import COGNITO_AUD, Decision, RequestContext, evaluate, evaluate_authenticated
-from localcore.control_plane.policy_store import PolicyStore
 from localcore.identity.credentials import Caller, Role
 
 # Actions for which IoT intersects the role policy with the identity's attached IoT policies.
 IOT_POLICY_ACTIONS = frozenset({CONNECT, PUBLISH, SUBSCRIBE, RECEIVE, RETAIN_PUBLISH})
 
 
+class AttachedPolicies(Protocol):
+    """Where the IoT policies attached to a principal are read: the IoT backend's policy store."""
+
+    @property
+    def region(self) -> str: ...
+
+    @property
+    def account(self) -> str: ...
+
+    def documents_for(self, target: str) -> list[PolicyDocument]:
+        """The default version of every policy attached to `target`."""
+        ...
+
+
 class PrincipalPolicies:
     """Decisions for Callers (who signed the request) against role and IoT policies."""
 
-    def __init__(self, policy_store: PolicyStore) -> None:
+    def __init__(self, policy_store: AttachedPolicies) -> None:
         self.policy_store = policy_store
         self._lock = threading.Lock()
         self._role_documents: dict[int, tuple[Role, PolicyDocument]] = {}  # id(role) -> (role, document)

@@ -1,15 +1,19 @@
 """DynamoDB for the Lambdas' state, on the gateway: SigV4 and IAM in front, moto's DynamoDB behind.
 
 Every request is verified (SigV4, service `dynamodb`, this region) and authorized by the caller's role for the
-action and table it names (`localcore.dynamodb_permissions`), exactly as the rest of localcore's APIs are; only
+action and table it names (`localcore.dynamodb.permissions`), exactly as the rest of localcore's APIs are; only
 then does moto's DynamoDB application run it, in process. moto listens on no socket, so nothing reaches it
 but what passed the check, and its reset/admin routes (`/moto-api/...`) are not served at all. One worker
 thread runs moto: its conditional writes (the prompt function's idempotency claim) are then atomic, as
 DynamoDB's are. Transactions that do not copy whole tables, and TTL deletions, come from
-`localcore.dynamodb_store`; the sweep runs on the same worker thread.
+`localcore.dynamodb.store`; the sweep runs on the same worker thread.
 
 Auth errors are HTTP 400, as DynamoDB answers them
 (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Programming.Errors.html).
+
+moto keeps every model instance it ever made, for its own server's dashboard (`/moto-api/`, not served here);
+with TransactWriteItems deep-copying each table it touches, that kept a copy of the whole table per transaction
+(one per prompt) alive for ever. Its DynamoDB models are not tracked here (`_stop_tracking_instances`).
 """
 
 from __future__ import annotations
@@ -22,22 +26,35 @@ from typing import TYPE_CHECKING
 
 import boto3
 from aiohttp import web
+from moto.core.model_instances import model_data
 from moto.moto_server.werkzeug_app import create_backend_app
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from localcore.dynamodb_permissions import required_permissions
-from localcore.dynamodb_store import SWEEP_INTERVAL_S, sweep_expired, use_local_transactions
+from localcore.dynamodb.permissions import required_permissions
+from localcore.dynamodb.store import SWEEP_INTERVAL_S, sweep_expired, use_local_transactions
 from localcore.http.errors import AwsServiceError
 from localcore.http.gateway import INTERNAL_FAILURE, Gateway, json_object
-from localcore.iam_authorizer import IamAuthorizer
+from localcore.iam.authorizer import IamAuthorizer
 from streaming.state import create_state_table
 
 if TYPE_CHECKING:
-    from localcore.admin_credentials import AdminCredentials
+    from localcore.iam.admin_key import AdminCredentials
 
 log = logging.getLogger(__name__)
 TARGET_PREFIX = "DynamoDB_20120810"
 _PASSED_HEADERS = ("content-type", "x-amzn-requestid", "x-amz-crc32")
+
+
+class _NotTracked(list[object]):
+    """What moto appends every new model instance to, for a dashboard localcore does not serve: nothing kept."""
+
+    def append(self, instance: object) -> None:
+        pass
+
+
+def _stop_tracking_instances(service: str) -> None:
+    for model in model_data[service].values():
+        model.instances_tracked = _NotTracked()  # type: ignore[attr-defined]
 
 
 class LocalDynamoDB:
@@ -49,6 +66,7 @@ class LocalDynamoDB:
         self._account = account
         use_local_transactions()
         self._app = create_backend_app("dynamodb")
+        _stop_tracking_instances("dynamodb")
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="localcore-dynamodb")
         self._sweeper: asyncio.Task[None] | None = None
 

@@ -15,7 +15,15 @@ from datetime import UTC, datetime
 
 from iot_policies.document import PolicyDocument, parse_policy
 from iot_policies.errors import PolicyDocumentError
-from localcore.control_plane.errors import ControlPlaneError, already_exists, invalid, not_found
+from localcore.iot.exceptions import (
+    DeleteConflictException,
+    InvalidRequestException,
+    LimitExceededException,
+    MalformedPolicyException,
+    VersionsLimitExceededException,
+    already_exists,
+    not_found,
+)
 
 POLICY_NAME = re.compile(r"[\w+=,.@-]{1,128}")
 MAX_VERSIONS = 5  # named versions per policy
@@ -75,7 +83,7 @@ class PolicyStore:
     def create_policy(self, name: str, text: str) -> StoredPolicy:
         """CreatePolicy: a new policy whose version 1 is the default."""
         if not POLICY_NAME.fullmatch(name):
-            raise invalid(f"policyName {name!r} must match [\\w+=,.@-]+ (1-128 characters)")
+            raise InvalidRequestException(f"policyName {name!r} must match [\\w+=,.@-]+ (1-128 characters)")
         document = _parse(text, name)
         with self._lock:
             if name in self._policies:
@@ -102,15 +110,9 @@ class PolicyStore:
         with self._lock:
             policy = self.get_policy(name)
             if any(name in names for names in self._attachments.values()):
-                raise ControlPlaneError(
-                    "DeleteConflictException", f"Policy {name} is attached to targets", 409
-                )
+                raise DeleteConflictException(f"Policy {name} is attached to targets")
             if len(policy.versions) > 1:
-                raise ControlPlaneError(
-                    "DeleteConflictException",
-                    f"Policy {name} has non-default versions; delete them first",
-                    409,
-                )
+                raise DeleteConflictException(f"Policy {name} has non-default versions; delete them first")
             del self._policies[name]
             self._changed()
 
@@ -120,11 +122,7 @@ class PolicyStore:
         with self._lock:
             policy = self.get_policy(name)
             if len(policy.versions) >= MAX_VERSIONS:
-                raise ControlPlaneError(
-                    "VersionsLimitExceededException",
-                    f"Policy {name} already has {MAX_VERSIONS} versions",
-                    409,
-                )
+                raise VersionsLimitExceededException(f"Policy {name} already has {MAX_VERSIONS} versions")
             version = self._add_version(policy, text, document, set_as_default)
             self._changed()
             return version
@@ -143,7 +141,7 @@ class PolicyStore:
             if version_id not in policy.versions:
                 raise not_found(f"Policy {name} version {version_id}")
             if version_id == policy.default_version:
-                raise ControlPlaneError("DeleteConflictException", "Cannot delete the default version", 409)
+                raise DeleteConflictException("Cannot delete the default version")
             del policy.versions[version_id]
             self._changed()
 
@@ -166,10 +164,8 @@ class PolicyStore:
             if name in attached:
                 return
             if len(attached) >= MAX_POLICIES_PER_TARGET:
-                raise ControlPlaneError(
-                    "LimitExceededException",
-                    f"Target {target} already has {MAX_POLICIES_PER_TARGET} attached policies",
-                    410,
+                raise LimitExceededException(
+                    f"Target {target} already has {MAX_POLICIES_PER_TARGET} attached policies"
                 )
             attached.append(name)
             self._changed()
@@ -209,4 +205,4 @@ def _parse(text: str, name: str) -> PolicyDocument:
     try:
         return parse_policy(text, name)
     except PolicyDocumentError as error:
-        raise ControlPlaneError("MalformedPolicyException", str(error), 400) from error
+        raise MalformedPolicyException(str(error)) from error

@@ -16,7 +16,7 @@ from typing import Any
 from localcore.identity.credentials import CredentialStore, Role
 from localcore.lambda_runtime import ConcurrencyConfig, FunctionConfig
 
-LAMBDAS_DIR = Path(__file__).resolve().parent.parent / "lambdas"
+LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"
 STATE_TABLE = "iotstream-state"  # the functions' STATE_TABLE (CDK names its table; localcore uses this name)
 _READ = ("BatchGetItem", "GetRecords", "GetShardIterator", "Query", "GetItem", "Scan", "ConditionCheckItem")
 _WRITE = ("BatchWriteItem", "PutItem", "UpdateItem", "DeleteItem")

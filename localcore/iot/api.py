@@ -1,4 +1,5 @@
-"""The IoT control plane's REST API (restJson1, as boto3's `iot` client speaks it) on the gateway.
+"""The IoT control plane's REST API (restJson1, as boto3's `iot` client speaks it) on the gateway: requests
+parsed, the backend called, answers serialised; state and its rules live in the backend (`backend.py`).
 
 Every request is SigV4-verified (signing name `iot`) and authorized by the caller's IAM role policy
 (`iot:CreatePolicy`, `iot:AttachPolicy`, ... on the policy or rule ARN), as AWS IAM does.
@@ -16,12 +17,12 @@ from urllib.parse import unquote
 
 from aiohttp import web
 
-from localcore.control_plane.errors import ControlPlaneError, invalid
-from localcore.control_plane.policy_store import PolicyStore, StoredPolicy
 from localcore.http.gateway import Gateway
-from localcore.iam_authorizer import IamAuthorizer
+from localcore.iam.authorizer import IamAuthorizer
 from localcore.identity.credentials import Caller
-from localcore.rules.store import RuleStore
+from localcore.iot.backend import IotBackend
+from localcore.iot.exceptions import InvalidRequestException, ResourceNotFoundException
+from localcore.iot.policies import StoredPolicy
 
 log = logging.getLogger(__name__)
 
@@ -30,21 +31,15 @@ ENDPOINT_TYPES = ("iot:Data", "iot:Data-ATS", "iot:CredentialProvider", "iot:Job
 MAX_PAGE_SIZE = 250  # ListTargetsForPolicy pageSize range 1-250
 
 
-class ControlPlaneApi:
+class IotApi:
     """Routes for policies, attachments, topic rules and DescribeEndpoint."""
 
-    def __init__(
-        self,
-        policies: PolicyStore,
-        rules: RuleStore,
-        iam: IamAuthorizer,
-        data_endpoint: Callable[[], str],
-    ) -> None:
-        self.policies = policies
-        self.rules = rules
+    def __init__(self, backend: IotBackend, iam: IamAuthorizer, data_endpoint: Callable[[], str]) -> None:
+        self.backend = backend
+        self.policies = backend.policies
+        self.rules = backend.rules
         self.iam = iam
         self.data_endpoint = data_endpoint
-        self.arn_prefix = f"arn:aws:iot:{policies.region}:{policies.account}:"
 
     def mount(self, gateway: Gateway) -> None:
         routes: list[tuple[str, str, Handler]] = [
@@ -75,7 +70,7 @@ class ControlPlaneApi:
 
     # authorization ------------------------------------------------------------------------------
     async def _authorize(self, request: web.Request, action: str, resource: str = "*") -> Caller:
-        arn = resource if resource == "*" else f"{self.arn_prefix}{resource}"
+        arn = resource if resource == "*" else self.backend.arn(resource)
         return await self.iam.authorize(request, {"iot", "execute-api"}, action, arn)
 
     # policies -----------------------------------------------------------------------------------
@@ -148,9 +143,7 @@ class ControlPlaneApi:
         policy = self.policies.get_policy(name)
         version = policy.versions.get(version_id)
         if version is None:
-            raise ControlPlaneError(
-                "ResourceNotFoundException", f"Policy {name} version {version_id} not found", 404
-            )
+            raise ResourceNotFoundException(f"Policy {name} version {version_id} not found")
         return web.json_response(
             {
                 "policyArn": policy.arn,
@@ -214,7 +207,7 @@ class ControlPlaneApi:
         await self._authorize(request, "iot:DescribeEndpoint")
         endpoint_type = request.query.get("endpointType", "iot:Data")
         if endpoint_type not in ENDPOINT_TYPES:
-            raise invalid(f"endpointType must be one of {ENDPOINT_TYPES}")
+            raise InvalidRequestException(f"endpointType must be one of {ENDPOINT_TYPES}")
         return web.json_response({"endpointAddress": self.data_endpoint()})
 
     # topic rules --------------------------------------------------------------------------------
@@ -270,9 +263,9 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
         body = json.loads(raw or b"{}")
     except (ValueError, RecursionError) as error:  # RecursionError: nested too deep to decode
         log.info("%s %s: request body is not JSON: %s", request.method, request.path, error)
-        raise invalid("The request body is not valid JSON.") from error
+        raise InvalidRequestException("The request body is not valid JSON.") from error
     if not isinstance(body, dict):
-        raise invalid("The request body must be a JSON object.")
+        raise InvalidRequestException("The request body must be a JSON object.")
     return body
 
 
@@ -282,23 +275,25 @@ def _page(marker: str | None, page_size: str | None) -> tuple[int, int]:
         size = int(page_size) if page_size else MAX_PAGE_SIZE
         start = int(base64.b64decode(marker, validate=True)) if marker else 0
     except (ValueError, binascii.Error):
-        raise invalid("marker and pageSize must be a marker from a previous page and 1-250") from None
+        raise InvalidRequestException(
+            "marker and pageSize must be a marker from a previous page and 1-250"
+        ) from None
     if not 1 <= size <= MAX_PAGE_SIZE or start < 0:
-        raise invalid(f"pageSize must be between 1 and {MAX_PAGE_SIZE}")
+        raise InvalidRequestException(f"pageSize must be between 1 and {MAX_PAGE_SIZE}")
     return start, size
 
 
 def _document(body: dict[str, Any]) -> str:
     document = body.get("policyDocument")
     if not isinstance(document, str) or not document:
-        raise invalid("policyDocument is required")
+        raise InvalidRequestException("policyDocument is required")
     return document
 
 
 def _target(body: dict[str, Any]) -> str:
     target = body.get("target")
     if not isinstance(target, str) or not target:
-        raise invalid("target is required")
+        raise InvalidRequestException("target is required")
     return target
 
 

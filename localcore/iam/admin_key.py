@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from localcore.errors import LocalcoreError
+from localcore.iam.private_files import PRIVATE_MODE, write_private_json
 from localcore.identity.credentials import new_access_key_id, new_secret_key
-from localcore.private_files import PRIVATE_MODE, write_private_json
 
 log = logging.getLogger(__name__)
 ADMIN_CREDENTIALS_FILE = "admin-credentials.json"

@@ -11,8 +11,8 @@ from aiohttp import web
 from iot_policies.evaluator import Decision
 from localcore.http.errors import AwsServiceError
 from localcore.http.signing import verify_signed
+from localcore.iam.principals import PrincipalPolicies
 from localcore.identity.credentials import Caller, IssuedCredential
-from localcore.principal_policies import PrincipalPolicies
 from localcore.sigv4 import SigV4Verifier
 
 log = logging.getLogger(__name__)

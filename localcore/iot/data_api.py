@@ -8,15 +8,15 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from iot_policies.arns import PUBLISH, RETAIN_PUBLISH
-from localcore.broker.enforcement import log_denial
+from localcore.broker.denials import log_denial
 from localcore.broker.errors import BrokerError
 from localcore.broker.message import Message
-from localcore.http.errors import AwsServiceError
 from localcore.http.gateway import Gateway
 from localcore.http.signing import verify_signed
+from localcore.iam.principals import PrincipalPolicies
 from localcore.identity.credentials import IssuedCredential
-from localcore.iot_data.publish_request import PublishRequestError, parse_publish
-from localcore.principal_policies import PrincipalPolicies
+from localcore.iot.exceptions import ForbiddenException, InvalidRequestException
+from localcore.iot.publish_request import parse_publish
 from localcore.sigv4 import SigV4Verifier
 
 DATA_SERVICES = frozenset({"iotdata", "iotdevicegateway"})
@@ -42,21 +42,16 @@ class IotDataApi:
         trace_id = str(uuid.uuid4())
         raw_path = request.raw_path.partition("?")[0]
         headers = {key.lower(): value for key, value in request.headers.items()}
-        try:
-            message = parse_publish(
-                raw_path, request.query, headers, await request.read(), caller.principal_id
-            )
-        except PublishRequestError as error:
-            raise AwsServiceError(error.code, error.message, error.status) from error
+        message = parse_publish(raw_path, request.query, headers, await request.read(), caller.principal_id)
         context = self.principals.context(caller, source_ip=request.remote)
         actions = (PUBLISH, RETAIN_PUBLISH) if message.retain else (PUBLISH,)
         for action in actions:
             decision = self.principals.decide(caller, action, message.topic, context)
             if not decision.allowed:
                 log_denial(action, message.topic, None, caller.principal_id, decision.reason)
-                raise AwsServiceError("ForbiddenException", "Forbidden", 403)
+                raise ForbiddenException("Forbidden")
         try:
             await self.publish_message(message)
         except BrokerError as error:
-            raise AwsServiceError("InvalidRequestException", str(error), 400) from error
+            raise InvalidRequestException(str(error)) from error
         return web.json_response({"message": "OK", "traceId": trace_id})

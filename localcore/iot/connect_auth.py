@@ -19,10 +19,10 @@ from iot_policies.evaluator import Decision, RequestContext, evaluate
 from localcore.broker.authorization import Authority, ConnectRefused, ConnectRequest
 from localcore.broker.codec import RC
 from localcore.broker.local_auth import local_identity
-from localcore.control_plane.errors import ControlPlaneError
-from localcore.control_plane.policy_store import PolicyStore
+from localcore.iam.principals import PrincipalPolicies
 from localcore.identity.credentials import Caller
-from localcore.principal_policies import PrincipalPolicies
+from localcore.iot.exceptions import ResourceNotFoundException
+from localcore.iot.policies import PolicyStore
 
 
 @dataclass(frozen=True)
@@ -54,7 +54,7 @@ class LocalModeAuthority:
         arn = resource_arn(action, resource, self.store.region, self.store.account)
         try:
             document = self.store.get_policy(self.policy_name).default.document
-        except ControlPlaneError:
+        except ResourceNotFoundException:
             return Decision(False, action, arn, f"local-mode policy {self.policy_name!r} does not exist")
         return evaluate([document], action, arn, self.context)
 
@@ -65,11 +65,14 @@ class StackAuthenticator:
     def __init__(
         self,
         principals: PrincipalPolicies,
+        policies: PolicyStore,
         local_mode_policy: str | None,
         refused_access_key_id: str | None = None,
     ) -> None:
-        """`refused_access_key_id`: a key never accepted on MQTT (the local admin's, unless --admin-mqtt)."""
+        """`policies`: where local mode reads its policy; `refused_access_key_id`: a key never accepted on MQTT
+        (the local admin's, unless --admin-mqtt)."""
         self.principals = principals
+        self.policies = policies
         self.local_mode_policy = local_mode_policy
         self.refused_access_key_id = refused_access_key_id
 
@@ -86,9 +89,8 @@ class StackAuthenticator:
         if self.local_mode_policy is not None and request.transport in ("tcp", "tls"):
             identity = local_identity(request)
             context = RequestContext.for_identity(identity, request.client_id, request.source_ip)
-            store = self.principals.policy_store
             return LocalModeAuthority(
-                identity, store, self.local_mode_policy, request.policy_context(context)
+                identity, self.policies, self.local_mode_policy, request.policy_context(context)
             )
         raise ConnectRefused(
             RC.NOT_AUTHORIZED, "no credentials: connect over WebSockets with a SigV4-signed URL"

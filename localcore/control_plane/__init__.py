@@ -1,1 +1,0 @@
-"""The IoT control plane (`AWS_ENDPOINT_URL_IOT`): policies, attachments, topic rules, DescribeEndpoint."""
