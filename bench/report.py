@@ -57,6 +57,7 @@ SECTIONS = [
         plot=True,
         json=True,
     ),
+    Section("flood", "Flood: a victim while others flood", [], ["--quick"], plot=True, json=True),
     Section(
         "broker",
         "The broker against mosquitto",

@@ -61,6 +61,13 @@ Dashboards on the sharded feed (one connection per shard) against the old single
 `chat/+/response/+`, with AWS IoT's 100 publishes/s per connection enforced (docs/protocol.md, "Dashboard
 feed").
 """,
+    "flood": """
+A victim asks one question at a time while one user floods prompts at AWS IoT's 100 publishes/s on several
+connections and another holds thousands of idle sockets on the HTTP gateway and the MQTT port; then the
+attackers stop and the victim asks again. Its time to first token in each phase against the idle one, and
+localcore's memory before, during and after (`bench/flood.py`, its actors in `bench/flood_clients.py`). The goal
+(issue 10): the victim within 2x of idle during the flood, memory back to its baseline afterwards.
+""",
     "broker": """
 localcore's broker and mosquitto in their own processes, driven by the same paho harness: messages delivered per
 second and broker CPU per message, 1→1, 1→50 and 50→1 at QoS 0 and 1; "localcore + policy" evaluates the IoT
