@@ -4,7 +4,8 @@
 
 Each benchmark runs as its own process (`python -m bench.<name> ...`, bounded by `--timeout`); its standard
 output is copied into the page as it was printed, so the numbers on the page are the numbers the commands
-printed. The load average before and after each one is noted next to it: the machine may be shared. A few
+printed. The load average before and after each one is noted next to it: the machine may be shared (`--only`
+reruns a noisy one and keeps the others' last output, from bench/results/report/). A few
 summary lines are computed from the benchmarks' JSON output (the goals of issue 12) and say so. `--quick` runs
 CI-sized versions and writes its page into `bench/results/` instead of the docs.
 """
@@ -79,6 +80,27 @@ class Ran:
     load_after: float
     failed: str | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    when: str = ""
+
+    def save(self, path: Path) -> None:
+        """Kept in bench/results/report/, so that `--only` reruns one benchmark and keeps the others' output."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fields = ("command", "output", "seconds", "load_before", "load_after", "failed", "data", "when")
+        path.write_text(json.dumps({name: getattr(self, name) for name in fields}, indent=1))
+
+    @classmethod
+    def load(cls, section: Section, path: Path) -> Ran | None:
+        if not path.exists():
+            return None
+        return cls(section, **json.loads(path.read_text()))
+
+
+def _saved(section: Section, quick: bool) -> Path:
+    return RESULTS / "report" / f"{section.name}{'-quick' if quick else ''}.json"
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _load() -> float:
@@ -113,14 +135,16 @@ def run_section(section: Section, quick: bool, images: Path, timeout: float) -> 
     except subprocess.TimeoutExpired as expired:
         output, failed = str(expired.stdout or ""), f"stopped after {timeout:.0f} s"
     ran = Ran(section, shown, output.strip(), round(time.monotonic() - started), before, _load(), failed)
+    ran.when = _now()
     if failed:
         print(f"  {section.name} failed ({failed}); see {log.relative_to(ROOT)}", file=sys.stderr)
     elif section.json and json_path.exists():
         ran.data = json.loads(json_path.read_text())
+    ran.save(_saved(section, quick))
     return ran
 
 
-def render(runs: list[Ran], quick: bool, images: Path, output: Path, started: str, minutes: float) -> str:
+def render(runs: list[Ran], quick: bool, images: Path, output: Path) -> str:
     def image(name: str) -> str:
         return os.path.relpath(images / f"{name}.png", output.parent)
 
@@ -131,8 +155,8 @@ def render(runs: list[Ran], quick: bool, images: Path, output: Path, started: st
             cores=os.cpu_count(),
             memory_gb=round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 1024**3, 1),
             python=platform.python_version(),
-            started=started,
-            minutes=round(minutes, 1),
+            started=min((ran.when for ran in runs), default=_now()),
+            minutes=round(sum(ran.seconds for ran in runs) / 60, 1),
         )
     ]
     summary = goals(by_name)
@@ -142,7 +166,11 @@ def render(runs: list[Ran], quick: bool, images: Path, output: Path, started: st
         section = ran.section
         lines += [f"## {section.title}", "", SECTION_TEXT[section.name].strip(), ""]
         lines += ["```", ran.command, "```", ""]
-        lines += [f"Ran {ran.seconds} s; load average {ran.load_before} before, {ran.load_after} after.", ""]
+        lines += [
+            f"Ran {ran.seconds} s, finished {ran.when}; load average {ran.load_before} before, "
+            f"{ran.load_after} after.",
+            "",
+        ]
         if ran.failed:
             lines += [f"**This benchmark did not finish ({ran.failed}).**", ""]
         if ran.output:
@@ -161,7 +189,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="CI-sized runs, written to bench/results/")
     parser.add_argument("--output", type=Path, default=None)
-    parser.add_argument("--only", default="", help="comma-separated benchmark names (default: all)")
+    parser.add_argument(
+        "--only", default="", help="rerun these (comma-separated); the others keep their last output"
+    )
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per benchmark")
     args = parser.parse_args(argv)
     quick_page = (RESULTS / "benchmarks-quick").with_suffix(".md")  # generated, not in the repository
@@ -169,11 +199,14 @@ def main(argv: list[str] | None = None) -> None:
     images = RESULTS / "images" if args.quick else DOCS / "images"
     images.mkdir(parents=True, exist_ok=True)
     chosen = {name.strip() for name in args.only.split(",") if name.strip()}
-    sections = [s for s in SECTIONS if not chosen or s.name in chosen]
-    started, clock = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"), time.monotonic()
-    runs = [run_section(section, args.quick, images, args.timeout) for section in sections]
+    runs: list[Ran] = []
+    for section in SECTIONS:
+        if not chosen or section.name in chosen:
+            runs.append(run_section(section, args.quick, images, args.timeout))
+        elif (kept := Ran.load(section, _saved(section, args.quick))) is not None:
+            runs.append(kept)  # not rerun: its last output
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(render(runs, args.quick, images, output, started, (time.monotonic() - clock) / 60))
+    output.write_text(render(runs, args.quick, images, output))
     print(f"wrote {output.relative_to(ROOT)}", file=sys.stderr)
     if any(ran.failed for ran in runs):
         raise SystemExit(1)

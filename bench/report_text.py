@@ -19,7 +19,7 @@ release in one transaction (2 x 2)."""
 
 HEADER = """# Benchmarks
 
-Written by `{command}` (`make bench`) on {started}, in {minutes} minutes, on this project's development
+Written by `{command}` (`make bench`), first benchmark finished {started}, {minutes} minutes of benchmarks, on this project's development
 machine: {cores} cores, {memory_gb} GB of memory, Python {python}, shared with other work (the load average is
 noted with every benchmark; a noisy one is rerun, not reported). Every table is the benchmark's own output,
 copied as printed. Compare rows of one run, not runs: absolute times on a 2-core machine are pessimistic. What

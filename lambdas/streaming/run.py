@@ -41,8 +41,6 @@ class StreamRun:
     stop: StopReason | None = None
     usage: Usage | None = None
     error: tuple[str, str] | None = None
-    lost: bool = False
-    """Another invocation took the stream over: this one publishes and records nothing more."""
     closed: bool = False
     lock: threading.Lock = field(default_factory=threading.Lock)
 

@@ -40,7 +40,7 @@ from streaming.llm.base import (
     Message,
     Provider,
 )
-from streaming.publisher import LEASE_LOST, CoalescingPublisher, PublishClient, PublisherConfig
+from streaming.publisher import CoalescingPublisher, PublishClient, PublisherConfig
 from streaming.run import ModelReader, StreamRun
 from streaming.state import ConditionsFailed, StateStore, Turn, history_messages
 from streaming.takeover import end_interrupted
@@ -252,7 +252,7 @@ class StreamingService:
             run.error = (E_INTERNAL, _SAFE_INTERNAL_MESSAGE)
         finally:
             run.close()
-        if run.lost or lease.lost:
+        if lease.lost:
             return self._abandon(prompt.rid, publisher, feed)
         metrics = run.metrics(self.clock())
         outcome = f"error:{run.error[0]}" if run.error is not None else (run.stop or "end_turn")
@@ -303,14 +303,12 @@ class StreamingService:
             if self.clock() >= next_beat:
                 published, next_seq = run.publisher.progress
                 beat = lease.heartbeat(published, next_seq, feed.n)
-                if beat != "live":
-                    run.stop, run.lost = "cancelled", beat == "lost"
+                if beat != "live":  # cancelled, or taken over (`lease.lost`)
+                    run.stop = "cancelled"
                     return
                 next_beat = self.clock() + interval
-            failed = run.publisher.failed
-            if failed is not None:
-                run.lost = failed.code == LEASE_LOST
-                raise failed
+            if run.publisher.failed is not None:
+                raise run.publisher.failed
             outcome = reader.wait(
                 min(left_s, next_beat - self.clock(), self.config.provider_idle_s - silent_s)
             )
