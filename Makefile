@@ -45,8 +45,10 @@ unit: $(STAMP) $(WEB_BUNDLE)
 
 test: lint typecheck unit
 
+# Every benchmark, then docs/benchmarks.md from what they printed (about 25 minutes; BENCH_ARGS=--quick for a
+# CI-sized run written to bench/results/).
 bench: $(STAMP)
-	$(PY) -m bench.broker
+	$(PY) -m bench.report $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache .import_linter_cache $(WEB)/node_modules $(WEB)/static test-artifacts

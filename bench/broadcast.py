@@ -31,7 +31,7 @@ from typing import Any
 
 import boto3
 
-from bench.broadcast_clients import Chat, FeedDashboard, FirehoseDashboard
+from bench.broadcast_clients import Answer, Chat, FeedDashboard, FirehoseDashboard
 from bench.mqtt_pump import MqttPump
 from bench.stack_process import Published, StackProcess
 from clients.config import ClientConfig
@@ -100,15 +100,29 @@ def wait_answers(chats: Sequence[Chat], deadline: float) -> None:
         time.sleep(0.2)  # a benchmark's clock: poll the chats a few times a second
 
 
-def step(
-    stack: StackProcess,
-    chats: Sequence[Chat],
-    dashboards: Sequence[FeedDashboard],
-    firehose: FirehoseDashboard,
-    seconds: float,
-) -> Row:
+@dataclass
+class StepResult:
+    """What one rung of a ladder produced: the chats' answers, the producer side, the dashboards' share."""
+
+    elapsed: float
+    answers: list[Answer]
+    published: Published
+    feed_pct: list[float]
+    """Per dashboard: % of the published feed updates it received."""
+    finals_pct: list[float]
+    """Per dashboard: % of the published final updates it received."""
+
+    @property
+    def dashboards_complete(self) -> int:
+        return sum(f == 100 and g == 100 for f, g in zip(self.feed_pct, self.finals_pct, strict=True))
+
+
+def run_step(
+    stack: StackProcess, chats: Sequence[Chat], dashboards: Sequence[FeedDashboard], seconds: float
+) -> StepResult:
+    """Every chat asks back to back for `seconds`, then the last answers drain; the dashboards' share of the
+    feed is counted once everything was published (and had `SETTLE_TIMEOUT_S` to arrive)."""
     stack.mark()
-    firehose.take()
     for dashboard in dashboards:
         dashboard.reset()
     for chat in chats:
@@ -126,22 +140,41 @@ def step(
         dashboard.wait_for(
             lambda d: published.feed <= d.received and published.finals <= d.finals, SETTLE_TIMEOUT_S
         )
-    answers = [answer for chat in chats for answer in chat.answers.values()]
-    feed_pct = [100 * len(published.feed & d.received) / max(1, len(published.feed)) for d in dashboards]
-    finals_pct = [100 * len(published.finals & d.finals) / max(1, len(published.finals)) for d in dashboards]
+    return StepResult(
+        elapsed=elapsed,
+        answers=[answer for chat in chats for answer in chat.answers.values()],
+        published=published,
+        feed_pct=[100 * len(published.feed & d.received) / max(1, len(published.feed)) for d in dashboards],
+        finals_pct=[
+            100 * len(published.finals & d.finals) / max(1, len(published.finals)) for d in dashboards
+        ],
+    )
+
+
+def step(
+    stack: StackProcess,
+    chats: Sequence[Chat],
+    dashboards: Sequence[FeedDashboard],
+    firehose: FirehoseDashboard,
+    seconds: float,
+) -> Row:
+    firehose.take()
+    result = run_step(stack, chats, dashboards, seconds)
+    answers, published = result.answers, result.published
+    first_events = [a.first - a.sent for a in answers if a.first is not None]
     return Row(
         dashboards=len(dashboards),
         chats=len(chats),
-        seconds=round(elapsed, 1),
+        seconds=round(result.elapsed, 1),
         answers=sum(a.ok for a in answers),
         failed=sum(not a.ok for a in answers),
-        ttfe_p50_ms=percentile_ms([a.first - a.sent for a in answers if a.first is not None], 0.5),
-        ttfe_p99_ms=percentile_ms([a.first - a.sent for a in answers if a.first is not None], 0.99),
+        ttfe_p50_ms=percentile_ms(first_events, 0.5),
+        ttfe_p99_ms=percentile_ms(first_events, 0.99),
         feed_published=len(published.feed),
         finals_published=len(published.finals),
-        worst_feed_pct=round(min(feed_pct, default=100.0), 2),
-        worst_finals_pct=round(min(finals_pct, default=100.0), 2),
-        dashboards_complete=sum(f == 100 and g == 100 for f, g in zip(feed_pct, finals_pct, strict=True)),
+        worst_feed_pct=round(min(result.feed_pct, default=100.0), 2),
+        worst_finals_pct=round(min(result.finals_pct, default=100.0), 2),
+        dashboards_complete=result.dashboards_complete,
         firehose_published=published.responses,
         firehose_received=firehose.take(),
         peak_live_streams=published.peak_live_streams,

@@ -22,7 +22,17 @@ from paho.mqtt.enums import CallbackAPIVersion
 from bench.mqtt_pump import MqttPump
 from clients.session import Session
 from streaming.status import dashboard_topic, decode_status
-from streaming.wire import Prompt, decode_event, encode_prompt, is_terminal, prompt_topic, response_filter
+from streaming.wire import (
+    End,
+    Prompt,
+    Start,
+    decode_event,
+    encode_prompt,
+    event_text,
+    is_terminal,
+    prompt_topic,
+    response_filter,
+)
 
 CONNECT_TIMEOUT_S = 30.0
 
@@ -55,10 +65,27 @@ def connect_subscribed(pump: MqttPump, client: paho.Client, host: str, port: int
 
 @dataclass
 class Answer:
+    """One prompt's answer as its chat saw it (monotonic times, plus wall-clock arrivals of text)."""
+
     sent: float
+    sent_wall: float = 0.0
+    """When the prompt was published, epoch seconds (to compare with the service's `start.ts`)."""
     first: float | None = None
+    """The first event of any kind."""
+    first_text: float | None = None
+    """The first event carrying answer text."""
     ended: float | None = None
     ok: bool = False
+    messages: int = 0
+    longest_gap: float = 0.0
+    """The longest wait for a next event (from the prompt on): what a client's idle timeout measures."""
+    start_ts_ms: int | None = None
+    """`ts` of the `start` event (epoch ms, taken by the publisher as the stream began)."""
+    ttft_ms: float | None = None
+    """`ttft_ms` of the `end` event's metrics (stream begun -> the model's first token)."""
+    arrivals: list[tuple[float, str]] = field(default_factory=list)
+    """(epoch seconds received, text) of every event that carried text."""
+    _last: float = 0.0
 
 
 class Chat:
@@ -70,21 +97,35 @@ class Chat:
         self.answers: dict[str, Answer] = {}
         self.asking = threading.Event()
         self._lock = threading.Lock()
+        self._changed = threading.Condition(self._lock)
         self._current: str | None = None
         self._client = paho.Client(CallbackAPIVersion.VERSION2, client_id=self.identity, protocol=paho.MQTTv5)
         self._client.username_pw_set(self.identity)  # local mode: the iotstream-user policy applies
         self._client.on_message = self._on_message
         connect_subscribed(pump, self._client, "127.0.0.1", port, response_filter(self.identity))
 
-    def ask(self) -> None:
-        """Publish the next prompt (a fresh rid), unless asking has stopped."""
-        if not self.asking.is_set():
-            return
+    def ask(self, *, once: bool = False) -> str | None:
+        """Publish the next prompt (a fresh rid, returned), unless asking has stopped; `once` asks even then
+        (the chat does not ask again by itself when that answer ends)."""
+        if not (once or self.asking.is_set()):
+            return None
         rid = str(uuid.uuid4())
+        self.expect(rid)
         with self._lock:
             self._current = rid
-            self.answers[rid] = Answer(sent=time.monotonic())
         self._client.publish(prompt_topic(self.identity), encode_prompt(Prompt(rid, self.text)), qos=1)
+        return rid
+
+    def expect(self, rid: str) -> Answer:
+        """Record events of `rid` from now on (`ask` does it; a benchmark's own publishes too)."""
+        with self._lock:
+            answer = self.answers[rid] = Answer(sent=time.monotonic(), sent_wall=time.time())
+            return answer
+
+    def wait(self, rid: str, done: Callable[[Answer], bool], timeout: float) -> bool:
+        """Wait until `done(answer of rid)` holds."""
+        with self._changed:
+            return self._changed.wait_for(lambda: done(self.answers[rid]), timeout)
 
     def give_up(self, older_than_s: float) -> None:
         """An answer in flight for too long is counted as lost and the chat moves on."""
@@ -96,24 +137,44 @@ class Chat:
         if stuck:
             self.ask()
 
+    def take_finished(self) -> list[Answer]:
+        """Remove and return the answers that ended (a long run keeps only what is in flight)."""
+        with self._lock:
+            done = [rid for rid, answer in self.answers.items() if answer.ended is not None]
+            return [self.answers.pop(rid) for rid in done]
+
     @property
     def in_flight(self) -> bool:
         with self._lock:
             return self._current is not None
 
     def _on_message(self, client: paho.Client, userdata: Any, message: paho.MQTTMessage) -> None:
-        now = time.monotonic()
+        now, wall = time.monotonic(), time.time()
         event = decode_event(bytes(message.payload))
+        text = event_text(event)
         with self._lock:
             answer = self.answers.get(event.rid)
             if answer is None:
                 return
             if answer.first is None:
                 answer.first = now
+            answer.messages += 1
+            answer.longest_gap = max(answer.longest_gap, now - (answer._last or answer.sent))
+            answer._last = now
+            if text:
+                answer.arrivals.append((wall, text))
+                if answer.first_text is None:
+                    answer.first_text = now
+            if isinstance(event, Start):
+                answer.start_ts_ms = event.ts
+            elif isinstance(event, End):
+                ttft = event.metrics.get("ttft_ms")
+                answer.ttft_ms = None if ttft is None else float(ttft)
             done = is_terminal(event) and event.rid == self._current
             if done:
-                answer.ended, answer.ok = now, type(event).__name__ == "End"
+                answer.ended, answer.ok = now, isinstance(event, End)
                 self._current = None
+            self._changed.notify_all()
         if done:
             self.ask()
 

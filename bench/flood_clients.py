@@ -22,7 +22,6 @@ import threading
 import time
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as paho
@@ -30,6 +29,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from bench.broadcast_clients import connect_subscribed
 from bench.mqtt_pump import MqttPump
+from bench.proc_usage import descendants, memory_kb
 from streaming.wire import (
     Prompt,
     decode_event,
@@ -197,25 +197,6 @@ class IdleSockets:
         self._selector.close()
 
 
-def _rss_kb(pid: int) -> int:
-    with contextlib.suppress(OSError):
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
-
-
-def _descendants(pid: int) -> list[int]:
-    """Every process below `pid` (a thread's children are listed under that thread)."""
-    found: list[int] = []
-    for children in Path(f"/proc/{pid}/task").glob("*/children"):
-        with contextlib.suppress(OSError):
-            for child in children.read_text().split():
-                found.append(int(child))
-                found.extend(_descendants(int(child)))
-    return found
-
-
 @dataclass
 class Sample:
     seconds: float
@@ -242,9 +223,12 @@ class MemorySampler:
         return self
 
     def sample(self) -> Sample:
-        workers = sum(_rss_kb(child) for child in _descendants(self.pid))
+        workers = sum(memory_kb(child)[0] for child in descendants(self.pid))
         sample = Sample(
-            round(time.monotonic() - self._started, 2), self.phase, _rss_kb(self.pid) / 1024, workers / 1024
+            round(time.monotonic() - self._started, 2),
+            self.phase,
+            memory_kb(self.pid)[0] / 1024,
+            workers / 1024,
         )
         self.samples.append(sample)
         return sample

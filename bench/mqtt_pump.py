@@ -55,6 +55,10 @@ class MqttPump:
     # paho callbacks (any thread): queue the selector change for the pump's thread
 
     def _on_open(self, client: paho.Client, userdata: Any, sock: Any) -> None:
+        with contextlib.suppress(OSError, AttributeError):
+            # paho leaves Nagle on: a prompt written while the previous PUBACK is unacknowledged waits for the
+            # peer's delayed ACK (~40 ms), which a benchmark would count as the service's latency.
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self._request(lambda: self._watch(client, sock, selectors.EVENT_READ))
 
     def _on_close(self, client: paho.Client, userdata: Any, sock: Any) -> None:

@@ -9,6 +9,7 @@ seen by the broker before AWS IoT's per-connection limits apply to any subscribe
         stack.endpoints      # localcore's endpoints (the ready file's content)
         stack.mark()         # forget what was published so far
         stack.published()    # after every Lambda finished: what was published since the mark
+        stack.usage()        # CPU and memory of localcore's process and of its Lambda workers
         stack.wait_idle(60)  # True once every Lambda invocation so far has finished (False: still busy)
 """
 
@@ -24,6 +25,7 @@ from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
 
+from bench.proc_usage import Usage, sample
 from localcore.broker.message import Message
 from localcore.functions import FunctionSettings
 from localcore.lambda_runtime import ConcurrencyConfig
@@ -86,12 +88,11 @@ class _Tap:
             return published
 
 
-def _serve(environment: dict[str, str], lambda_concurrency: int, conn: Connection) -> None:
-    """The child: run localcore until told to stop; answer `mark` and `published` requests."""
+def _serve(environment: dict[str, str], lambda_concurrency: int | None, conn: Connection) -> None:
+    """The child: run localcore until told to stop; answer `mark`, `published` and `usage` requests."""
     logging.basicConfig(level=logging.ERROR)  # the broker's per-drop warnings are what the tap counts anyway
-    settings = FunctionSettings(
-        environment=environment, concurrency=ConcurrencyConfig(account_limit=lambda_concurrency)
-    )
+    concurrency = ConcurrencyConfig() if lambda_concurrency is None else ConcurrencyConfig(lambda_concurrency)
+    settings = FunctionSettings(environment=environment, concurrency=concurrency)
     with RunningLocalcore(free_port_config(functions=settings)) as stack:
         tap = _Tap()
         stack.core.broker.add_listener(tap)
@@ -103,6 +104,8 @@ def _serve(environment: dict[str, str], lambda_concurrency: int, conn: Connectio
             elif command == "published":
                 stack.wait_lambdas_idle(timeout=300)
                 conn.send(tap.reset())
+            elif command == "usage":
+                conn.send(sample())
             elif isinstance(command, tuple) and command[0] == "idle":
                 try:
                     stack.wait_lambdas_idle(timeout=command[1])
@@ -114,7 +117,7 @@ def _serve(environment: dict[str, str], lambda_concurrency: int, conn: Connectio
 class StackProcess:
     """Start localcore in a child process; `endpoints` once it is ready."""
 
-    def __init__(self, environment: Mapping[str, str], *, lambda_concurrency: int) -> None:
+    def __init__(self, environment: Mapping[str, str], *, lambda_concurrency: int | None = None) -> None:
         context = multiprocessing.get_context("spawn")
         self._conn, child = context.Pipe()
         self._process = context.Process(
@@ -150,6 +153,12 @@ class StackProcess:
     def mark(self) -> None:
         self._conn.send("mark")
         self._conn.recv()
+
+    def usage(self) -> Usage:
+        """CPU so far and memory now, of localcore's process and of its Lambda workers."""
+        self._conn.send("usage")
+        result: Usage = self._conn.recv()
+        return result
 
     def wait_idle(self, timeout: float) -> bool:
         """Whether every Lambda invocation so far finished within `timeout` seconds."""

@@ -23,6 +23,7 @@ from clients.session import sigv4_handshake_transform
 from clients.transport import (
     RECONNECT_MAX_DELAY_S,
     RECONNECT_MIN_DELAY_S,
+    UPGRADE_REFUSED_HINT,
     ReconnectingTransport,
     refusal,
     renew_expiring_credentials,
@@ -137,7 +138,9 @@ class Mqtt5Transport(ReconnectingTransport):
             return refusal(f"the connection as {self.options.client_id}", "CONNACK", int(connack.reason_code))
         name = str(getattr(data.exception, "name", data.exception))
         if "WEBSOCKET_UPGRADE" in name:
-            return PolicyDeniedError(f"{endpoint} refused the signed WebSocket upgrade ({name})")
+            return PolicyDeniedError(
+                f"{endpoint} refused the signed WebSocket upgrade ({name}): {UPGRADE_REFUSED_HINT}"
+            )
         if any(part in name for part in _UNREACHABLE):
             return StackNotRunningError(f"nothing answers at {endpoint} ({name})")
         return StackNotRunningError(f"cannot connect to {endpoint} ({name})")

@@ -26,6 +26,7 @@ from clients.errors import (
 from clients.transport import (
     RECONNECT_MAX_DELAY_S,
     RECONNECT_MIN_DELAY_S,
+    UPGRADE_REFUSED_HINT,
     ReconnectingTransport,
     refusal,
     renew_expiring_credentials,
@@ -69,7 +70,8 @@ class PahoTransport(ReconnectingTransport):
             )
         except paho.WebsocketConnectionError as error:
             raise PolicyDeniedError(
-                f"{config.websocket_endpoint} refused the signed WebSocket upgrade ({error})"
+                f"{config.websocket_endpoint} refused the signed WebSocket upgrade ({error}): "
+                f"{UPGRADE_REFUSED_HINT}"
             ) from None
         except OSError as error:
             raise StackNotRunningError(f"nothing answers at {config.websocket_endpoint} ({error})") from None

@@ -158,6 +158,13 @@ def open_transport(
     return Mqtt5Transport(session, options, on_message, on_status)
 
 
+UPGRADE_REFUSED_HINT = (
+    "the signature or the credentials were not accepted: sign in again, and check this computer's clock "
+    "(AWS SigV4 allows 5 minutes of difference)"
+)
+"""Why a signed WebSocket upgrade gets 403: AWS says nothing more (docs/security.md, "Handshake refusals")."""
+
+
 def refusal(what: str, packet: str, code: int) -> PolicyDeniedError:
     """The error for a refused CONNECT / SUBSCRIBE / PUBLISH, naming the MQTT 5 reason code."""
     name = REASON_NAMES.get(code, "refused")

@@ -247,6 +247,8 @@ class Localcore(Service):
             await started.enter_async_context(self.gateway.serving(config.host, config.http_port))
             started.callback(self.events.close)  # event followers end before the gateway waits for them
             await asyncio.to_thread(lambda: create_state_table(self._admin_client("dynamodb"), STATE_TABLE))
+            self.services.moto.start_sweeping()
+            started.push_async_callback(self.services.moto.stop_sweeping)
             self.identity.set_public_url(self.gateway_url)
             self.runtime = await started.enter_async_context(self._lambda_runtime())
             started.push_async_callback(self.rule_roles.close)

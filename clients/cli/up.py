@@ -79,7 +79,7 @@ def add_stack_arguments(parser: argparse.ArgumentParser, default_llm: str = "loc
         type=_positive_int,
         default=ConcurrencyConfig().account_limit,
         help="Lambda invocations (worker processes) at once, all functions together (default: %(default)s, "
-        "4 per CPU); throttled events queue",
+        "from this machine's memory and cores); throttled events queue",
     )
     parser.add_argument(
         "--admin-mqtt",

@@ -15,9 +15,10 @@ helps, `retry_after_ms` (docs/protocol.md). Items (pk `LIMIT#{identity}`), all e
 `expires_at` (TTL):
 
 - `STREAMS`: a map `leases` {rid: lease end, epoch ms} and a `version`. A lease ends when its stream does,
-  or at the end of its invocation at the latest, so a crashed stream never holds a slot for ever. Updates are
-  optimistic (read, then put conditioned on `version`), so two prompts racing for the last slot cannot both
-  win.
+  or at the end of its invocation at the latest, so a crashed stream never holds a slot for ever. A prompt
+  takes a slot with one conditional update (`size(leases) < limit`), so two prompts racing for the last slot
+  cannot both win; leases that ended are removed when the map is full (read, then put conditioned on
+  `version`).
 - `MINUTE#<yyyy-mm-ddThh:mm>`, `DAY#<yyyy-mm-dd>`: counters `n`, raised together in one transaction, each
   only while below its limit (conditional `ADD`), so a refused prompt counts nowhere.
 """
@@ -25,7 +26,7 @@ helps, `retry_after_ms` (docs/protocol.md). Items (pk `LIMIT#{identity}`), all e
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -37,8 +38,6 @@ from streaming.wire import E_PROMPT_EXPIRED, E_RATE_LIMITED, E_TOO_MANY_STREAMS
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-LEASE_ATTEMPTS = 5
-"""Optimistic retries of the stream lease when other prompts of the same identity change it meanwhile."""
 TTL_SLACK_S = 3600
 
 
@@ -93,7 +92,8 @@ class _Window:
 
 
 class Admission:
-    """Decides, per identity, whether a prompt may stream now."""
+    """Decides, per identity, whether a prompt may stream now. Its checks are conditional writes that
+    `streaming.gate` runs in the same transaction as the claim of the rid: one round trip per prompt."""
 
     def __init__(
         self,
@@ -108,93 +108,108 @@ class Admission:
         self.limits = limits
         self.wall_clock = wall_clock
 
-    def admit(self, identity_id: str, rid: str, received_at_ms: int | None, lease_ms: int) -> Lease | Refusal:
-        """A lease for `rid` (held at most `lease_ms`), or the first limit the prompt is over."""
-        now_ms = int(self.wall_clock() * 1000)
+    def expired(self, received_at_ms: int | None, now_ms: int) -> Refusal | None:
+        """`prompt_expired` when the rules engine received the prompt more than `max_age_ms` ago."""
         limit = self.limits.max_age_ms
         if limit and received_at_ms is not None and now_ms - received_at_ms > limit:
             return Refusal(
                 E_PROMPT_EXPIRED, "This prompt waited too long to be answered; please send it again."
             )
-        lease = self._lease(identity_id, rid, now_ms, now_ms + lease_ms)
-        if isinstance(lease, Refusal):
-            return lease
-        try:
-            refusal = self._count(identity_id, now_ms)
-        except ClientError:
-            self.release(lease)  # the slot must not stay taken until its lease ends
-            raise
-        if refusal is not None:
-            self.release(lease)
-            return refusal
-        return lease
+        return None
+
+    def actions(self, identity_id: str, rid: str, now_ms: int, until_ms: int) -> list[dict[str, Any]]:
+        """The conditional writes admitting `rid` (held at most until `until_ms`), in `judge`'s order: the
+        stream slot, then one counter per rate window."""
+        actions = [{"Update": self._take_slot(identity_id, rid, until_ms)}] if self.limits.max_streams else []
+        actions += [{"Update": self._count(identity_id, window)} for window in self._windows(now_ms)]
+        return actions
+
+    def judge(self, failed: Sequence[bool], identity_id: str, now_ms: int) -> Refusal | None:
+        """After `actions` failed (`failed[i]` per action): the refusal, or None when the stream slots only had
+        to be tidied (leases that ended) and the prompt may try again."""
+        slot_failed = bool(self.limits.max_streams) and failed[0]
+        windows = self._windows(now_ms)
+        for window, window_failed in zip(windows, failed[len(failed) - len(windows) :], strict=True):
+            if window_failed:
+                return Refusal(E_RATE_LIMITED, window.message, window.ends_ms - now_ms)
+        return self._tidy_slots(identity_id, now_ms) if slot_failed else None
 
     def release(self, lease: Lease) -> None:
         """Give the slot back (the stream ended); a lease already gone is fine."""
-        if not self.limits.max_streams:
-            return
-        try:
-            self.client.update_item(
-                TableName=self.table,
-                Key=self._key(lease.identity_id, "STREAMS"),
-                UpdateExpression="REMOVE leases.#rid ADD version :one",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames={"#rid": lease.rid},
-                ExpressionAttributeValues={":one": {"N": "1"}},
-            )
-        except ClientError as exc:
-            if exc.response["Error"].get("Code") != "ConditionalCheckFailedException":
-                raise
+        if self.limits.max_streams:
+            self.client.update_item(**self.release_update(lease))
+
+    def release_update(self, lease: Lease) -> dict[str, Any]:
+        """The `Update` giving a slot back (no condition: releasing twice is harmless)."""
+        expires = int(self.wall_clock()) + TTL_SLACK_S
+        return {
+            "TableName": self.table,
+            "Key": self._key(lease.identity_id, "STREAMS"),
+            "UpdateExpression": "REMOVE leases.#rid SET expires_at = if_not_exists(expires_at, :exp) "
+            "ADD version :one",
+            "ExpressionAttributeNames": {"#rid": lease.rid},
+            "ExpressionAttributeValues": {":one": {"N": "1"}, ":exp": {"N": str(expires)}},
+        }
 
     # ------------------------------------------------------------------ streams
 
-    @staticmethod
-    def _key(identity_id: str, sort_key: str) -> dict[str, Any]:
+    def _key(self, identity_id: str, sort_key: str) -> dict[str, Any]:
         return {"pk": {"S": f"LIMIT#{identity_id}"}, "sk": {"S": sort_key}}
 
-    def _lease(self, identity_id: str, rid: str, now_ms: int, until_ms: int) -> Lease | Refusal:
+    def _take_slot(self, identity_id: str, rid: str, until_ms: int) -> dict[str, Any]:
+        """Add `rid`'s lease while fewer than `max_streams` leases are in the map. Leases that ended still
+        count here; `_tidy_slots` removes them when the map is full (and creates the map the first time)."""
+        return {
+            "TableName": self.table,
+            "Key": self._key(identity_id, "STREAMS"),
+            "UpdateExpression": "SET leases.#rid = :until, expires_at = :exp ADD version :one",
+            "ConditionExpression": "attribute_exists(leases) AND size(leases) < :max",
+            "ExpressionAttributeNames": {"#rid": rid},
+            "ExpressionAttributeValues": {
+                ":until": {"N": str(until_ms)},
+                ":exp": {"N": str(until_ms // 1000 + TTL_SLACK_S)},
+                ":one": {"N": "1"},
+                ":max": {"N": str(self.limits.max_streams)},
+            },
+        }
+
+    def _tidy_slots(self, identity_id: str, now_ms: int) -> Refusal | None:
+        """Read the slots, drop the leases that ended, and write them back (optimistically, on `version`).
+        `too_many_streams` when the live leases fill every slot; None when there is room now."""
         limit = self.limits.max_streams
-        if not limit:
-            return Lease(identity_id, rid)
         key = self._key(identity_id, "STREAMS")
-        for _ in range(LEASE_ATTEMPTS):
-            item = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
-            stored = item.get("leases", {}).get("M", {}) if item else {}
-            live = {r: int(v["N"]) for r, v in stored.items() if int(v["N"]) > now_ms}
-            if len(live) >= limit:
-                return Refusal(
-                    E_TOO_MANY_STREAMS,
-                    f"You already have {len(live)} answers streaming (the limit is {limit}); "
-                    "wait for one to finish.",
-                    min(live.values()) - now_ms,
-                )
-            live[rid] = until_ms
-            version = int(item["version"]["N"]) if item else 0
-            condition: dict[str, Any] = (
-                {
-                    "ConditionExpression": "version = :v",
-                    "ExpressionAttributeValues": {":v": {"N": str(version)}},
-                }
-                if item
-                else {"ConditionExpression": "attribute_not_exists(pk)"}
+        item = self.client.get_item(TableName=self.table, Key=key, ConsistentRead=True).get("Item")
+        stored = item.get("leases", {}).get("M", {}) if item else {}
+        live = {r: int(v["N"]) for r, v in stored.items() if int(v["N"]) > now_ms}
+        if len(live) >= limit:
+            return Refusal(
+                E_TOO_MANY_STREAMS,
+                f"You already have {len(live)} answers streaming (the limit is {limit}); "
+                "wait for one to finish.",
+                min(live.values()) - now_ms,
             )
-            try:
-                self.client.put_item(
-                    TableName=self.table,
-                    Item={
-                        **key,
-                        "leases": {"M": {r: {"N": str(end)} for r, end in live.items()}},
-                        "version": {"N": str(version + 1)},
-                        "expires_at": {"N": str(max(live.values()) // 1000 + TTL_SLACK_S)},
-                    },
-                    **condition,
-                )
-            except ClientError as exc:
-                if exc.response["Error"].get("Code") == "ConditionalCheckFailedException":
-                    continue  # another prompt of this identity changed the leases: read again
-                raise
-            return Lease(identity_id, rid)
-        return Refusal(E_TOO_MANY_STREAMS, "Too many prompts at once; please try again.", 1000)
+        version = int(item["version"]["N"]) if item and "version" in item else 0
+        condition: dict[str, Any] = (
+            {"ConditionExpression": "version = :v", "ExpressionAttributeValues": {":v": {"N": str(version)}}}
+            if item
+            else {"ConditionExpression": "attribute_not_exists(pk)"}
+        )
+        ends = max(live.values(), default=now_ms)
+        try:
+            self.client.put_item(
+                TableName=self.table,
+                Item={
+                    **key,
+                    "leases": {"M": {r: {"N": str(end)} for r, end in live.items()}},
+                    "version": {"N": str(version + 1)},
+                    "expires_at": {"N": str(ends // 1000 + TTL_SLACK_S)},
+                },
+                **condition,
+            )
+        except ClientError as exc:
+            if exc.response["Error"].get("Code") != "ConditionalCheckFailedException":
+                raise  # else another prompt of this identity changed the slots meanwhile: try again
+        return None
 
     # ------------------------------------------------------------------ rates
 
@@ -218,38 +233,18 @@ class Admission:
         ]
         return [window for window in windows if window.limit]
 
-    def _count(self, identity_id: str, now_ms: int) -> Refusal | None:
-        """Count the prompt in every window at once, or refuse it for the first window that is full."""
-        windows = self._windows(now_ms)
-        if not windows:
-            return None
-        updates: list[Any] = [
-            {
-                "Update": {
-                    "TableName": self.table,
-                    "Key": self._key(identity_id, window.sort_key),
-                    "UpdateExpression": "SET expires_at = if_not_exists(expires_at, :exp) ADD #n :one",
-                    "ConditionExpression": "attribute_not_exists(#n) OR #n < :max",
-                    "ExpressionAttributeNames": {"#n": "n"},
-                    "ExpressionAttributeValues": {
-                        ":one": {"N": "1"},
-                        ":max": {"N": str(window.limit)},
-                        ":exp": {"N": str(window.ends_ms // 1000 + TTL_SLACK_S)},
-                    },
-                }
-            }
-            for window in windows
-        ]
-        for _ in range(LEASE_ATTEMPTS):
-            try:
-                self.client.transact_write_items(TransactItems=updates)
-            except ClientError as exc:
-                if exc.response["Error"].get("Code") != "TransactionCanceledException":
-                    raise
-                reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
-                for window, reason in zip(windows, reasons, strict=False):
-                    if reason == "ConditionalCheckFailed":
-                        return Refusal(E_RATE_LIMITED, window.message, window.ends_ms - now_ms)
-                continue  # TransactionConflict: a concurrent prompt of this identity; try again
-            return None
-        return Refusal(E_RATE_LIMITED, "Too many prompts at once; please try again.", 1000)
+    def _count(self, identity_id: str, window: _Window) -> dict[str, Any]:
+        """Count the prompt in one window, only while the window is below its limit (so a refused prompt
+        counts nowhere: the transaction's writes happen together or not at all)."""
+        return {
+            "TableName": self.table,
+            "Key": self._key(identity_id, window.sort_key),
+            "UpdateExpression": "SET expires_at = if_not_exists(expires_at, :exp) ADD #n :one",
+            "ConditionExpression": "attribute_not_exists(#n) OR #n < :max",
+            "ExpressionAttributeNames": {"#n": "n"},
+            "ExpressionAttributeValues": {
+                ":one": {"N": "1"},
+                ":max": {"N": str(window.limit)},
+                ":exp": {"N": str(window.ends_ms // 1000 + TTL_SLACK_S)},
+            },
+        }

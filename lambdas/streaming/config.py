@@ -8,6 +8,7 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools import Logger
+from botocore.config import Config
 
 from streaming.admission import Admission, AdmissionLimits
 from streaming.dashboard_feed import feed_config_from_env
@@ -15,8 +16,15 @@ from streaming.errors import StreamingError
 from streaming.llm import env_number, provider_from_env
 from streaming.publisher import PublisherConfig
 from streaming.service import ServiceConfig, StreamingService
-from streaming.state import StateStore
+from streaming.state import DEFAULT_REQUEST_TTL_S, StateStore
 from streaming.wire import DEFAULT_MAX_TEXT_BYTES
+
+STATE_TABLE_CLIENT = Config(
+    connect_timeout=2, read_timeout=10, retries={"mode": "standard", "max_attempts": 3}
+)
+"""The state table is on the first-token path and read every second while streaming: fail within seconds when
+it cannot be reached (the user then gets `internal_error`), instead of botocore's legacy DynamoDB retries
+(10 attempts, about 25 s of back-off) and 60 s read timeout, which would outlast a client's idle timeout."""
 
 
 def service_config_from_env(env: Mapping[str, str]) -> ServiceConfig:
@@ -32,6 +40,7 @@ def service_config_from_env(env: Mapping[str, str]) -> ServiceConfig:
         system_prompt=env.get("SYSTEM_PROMPT", defaults.system_prompt),
         cancel_poll_s=env_number(env, "CANCEL_POLL_MS", defaults.cancel_poll_s * 1000) / 1000,
         timeout_margin_ms=int(env_number(env, "TIMEOUT_MARGIN_MS", defaults.timeout_margin_ms)),
+        provider_idle_s=env_number(env, "PROVIDER_IDLE_TIMEOUT_MS", defaults.provider_idle_s * 1000) / 1000,
         publisher=PublisherConfig(
             max_messages_per_second=env_number(
                 env, "PUBLISH_MAX_PER_SECOND", publisher_defaults.max_messages_per_second
@@ -71,12 +80,14 @@ def service_from_env(
         if endpoint and "://" not in endpoint:  # CDK passes the bare iot:Data-ATS host name
             endpoint = f"https://{endpoint}"
         iot = boto3.client("iot-data", endpoint_url=endpoint)
-    dynamodb = clients.get("dynamodb") or boto3.client("dynamodb")
+    dynamodb = clients.get("dynamodb") or boto3.client("dynamodb", config=STATE_TABLE_CLIENT)
     provider = provider_from_env(env, bedrock_client=clients.get("bedrock"))
     admission = Admission(dynamodb, table, AdmissionLimits.from_env(env))
     return StreamingService(
         iot,
-        StateStore(dynamodb, table),
+        StateStore(
+            dynamodb, table, request_ttl_s=int(env_number(env, "REQUEST_TTL_S", DEFAULT_REQUEST_TTL_S))
+        ),
         provider,
         service_config_from_env(env),
         admission=admission,

@@ -36,6 +36,8 @@ from streaming.wire import StopReason
 
 _Final = tuple[StatusState, StopReason | None, str | None]
 """How a stream ended: the final state, and its stop reason (`end`) or error code (`error`)."""
+ABANDONED: _Final = ("error", None, "abandoned")
+"""The stream was taken over: no final update from this feed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,6 +155,15 @@ class StreamFeed:
         """The stream ended with an `error` event."""
         self._finish(("error", None, code))
 
+    def abandon(self) -> None:
+        """Send nothing more (the stream was taken over; the new owner sends the final update)."""
+        self._finish(ABANDONED)
+
+    @property
+    def n(self) -> int:
+        """The number of the last update handed to iot-data."""
+        return self._last.n
+
     def close(self, timeout: float | None = None) -> bool:
         """Wait until the final update was handled (published or given up). True when it finished in time."""
         return self._done.wait(timeout)
@@ -195,6 +206,8 @@ class StreamFeed:
                 if (progress.tokens, progress.messages) != (self._last.tokens, self._last.messages):
                     self._last = self._next("streaming", progress)
                     self._feed.send(self._last)
+            if final is ABANDONED:
+                return
             state, stop, code = final
             final_update = self._next(state, self._progress(), stop=stop, code=code)
             self._feed.send(final_update, self._feed.config.final_attempts)

@@ -10,7 +10,8 @@ thread sends. The publisher thread sends the waiting text as one message as soon
 - the text ends a sentence or line and at least `sentence_min_tokens` chunks are waiting;
 - the message would reach `max_message_bytes`, or the stream is ending.
 
-`start` waits up to `start_hold_s` for the first text and carries it; `end` carries the text that is
+`start` waits up to `start_hold_s` for the first text and carries it, and leaves as soon as that text is
+there: the first text is never coalesced (what a user waits for most). `end` carries the text that is
 still waiting when the model finishes. So a 50 tokens/s model sends five tokens per message with at most
 ~80 ms added, and a 500 tokens/s model sends one message per rate-cap interval. Caps keep each stream far
 below AWS IoT's per-connection limits (100 publishes/s, 512 KiB/s, 128 KB payload; AWS IoT Core quotas,
@@ -140,6 +141,12 @@ def _split_to_fit(text: str, budget: int) -> int:
     return low
 
 
+Reserve = Callable[[int, int], bool]
+"""`reserve(seq, published)`: may event `seq` go out (`published` events went out before it)? False: the
+stream is no longer ours (`streaming.lease.RequestLease.reserve`)."""
+LEASE_LOST = "lease_lost"
+
+
 class CoalescingPublisher:
     """Publishes the events of one request on `chat/{identity_id}/response/{rid}`."""
 
@@ -152,6 +159,7 @@ class CoalescingPublisher:
         *,
         clock: Callable[[], float] = time.monotonic,
         wall_clock: Callable[[], float] = time.time,
+        reserve: Reserve | None = None,
     ) -> None:
         self.config = config or PublisherConfig()
         self.topic = response_topic(identity_id, rid)
@@ -175,6 +183,8 @@ class CoalescingPublisher:
         self._seq = 0
         self._next_allowed = 0.0
         self._thread: threading.Thread | None = None
+        self._reserve = reserve
+        self._abandoned = False
         overhead = len(encode_event(Delta(rid=rid, seq=10**9, text="")))
         self._text_budget = max(16, self.config.max_message_bytes - overhead)
 
@@ -202,11 +212,15 @@ class CoalescingPublisher:
                 gap = now - self._last_added
                 self._gap = gap if self._gap is None else 0.7 * self._gap + 0.3 * gap
             self._last_added = now
+            was_empty = not self._pending
             self._pending.append(_Segment(text, now))
             self._pending_size += _escaped_size(text)
             self.metrics.chunks += 1
             self.metrics.text_bytes += len(text.encode("utf-8"))
-            self._cond.notify()
+            # Wake the publisher thread only when its plan changes: text to time from, or a batch due now.
+            # Otherwise it already sleeps until the oldest text's budget (a wake-up per chunk costs CPU).
+            if was_empty or ((wait := self._hold_back()) is not None and wait <= 0):
+                self._cond.notify()
 
     def end(self, stop: StopReason, usage: Usage, metrics: Mapping[str, float | int] | None = None) -> None:
         """Queue the `end` event; it is published after every delta. Later terminal calls are ignored."""
@@ -239,6 +253,18 @@ class CoalescingPublisher:
             self._terminal_is_end = is_end
             self._cond.notify()
 
+    def abandon(self) -> None:
+        """Publish nothing more (the stream was taken over): the publisher thread ends at once."""
+        with self._cond:
+            self._abandoned = True
+            self._cond.notify()
+
+    @property
+    def progress(self) -> tuple[int, int]:
+        """(events published, the next event's seq): every event below the first number went out."""
+        with self._cond:
+            return self.metrics.messages, self._seq
+
     def close(self, timeout: float | None = None) -> bool:
         """Wait until the terminal event is published (or publishing failed). True when it was published."""
         finished = self._done.wait(timeout)
@@ -259,14 +285,16 @@ class CoalescingPublisher:
     def _run(self) -> None:
         event: Event | None = None
         try:
-            while True:
-                event, segments = self._next_message()
+            while (next_message := self._next_message()) is not None:
+                event, segments = next_message
+                if self._reserve is not None and not self._reserve(event.seq, self.metrics.messages):
+                    raise PublishError(LEASE_LOST, "the stream was taken over by another invocation")
                 self._publish(event, segments)
                 if isinstance(event, End | Error):
                     return
         except PublishError as exc:
             self._failed = exc
-            if event is not None and not isinstance(event, End | Error):
+            if exc.code != LEASE_LOST and event is not None and not isinstance(event, End | Error):
                 self._publish_failure_terminal(event.seq)
         finally:
             self._done.set()
@@ -283,13 +311,14 @@ class CoalescingPublisher:
         with contextlib.suppress(PublishError):  # down for good: the client's idle timeout reports it
             self._send(encode_event(error), attempts=self.config.publish_attempts * 2)
 
-    def _next_message(self) -> tuple[Event, list[_Segment]]:
+    def _next_message(self) -> tuple[Event, list[_Segment]] | None:
         with self._cond:
-            while True:
+            while not self._abandoned:
                 wait = self._hold_back()
                 if wait is not None and wait <= 0:
                     return self._take()
                 self._cond.wait(wait)
+            return None
 
     def _hold_back(self) -> float | None:
         """Seconds to wait before the next message may go (None: until something is added)."""
@@ -302,6 +331,8 @@ class CoalescingPublisher:
             return 0.0
         if not self._pending:  # only `start` waits, for text to carry
             return self._start_at + self._start_hold() - now
+        if self._start is not None:  # the first text leaves at once, on `start`; coalescing starts after it
+            return 0.0
         return self._batch_hold(now)
 
     def _start_hold(self) -> float:

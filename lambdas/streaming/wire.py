@@ -42,6 +42,7 @@ E_INTERNAL: Final = "internal_error"
 E_PROMPT_EXPIRED: Final = "prompt_expired"
 E_TOO_MANY_STREAMS: Final = "too_many_streams"
 E_RATE_LIMITED: Final = "rate_limited"
+E_INTERRUPTED: Final = "stream_interrupted"
 
 # Validated with fullmatch: `$` would also match before a final newline ("<uuid>\n" passed once).
 _RID_RE: Final = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")

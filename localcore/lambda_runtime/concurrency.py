@@ -20,20 +20,39 @@ from dataclasses import dataclass, field
 
 from localcore.lambda_runtime.errors import InvalidFunctionConfig
 
-WORKERS_PER_CPU = 4
-"""The default account limit is a few workers per core: a laptop's memory and CPU, not AWS's 1,000."""
+WORKER_MB = 48
+"""Memory of one execution environment: a warm prompt worker's proportional set size is about 40 MB (Python,
+boto3, botocore's service models, Powertools: `python -m bench.memory`), plus headroom."""
+MEMORY_SHARE = 0.25
+"""The workers may take at most this share of the machine's memory by default."""
+WORKERS_PER_CPU = 32
+"""A streaming invocation mostly waits for the model (a 150-token answer costs its worker well under a tenth of
+its 1.5 s in CPU), so many run per core; more than this only slows every stream."""
+MIN_ACCOUNT_LIMIT = 8
 ACCOUNT_LIMIT_REASON = "ConcurrentInvocationLimitExceeded"
 RESERVED_LIMIT_REASON = "ReservedFunctionConcurrentInvocationLimitExceeded"
 
 
+def physical_memory_bytes() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError):  # not a POSIX system that reports it: assume a small laptop
+        return 8 * 1024**3
+
+
 def default_account_limit() -> int:
-    return max(4, WORKERS_PER_CPU * (os.cpu_count() or 1))
+    """`MEMORY_SHARE` of the memory in `WORKER_MB` workers, at most `WORKERS_PER_CPU` per core, at least
+    `MIN_ACCOUNT_LIMIT`: a stream holds its worker for the whole answer (as on AWS), so the limit is how many
+    answers stream at once; past it, answers queue (docs/lambda-runtime.md)."""
+    by_memory = int(physical_memory_bytes() * MEMORY_SHARE) // (WORKER_MB * 1024**2)
+    return max(MIN_ACCOUNT_LIMIT, min(by_memory, WORKERS_PER_CPU * (os.cpu_count() or 1)))
 
 
 @dataclass(frozen=True)
 class ConcurrencyConfig:
-    """The local account's limits. AWS's default account limit is 1,000 (adjustable); localcore's is
-    `WORKERS_PER_CPU` per core, because each execution environment here is a real Python process."""
+    """The local account's limits. AWS's default account limit is 1,000 (adjustable); localcore's default is
+    bounded by the machine's memory and cores (`default_account_limit`), because each execution environment
+    here is a real Python process."""
 
     account_limit: int = field(default_factory=default_account_limit)
     idle_timeout_seconds: float = 300.0

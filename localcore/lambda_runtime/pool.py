@@ -67,6 +67,10 @@ class FunctionPool:
         return len(self._idle)
 
     @property
+    def busy_pids(self) -> list[int]:
+        return [worker.pid for worker in self._busy]
+
+    @property
     def workers(self) -> int:
         """Every worker process of this function: starting, busy or idle."""
         return self._starting + len(self._busy) + len(self._idle)

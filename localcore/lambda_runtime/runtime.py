@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import itertools
 import json
 import logging
 import sys
@@ -32,8 +33,9 @@ from localcore.lambda_runtime.results import AsyncOutcome, FunctionStats, Invoca
 DEFAULT_ACCOUNT_ID = "000000000000"
 INIT_TIMEOUT_SECONDS = 10.0
 """Lambda gives the init phase (module import) 10 seconds of its own."""
-OUTCOME_HISTORY = 10000
-"""How many finished async outcomes `wait_for` can still look up."""
+OUTCOME_HISTORY = 1000
+"""How many finished async outcomes `wait_for` can still look up (each holds the event, the result and its log
+lines: the runtime's memory must not grow with the number of invocations)."""
 
 
 log = logging.getLogger("localcore.lambda")
@@ -57,6 +59,7 @@ class LambdaRuntime:
         python: str = sys.executable,
         init_timeout_seconds: float = INIT_TIMEOUT_SECONDS,
         log_capacity: int = 1000,
+        outcome_history: int = OUTCOME_HISTORY,
         concurrency: ConcurrencyConfig | None = None,
         clock: Callable[[], float] = time.monotonic,
         log_listener: LogListener | None = None,
@@ -78,6 +81,7 @@ class LambdaRuntime:
         self._python = python
         self._init_timeout = init_timeout_seconds
         self._log_capacity = log_capacity
+        self._outcome_history = outcome_history
         self.concurrency = concurrency or ConcurrencyConfig()
         self.account = AccountConcurrency(
             self.concurrency.account_limit,
@@ -174,6 +178,10 @@ class LambdaRuntime:
     def warm_workers(self, name: str) -> int:
         return self._pool(name).warm
 
+    def busy_workers(self, name: str) -> list[int]:
+        """The process ids of the workers running an invocation of `name` now (fault tests kill one)."""
+        return self._pool(name).busy_pids
+
     @property
     def workers(self) -> int:
         """Worker processes of every function (starting, busy or idle); at most the account limit."""
@@ -235,12 +243,21 @@ class LambdaRuntime:
     # -- internals ---------------------------------------------------------------------------------
 
     def _forget_old_outcomes(self) -> None:
-        """Keep at most `OUTCOME_HISTORY` finished outcomes (dicts keep insertion order)."""
-        excess = len(self._outcomes) - OUTCOME_HISTORY
-        for request_id in list(self._outcomes)[: max(0, excess)]:
+        """Keep at most `outcome_history` outcomes besides the unfinished ones, forgetting the oldest finished
+        first (dicts keep insertion order; only the oldest entries are looked at)."""
+        excess = len(self._outcomes) - self._outcome_history
+        if excess <= 0:
+            return
+        for request_id in list(itertools.islice(self._outcomes, excess + self._pending_outcomes())):
+            if excess <= 0:
+                return
             if self._outcomes[request_id].done():
                 del self._outcomes[request_id]
                 del self._event_functions[request_id]
+                excess -= 1
+
+    def _pending_outcomes(self) -> int:
+        return len(self._tasks)
 
     async def _make_room(self) -> None:
         """Before a cold start: stop least recently used idle workers (of any function) while the processes

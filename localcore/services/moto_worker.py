@@ -13,6 +13,8 @@ with TransactWriteItems deep-copying each table it touches, that kept a copy of 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, cast
@@ -20,6 +22,10 @@ from typing import Any, cast
 from moto.core.model_instances import model_data
 from moto.moto_server.werkzeug_app import create_backend_app
 from werkzeug.test import EnvironBuilder, run_wsgi_app
+
+from localcore.services.dynamodb_store import SWEEP_INTERVAL_S, sweep_expired, use_local_transactions
+
+log = logging.getLogger(__name__)
 
 # Hop-by-hop and per-connection headers (aiohttp writes its own; a HEAD answer keeps moto's Content-Length), and
 # moto's CORS header: a browser page of another origin has no business reading these answers.
@@ -68,12 +74,15 @@ class MotoAnswer:
 
 
 class MotoWorker:
-    """`await worker.run(request)`: moto's applications, one per service, on one thread."""
+    """`await worker.run(request)`: moto's applications, one per service, on one thread. DynamoDB's
+    transactions and TTL come from `dynamodb_store` (what moto lacks); the TTL sweep runs on the same thread."""
 
     def __init__(self, account: str) -> None:
         self._account = account
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="localcore-moto")
         self._apps: dict[str, Any] = {}
+        self._sweeper: asyncio.Task[None] | None = None
+        use_local_transactions()
 
     async def run(self, request: MotoRequest) -> MotoAnswer:
         """Run one request through moto's application for its service, on the worker thread."""
@@ -81,6 +90,29 @@ class MotoWorker:
 
     def close(self) -> None:
         self._executor.shutdown(wait=True)
+
+    def start_sweeping(self, interval_s: float = SWEEP_INTERVAL_S) -> None:
+        """Delete expired DynamoDB items (TTL) every `interval_s`, on moto's worker thread."""
+        self._sweeper = asyncio.create_task(self._sweep_forever(interval_s), name="dynamodb-ttl-sweep")
+
+    async def stop_sweeping(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
+
+    async def sweep_now(self) -> int:
+        """One sweep (what the periodic one does): how many expired items were deleted."""
+        return await asyncio.get_running_loop().run_in_executor(self._executor, sweep_expired)
+
+    async def _sweep_forever(self, interval_s: float) -> None:
+        while True:
+            await asyncio.sleep(interval_s)
+            try:
+                await self.sweep_now()
+            except Exception:  # boundary: one failed sweep must not end the sweeping
+                log.exception("DynamoDB TTL sweep failed")
 
     def _app(self, service: str) -> Any:
         app = self._apps.get(service)

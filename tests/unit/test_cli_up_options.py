@@ -18,7 +18,7 @@ def parse(*argv: str) -> argparse.Namespace:
 
 
 def test_lambda_concurrency_sets_the_account_limit(capsys: pytest.CaptureFixture[str]) -> None:
-    """--lambda-concurrency N is the local account's concurrency limit (default: 4 per CPU); 0 is refused
+    """--lambda-concurrency N is the local account's concurrency limit (default: from the machine's memory and cores); 0 is refused
     with one line naming the option (docs/lambda-runtime.md)."""
     project = builtin_project()
     contents = project.check()

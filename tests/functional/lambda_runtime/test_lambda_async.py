@@ -7,7 +7,7 @@ import re
 
 from lambda_helpers import LOCAL_ENV, function, run
 
-from localcore.lambda_runtime import LambdaRuntime
+from localcore.lambda_runtime import LambdaRuntime, LambdaRuntimeError
 
 TINY_DELAYS = (0.01, 0.02)
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -214,3 +214,29 @@ def test_the_failure_record_a_destination_function_gets_has_awss_documented_shap
     documented = sample("lambda-async-invocation-record.json")
     assert_same_shape(outcome.record, documented, open_maps={"requestPayload", "responsePayload"})
     assert any(outcome.record["requestContext"]["requestId"] in line for line in sink_logs), "the sink ran"
+
+
+def test_finished_outcomes_are_kept_up_to_the_history_bound() -> None:
+    """The runtime keeps what `wait_for` may still ask about, not every invocation ever: past `outcome_history`
+    finished outcomes the oldest are forgotten (localcore's own bound; AWS keeps no such record), so a long
+    run's memory stays flat."""
+
+    async def scenario():
+        config = function("ok", "basic.echo")
+        async with LambdaRuntime([config], LOCAL_ENV, outcome_history=3) as runtime:
+            ids = []
+            for n in range(8):
+                ids.append(await runtime.invoke_async("ok", {"n": n}))
+                await runtime.wait_for(ids[-1])
+            latest = await runtime.wait_for(ids[-1])
+            try:
+                await runtime.wait_for(ids[0])
+            except LambdaRuntimeError:
+                forgotten = True
+            else:
+                forgotten = False
+            return latest, forgotten
+
+    latest, forgotten = run(scenario())
+    assert latest.succeeded and latest.last_result is not None
+    assert forgotten

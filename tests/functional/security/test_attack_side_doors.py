@@ -142,8 +142,8 @@ def test_a_user_cannot_read_history_or_cancel_another_users_stream_through_the_t
         attacker_store.set_cancelled(victim.identity_id, rid)
     assert _code(cancel) == (400, "AccessDeniedException")
     message = cancel.value.response["Error"]["Message"]  # IAM's words; the deciding statement is only logged
-    assert message.endswith("because no identity-based policy allows the dynamodb:PutItem action")
-    assert "is not authorized to perform: dynamodb:PutItem on resource: arn:aws:dynamodb:" in message
+    assert message.endswith("because no identity-based policy allows the dynamodb:UpdateItem action")
+    assert "is not authorized to perform: dynamodb:UpdateItem on resource: arn:aws:dynamodb:" in message
     for steal in (
         lambda: attacker_store.load_history(victim.identity_id, "default", 10),
         lambda: attacker_store.client.scan(TableName=STATE_TABLE),

@@ -4,16 +4,21 @@ limit (https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html)."""
 from __future__ import annotations
 
 import asyncio
+import os
 
 import pytest
 
 from localcore.lambda_runtime import ConcurrencyConfig, InvalidFunctionConfig
 from localcore.lambda_runtime.concurrency import (
     ACCOUNT_LIMIT_REASON,
+    MIN_ACCOUNT_LIMIT,
     RESERVED_LIMIT_REASON,
+    WORKER_MB,
+    WORKERS_PER_CPU,
     AccountConcurrency,
     Slots,
     default_account_limit,
+    physical_memory_bytes,
 )
 
 
@@ -64,8 +69,12 @@ def test_reservations_are_carved_out_of_the_account_limit() -> None:
         AccountConcurrency(3, {"r": 3, "a": None})
 
 
-def test_the_default_limit_is_a_few_workers_per_core() -> None:
-    assert default_account_limit() >= 4 and ConcurrencyConfig().account_limit == default_account_limit()
+def test_the_default_limit_comes_from_memory_and_cores() -> None:
+    """A quarter of the memory in 48 MB workers, at most 32 per core, at least 8 (docs/lambda-runtime.md)."""
+    limit = default_account_limit()
+    assert ConcurrencyConfig().account_limit == limit >= MIN_ACCOUNT_LIMIT
+    assert limit <= max(MIN_ACCOUNT_LIMIT, WORKERS_PER_CPU * (os.cpu_count() or 1))
+    assert limit <= max(MIN_ACCOUNT_LIMIT, physical_memory_bytes() // 4 // (WORKER_MB * 1024**2))
     for bad in ({"account_limit": 0}, {"idle_timeout_seconds": 0}):
         with pytest.raises(InvalidFunctionConfig):
             ConcurrencyConfig(**bad)  # type: ignore[arg-type]

@@ -16,7 +16,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import boto3
 import pytest
-from moto.server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+from werkzeug.serving import make_server
 
 from streaming.state import StateStore, create_state_table
 from streaming.wire import Event, decode_event
@@ -132,13 +133,28 @@ def iot_sink() -> Iterator[IotDataSink]:
     sink.close()
 
 
+def one_at_a_time(app: Any) -> Any:
+    """The WSGI app behind a lock: moto's backends are not thread-safe, while DynamoDB applies each request
+    (a transaction included) atomically (API_TransactWriteItems.html: "isolated"); without the lock, two
+    racing conditional writes could both pass their condition."""
+    lock = threading.Lock()
+
+    def serialised(environ: Any, start_response: Any) -> Any:
+        with lock:
+            return list(app(environ, start_response))
+
+    return serialised
+
+
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    app = one_at_a_time(DomainDispatcherApplication(create_backend_app))
+    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    thread.join(10)
 
 
 @pytest.fixture

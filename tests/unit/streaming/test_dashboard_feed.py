@@ -240,9 +240,9 @@ def test_shards_and_interval_come_from_the_environment() -> None:
 def test_a_burst_of_tokens_has_no_rate_yet():
     """tokens/s needs tokens spread over at least RATE_MIN_WINDOW_S: 24 tokens within 2 ms would read as
     ~12,000 tokens/s on a dashboard, which says nothing about the model."""
-    from streaming.service import RATE_MIN_WINDOW_S, _Run
+    from streaming.run import RATE_MIN_WINDOW_S, StreamRun
 
-    run = _Run(started=0.0)
+    run = StreamRun(started=0.0, clock=lambda: 0.0, publisher=None)  # type: ignore[arg-type]
     run.first_token_at, run.last_token_at, run.chunks = 0.010, 0.012, 24
     assert run.progress(messages=2).tokens_per_s is None
     run.last_token_at = 0.010 + RATE_MIN_WINDOW_S

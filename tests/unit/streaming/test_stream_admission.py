@@ -1,5 +1,6 @@
-"""Per-identity limits (streaming.admission) against moto's DynamoDB server through a real boto3 client:
-conditional writes decide, so racing prompts cannot exceed a limit
+"""Per-identity limits (streaming.admission, passed through streaming.gate in the same transaction as the rid's
+claim) against moto's DynamoDB server through a real boto3 client: conditional writes decide, so racing
+prompts cannot exceed a limit
 (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html,
 https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactWriteItems.html)."""
 
@@ -11,6 +12,8 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from streaming.admission import Admission, AdmissionLimits, Lease, Refusal
+from streaming.gate import Gate, Opened
+from streaming.lease import LeaseTiming
 from streaming.llm.scripted import ScriptedProvider
 from streaming.publisher import PublisherConfig
 from streaming.service import ServiceConfig, StreamingService
@@ -43,7 +46,16 @@ def _identity() -> str:
 
 
 def _admit(admission: Admission, identity: str, received_at_ms: int | None = None) -> Lease | Refusal:
-    return admission.admit(identity, str(uuid.uuid4()), received_at_ms, LEASE_MS)
+    """A new rid through the gate: its stream slot, or the refusal."""
+    clock = admission.wall_clock
+    store = StateStore(admission.client, admission.table, wall_clock=clock)
+    gate = Gate(store, admission, LeaseTiming(), wall_clock=clock)
+    rid = str(uuid.uuid4())
+    decision = gate.open(identity, rid, "m", received_at_ms, LEASE_MS)
+    if isinstance(decision, Opened):
+        return decision.slot or Lease(identity, rid)
+    assert isinstance(decision, Refusal), decision
+    return decision
 
 
 def test_concurrent_streams_are_capped_per_identity_and_freed_on_release(store: StateStore) -> None:
@@ -180,7 +192,7 @@ def test_service_answers_a_refusal_with_one_error_event_and_records_it(
     admission = _admission(store, clock, per_minute=1)
     service = StreamingService(
         iot_sink.client(),
-        store,
+        StateStore(store.client, store.table, wall_clock=clock),
         ScriptedProvider(text="Hello there."),
         ServiceConfig(publisher=PublisherConfig(max_messages_per_second=0)),
         admission=admission,

@@ -99,18 +99,31 @@ def test_latency_budget_flushes_when_the_model_stalls(iot_sink: IotDataSink) -> 
 
 
 def test_start_carries_the_first_text_and_end_the_last(iot_sink: IotDataSink) -> None:
-    """Folding saves two messages per answer: text ready within start_hold_s rides on `start`, text still
-    waiting when the model finishes rides on `end` (wire protocol v1, optional `text` on start and end)."""
-    publisher = started(iot_sink, PublisherConfig(latency_budget_s=30, start_hold_s=30, max_batch_tokens=2))
+    """Folding saves two messages per answer: the first text rides on `start`, text still waiting when the
+    model finishes rides on `end` (wire protocol v1, optional `text` on start and end)."""
+    publisher = started(iot_sink, PublisherConfig(latency_budget_s=30, start_hold_s=30, max_batch_tokens=0))
     publisher.add_text("Hello")
-    publisher.add_text(" there")
     iot_sink.wait_until(lambda msgs: sum(m.topic == publisher.topic for m in msgs) >= 1)
+    publisher.add_text(" there")
     publisher.add_text(" again")
     publisher.end("end_turn", Usage())
     assert publisher.close(timeout=10)
     events = iot_sink.events(publisher.topic)
     assert [type(e) for e in events] == [Start, End]
-    assert [event_text(e) for e in events] == ["Hello there", " again"]
+    assert [event_text(e) for e in events] == ["Hello", " there again"]
+
+
+def test_the_first_text_is_not_held_for_coalescing(iot_sink: IotDataSink) -> None:
+    """What a user waits for most is the first text: it leaves on `start` as soon as it is there, although
+    the latency budget and the start hold would allow waiting (coalescing starts after it). Timed on the
+    publisher's own clock: `added_latency` is from `add_text` until the publish carrying it returned."""
+    publisher = started(iot_sink, PublisherConfig(latency_budget_s=30, start_hold_s=30, max_batch_tokens=0))
+    publisher.add_text("First")
+    iot_sink.wait_until(lambda msgs: sum(m.topic == publisher.topic for m in msgs) >= 1)
+    publisher.end("end_turn", Usage())
+    assert publisher.close(timeout=10)
+    assert [event_text(e) for e in iot_sink.events(publisher.topic)] == ["First", ""]
+    assert publisher.metrics.added_latency_s[0] < 5  # not the 30 s the budget and the hold would allow
 
 
 def test_rate_cap_spaces_publishes(iot_sink: IotDataSink) -> None:
