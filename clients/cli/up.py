@@ -29,6 +29,7 @@ from localcore.errors import LocalcoreError
 from localcore.functions import FunctionSettings
 from localcore.iam.private_files import write_private_json
 from localcore.lambda_runtime import ConcurrencyConfig
+from localcore.lambda_runtime.concurrency import PER_SOURCE_LIMIT
 from localcore.observe import format_event
 from localcore.project import Project, ProjectContents, builtin_project, find_project
 
@@ -82,6 +83,13 @@ def add_stack_arguments(parser: argparse.ArgumentParser, default_llm: str = "loc
         "from this machine's memory and cores); throttled events queue",
     )
     parser.add_argument(
+        "--lambda-per-source",
+        type=_positive_int,
+        default=PER_SOURCE_LIMIT,
+        help="asynchronous invocations at once caused by one identity's publishes (default: %(default)s; "
+        "localcore only, so one user's flood cannot take a laptop's cores from the others); the rest queue",
+    )
+    parser.add_argument(
         "--admin-mqtt",
         action="store_true",
         help="development only: accept the local admin key on the MQTT WebSocket (it may then take any "
@@ -127,7 +135,11 @@ def stack_config(args: argparse.Namespace, project: Project, contents: ProjectCo
         state_dir=args.state_dir,
         local_mode=not args.no_local_mode,
         limits=BrokerLimits.unlimited() if args.no_limits else BrokerLimits(),
-        functions=FunctionSettings(concurrency=ConcurrencyConfig(account_limit=args.lambda_concurrency)),
+        functions=FunctionSettings(
+            concurrency=ConcurrencyConfig(
+                account_limit=args.lambda_concurrency, per_source_limit=args.lambda_per_source
+            )
+        ),
         explain_refusals=args.explain_refusals,
         admin_on_mqtt=args.admin_mqtt,
         persist=getattr(args, "persist", False),

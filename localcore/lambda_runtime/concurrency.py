@@ -29,6 +29,9 @@ WORKERS_PER_CPU = 32
 """A streaming invocation mostly waits for the model (a 150-token answer costs its worker well under a tenth of
 its 1.5 s in CPU), so many run per core; more than this only slows every stream."""
 MIN_ACCOUNT_LIMIT = 8
+PER_SOURCE_LIMIT = 4
+"""Measured with `python -m bench.flood` (docs/benchmarks.md, "Flood"): one user's 500 prompts/s held another's
+time to first token at 2.9x idle with 4, 5x with 8, 5.6x with 16 and 40x with no limit (64 slots)."""
 ACCOUNT_LIMIT_REASON = "ConcurrentInvocationLimitExceeded"
 RESERVED_LIMIT_REASON = "ReservedFunctionConcurrentInvocationLimitExceeded"
 
@@ -57,11 +60,19 @@ class ConcurrencyConfig:
     account_limit: int = field(default_factory=default_account_limit)
     idle_timeout_seconds: float = 300.0
     """Idle execution environments are reclaimed after this long (AWS does not document when it does)."""
+    per_source_limit: int = PER_SOURCE_LIMIT
+    """One source (the identity whose publishes trigger the events) runs at most this many asynchronous events at
+    once: a laptop's few cores are not one user's to fill. localcore only: AWS has no such limit (its account
+    limit is 1,000); the events beyond it wait, and run, as throttled events do."""
 
     def __post_init__(self) -> None:
         if self.account_limit < 1:
             raise InvalidFunctionConfig(
                 "The account concurrency limit must be 1 or more", field="account_limit"
+            )
+        if self.per_source_limit < 1:
+            raise InvalidFunctionConfig(
+                "The per-source concurrency limit must be 1 or more", field="per_source_limit"
             )
         if self.idle_timeout_seconds <= 0:
             raise InvalidFunctionConfig(
@@ -70,19 +81,22 @@ class ConcurrencyConfig:
 
 
 class Slots:
-    """Concurrency slots. Throttled asynchronous events wait per source (who published what triggered them) and
-    freed slots go to the sources in turn, each source's events oldest first.
+    """Concurrency slots. Throttled asynchronous events wait per source (who published what triggered them);
+    freed slots go to the sources in turn, each source's events oldest first, and one source runs at most
+    `per_source` events at once while others wait.
 
     AWS documents no order for a function's throttled events, and with its account limit of 1,000 one user's
     burst does not hold up another's. Locally the limit is a laptop's, so a flood from one identity would put
-    every other user's events behind its whole backlog if the queue were one line; taking sources in turn keeps
-    another user's wait to about one event per busy source (docs/lambda-runtime.md, "Concurrency")."""
+    every other user's events behind its whole backlog if the queue were one line, and would fill every slot
+    (docs/lambda-runtime.md, "Concurrency")."""
 
-    def __init__(self, limit: int, reason: str) -> None:
+    def __init__(self, limit: int, reason: str, per_source: int | None = None) -> None:
         self.limit = limit
         self.reason = reason
         """The `Reason` of the `TooManyRequestsException` a synchronous invoke gets at this limit."""
+        self.per_source = limit if per_source is None else max(1, min(per_source, limit))
         self.in_use = 0
+        self._running: dict[str, int] = {}
         self._waiters: dict[str, deque[asyncio.Future[None]]] = {}
         """Per source, oldest first; a source is a key only while it has waiters, in the order it is served."""
 
@@ -90,17 +104,17 @@ class Slots:
     def waiting(self) -> int:
         return sum(not waiter.done() for queue in self._waiters.values() for waiter in queue)
 
-    def try_acquire(self) -> bool:
+    def try_acquire(self, source: str = "") -> bool:
         """Take a slot without waiting (synchronous invokes); False means throttled."""
-        if self.in_use >= self.limit:
+        if self.in_use >= self.limit or (source in self._waiters) or not self._below_its_limit(source):
             return False
-        self.in_use += 1
+        self._take(source)
         return True
 
     async def acquire(self, timeout: float, source: str = "") -> bool:
         """Wait up to `timeout` seconds for a slot, behind the events of `source` that were throttled earlier
         and one turn of every other waiting source."""
-        if self.try_acquire():  # a free slot means nobody is waiting: `release` hands slots to waiters
+        if self.try_acquire(source):
             return True
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(source, deque()).append(waiter)
@@ -114,24 +128,44 @@ class Slots:
             return False
         except asyncio.CancelledError:
             if waiter.done():
-                self.release()
+                self.release(source)
             else:
                 self._forget(source, waiter)
             raise
         return True
 
-    def release(self) -> None:
-        """Free a slot, handing it straight to the next waiting source's oldest event if there is one."""
-        while self._waiters:
-            source, queue = next(iter(self._waiters.items()))
-            waiter = queue.popleft()
-            del self._waiters[source]
+    def release(self, source: str = "") -> None:
+        """Free `source`'s slot and hand free slots to waiting sources in turn (each below its share)."""
+        self.in_use -= 1
+        running = self._running[source] - 1
+        if running:
+            self._running[source] = running
+        else:
+            del self._running[source]
+        self._hand_out()
+
+    def _hand_out(self) -> None:
+        for source in list(self._waiters):
+            if self.in_use >= self.limit:
+                return
+            if not self._below_its_limit(source):
+                continue
+            queue = self._waiters.pop(source)
+            while queue and queue[0].done():  # cancelled meanwhile
+                queue.popleft()
+            if not queue:
+                continue
+            queue.popleft().set_result(None)
+            self._take(source)
             if queue:  # the source goes to the back of the turn
                 self._waiters[source] = queue
-            if not waiter.done():
-                waiter.set_result(None)
-                return
-        self.in_use -= 1
+
+    def _below_its_limit(self, source: str) -> bool:
+        return not source or self._running.get(source, 0) < self.per_source
+
+    def _take(self, source: str) -> None:
+        self.in_use += 1
+        self._running[source] = self._running.get(source, 0) + 1
 
     def _forget(self, source: str, waiter: asyncio.Future[None]) -> None:
         queue = self._waiters.get(source)
@@ -144,7 +178,9 @@ class Slots:
 class AccountConcurrency:
     """The slots of every function: its reservation, or the account's shared unreserved pool."""
 
-    def __init__(self, limit: int, reservations: Mapping[str, int | None]) -> None:
+    def __init__(
+        self, limit: int, reservations: Mapping[str, int | None], per_source: int | None = None
+    ) -> None:
         reserved = sum(r for r in reservations.values() if r is not None)
         unreserved = limit - reserved
         needed = 1 if any(r is None for r in reservations.values()) else 0
@@ -156,9 +192,9 @@ class AccountConcurrency:
                 field="reserved_concurrency",
             )
         self.limit = limit
-        self.unreserved = Slots(unreserved, ACCOUNT_LIMIT_REASON)
+        self.unreserved = Slots(unreserved, ACCOUNT_LIMIT_REASON, per_source)
         self._slots = {
-            name: self.unreserved if r is None else Slots(r, RESERVED_LIMIT_REASON)
+            name: self.unreserved if r is None else Slots(r, RESERVED_LIMIT_REASON, per_source)
             for name, r in reservations.items()
         }
 

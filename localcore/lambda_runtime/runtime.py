@@ -86,6 +86,7 @@ class LambdaRuntime:
         self.account = AccountConcurrency(
             self.concurrency.account_limit,
             {name: config.reserved_concurrency for name, config in self._configs.items()},
+            self.concurrency.per_source_limit,
         )
         self._clock = clock
         self._log_listener = log_listener  # every function's log lines, as they happen
@@ -303,14 +304,14 @@ class LambdaRuntime:
         condition = "EventAgeExceeded"
         try:
             while (age_left := config.maximum_event_age_seconds - (loop.time() - enqueued)) > 0:
-                if not pool.slots.try_acquire():
+                if not pool.slots.try_acquire(source):
                     pool.stats.throttles += 1  # back to the queue: it runs when a slot frees, in its turn
                     if not await pool.slots.acquire(age_left, source):
                         break
                 try:
                     last = await pool.execute(request_id, event)
                 finally:
-                    pool.slots.release()
+                    pool.slots.release(source)
                 attempts += 1
                 if last.ok:
                     condition = "Success"

@@ -136,12 +136,13 @@ def _ended(recorder: MessageRecorder) -> set[str]:
 
 
 def test_a_prompt_flood_does_not_put_another_users_answer_behind_its_backlog() -> None:
-    """One user publishes 120 prompts at AWS IoT's limit of 100 publishes/s per connection
-    (https://docs.aws.amazon.com/general/latest/gr/iot-core.html) into a stack whose account concurrency is 4
-    (a laptop's limit; AWS's is 1,000, https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html).
-    Throttled async events wait per source and sources take turns (docs/lambda-runtime.md): the victim's whole
-    answer arrives while most of the flood is still queued. Before, the queue was one line and the victim
-    waited for all of it (36-60 s in the attack run). Every flood prompt still gets its terminal event."""
+    """One user publishes 120 prompts from 3 connections, each within AWS IoT's 100 publishes/s per connection
+    (https://docs.aws.amazon.com/general/latest/gr/iot-core.html), into a stack whose account concurrency is 1
+    (the smallest laptop; AWS's is 1,000, https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html),
+    so a backlog forms. Throttled async events wait per source and sources take turns (docs/lambda-runtime.md):
+    between the victim's prompt and the end of its answer at most a turn of the flood runs, while most of the
+    flood still waits. Before, the queue was one line and the victim waited for all of it (36-60 s in the
+    attack run). Every flood prompt still gets its terminal event: nothing is lost."""
     functions = FunctionSettings(
         environment={
             "LLM_PROVIDER": "scripted",
@@ -150,27 +151,39 @@ def test_a_prompt_flood_does_not_put_another_users_answer_behind_its_backlog() -
             "PROMPTS_PER_MINUTE": "0",
             "PROMPTS_PER_DAY": "0",
         },
-        concurrency=ConcurrencyConfig(account_limit=4),
+        concurrency=ConcurrencyConfig(account_limit=1),
     )
-    flood = 120
+    connections, per_connection = 3, 40
     with RunningLocalcore(free_port_config(functions=functions)) as running:
         users = Users(running, ClientConfig.from_localcore(running.endpoints))
         victim, attacker = users.create("victim"), users.create("mallory")
         answers = MessageRecorder(lambda m: m.topic.startswith(f"chat/{attacker.identity_id}/response/"))
         running.thread.call(lambda: running.core.broker.add_listener(answers))
-        victim_client, attacker_client = CrtClient.open(victim), CrtClient.open(attacker)
+        victim_client = CrtClient.open(victim)
+        flooders = [CrtClient.open(attacker, f"flood{n}") for n in range(connections)]
         try:
             assert victim_client.subscribe(response_filter(victim.identity_id)) == 1
-            flood_rids = set()
-            for n in range(flood):  # paced at 80/s: the attacker stays within the per-connection limit
-                flood_rids.add(attacker_client.prompt(attacker, f"flood {n}"))
-                time.sleep(1 / 80)
+            flood_rids: set[str] = set()
+
+            def flood(client: CrtClient) -> None:
+                for n in range(per_connection):  # 80/s: within the per-connection limit
+                    flood_rids.add(client.prompt(attacker, f"flood {n}"))
+                    time.sleep(1 / 80)
+
+            threads = [threading.Thread(target=flood, args=(client,)) for client in flooders]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join(TIMEOUT)
+            ended_before = len(_ended(answers) & flood_rids)
+            assert connections * per_connection - ended_before >= 20, "no backlog formed"
             rid = victim_client.prompt(victim, "are you still there?")
             assert victim_client.stream(rid).text == SCRIPT
-            answered_before_the_victim = len(_ended(answers) & flood_rids)
-            assert answered_before_the_victim < flood // 2, answered_before_the_victim
+            ran_meanwhile = len(_ended(answers) & flood_rids) - ended_before
+            assert ran_meanwhile <= 3, ran_meanwhile
             running.wait_lambdas_idle(timeout=120)
+            assert len(flood_rids) == connections * per_connection
             assert _ended(answers) >= flood_rids
         finally:
-            victim_client.close()
-            attacker_client.close()
+            for client in [victim_client, *flooders]:
+                client.close()

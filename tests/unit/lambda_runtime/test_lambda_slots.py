@@ -51,7 +51,7 @@ def test_freed_slots_go_to_waiting_sources_in_turn() -> None:
 
     async def scenario():
         slots = Slots(1, RESERVED_LIMIT_REASON)
-        assert slots.try_acquire()
+        assert slots.try_acquire("first")
         served: list[str] = []
 
         async def wait(source: str, name: str) -> None:
@@ -63,11 +63,33 @@ def test_freed_slots_go_to_waiting_sources_in_turn() -> None:
         tasks.append(asyncio.create_task(wait("victim", "v0")))
         await asyncio.sleep(0)
         assert slots.waiting == 4
-        for _ in range(4):
-            slots.release()
-            await asyncio.sleep(0)
+        for holder in ("first", "flooder", "victim", "flooder"):  # each release hands the slot on at once
+            slots.release(holder)
         await asyncio.gather(*tasks)
         assert served == ["f0", "v0", "f1", "f2"]
+
+    asyncio.run(scenario())
+
+
+def test_one_source_runs_at_most_its_share_and_the_rest_stays_for_others() -> None:
+    """A source never holds more than `per_source` slots at once, even with slots free: a laptop's cores are
+    not one user's to fill (localcore's own limit, docs/lambda-runtime.md); another source still gets a slot
+    at once, and the capped source's next event runs when one of its own ends."""
+
+    async def scenario():
+        slots = Slots(4, ACCOUNT_LIMIT_REASON, per_source=2)
+        assert slots.try_acquire("flooder") and slots.try_acquire("flooder")
+        third = asyncio.create_task(slots.acquire(5, "flooder"))
+        await asyncio.sleep(0)
+        assert not third.done() and slots.in_use == 2
+        assert slots.try_acquire("victim"), "another source is not held up by the capped one"
+        assert slots.try_acquire(""), "events without a source (HTTP publishes) are not capped"
+        slots.release("victim")
+        await asyncio.sleep(0)
+        assert not third.done(), "a slot freed by another source does not lift the flooder's cap"
+        slots.release("flooder")
+        assert await third
+        assert slots.in_use == 3
 
     asyncio.run(scenario())
 
@@ -103,6 +125,6 @@ def test_the_default_limit_comes_from_memory_and_cores() -> None:
     assert ConcurrencyConfig().account_limit == limit >= MIN_ACCOUNT_LIMIT
     assert limit <= max(MIN_ACCOUNT_LIMIT, WORKERS_PER_CPU * (os.cpu_count() or 1))
     assert limit <= max(MIN_ACCOUNT_LIMIT, physical_memory_bytes() // 4 // (WORKER_MB * 1024**2))
-    for bad in ({"account_limit": 0}, {"idle_timeout_seconds": 0}):
+    for bad in ({"account_limit": 0}, {"idle_timeout_seconds": 0}, {"per_source_limit": 0}):
         with pytest.raises(InvalidFunctionConfig):
             ConcurrencyConfig(**bad)  # type: ignore[arg-type]
