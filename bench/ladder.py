@@ -46,7 +46,7 @@ from bench.broadcast_clients import Answer, Chat, FeedDashboard
 from bench.mqtt_pump import MqttPump
 from bench.stack_process import StackProcess
 from clients.config import ClientConfig
-from streaming.wire import Start, encode_event, response_topic
+from iotstream_lambdas.streaming.wire import Start, encode_event, response_topic
 
 ENVIRONMENT = {
     "LLM_PROVIDER": "scripted",

@@ -26,11 +26,11 @@ from types import TracebackType
 from typing import Any
 
 from bench.proc_usage import Usage, sample
+from iotstream_lambdas.streaming.status import DASHBOARD_TOPIC_PREFIX, decode_status
 from localcore.broker.message import Message
 from localcore.functions import FunctionSettings
 from localcore.lambda_runtime import ConcurrencyConfig
 from localcore.testing import RunningLocalcore, free_port_config
-from streaming.status import DASHBOARD_TOPIC_PREFIX, decode_status
 
 STARTUP_TIMEOUT_S = 120.0
 

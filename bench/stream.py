@@ -31,11 +31,11 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
+from iotstream_lambdas.streaming.llm.base import GenerationParams, TextChunk
+from iotstream_lambdas.streaming.llm.scripted import ScriptedProvider
+from iotstream_lambdas.streaming.publisher import CoalescingPublisher, PublisherConfig
+from iotstream_lambdas.streaming.wire import Usage, decode_event, event_text, response_filter
 from localcore.testing import RunningLocalcore, free_port_config
-from streaming.llm.base import GenerationParams, TextChunk
-from streaming.llm.scripted import ScriptedProvider
-from streaming.publisher import CoalescingPublisher, PublisherConfig
-from streaming.wire import Usage, decode_event, event_text, response_filter
 
 PRICE_PER_MILLION = 1.00
 PRICE_SOURCE = (

@@ -32,9 +32,9 @@ from clients.config import ClientConfig
 from clients.session import Session, sign_in, sign_up
 from clients.web import serve_pages
 from clients.web.chromium import launch_chromium
+from iotstream_lambdas.streaming.wire import End, decode_event, event_text, response_filter
 from localcore.functions import FunctionSettings
 from localcore.testing import RunningLocalcore, free_port_config
-from streaming.wire import End, decode_event, event_text, response_filter
 
 PASSWORD = "Passw0rd!-bench"
 QUESTIONS = [

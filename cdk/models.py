@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from cdk.errors import DeploySourceError
+from clients.deployment import DeploySourceError
 
 DEFAULT_MODEL_ID = "global.amazon.nova-2-lite-v1:0"
 

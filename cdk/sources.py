@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cdk.errors import DeploySourceError
+from clients.deployment import DeploySourceError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TABLE_ACCESS = ("read", "write", "readWrite")

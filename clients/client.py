@@ -22,8 +22,8 @@ from clients.answers import DEFAULT_IDLE_TIMEOUT_S, Answer, AnswerState, AsyncAn
 from clients.errors import PromptError
 from clients.session import Session
 from clients.transport import ConnectOptions, StatusHandler, TransportName, open_transport
-from streaming.errors import ProtocolError
-from streaming.wire import (
+from iotstream_lambdas.streaming.errors import ProtocolError
+from iotstream_lambdas.streaming.wire import (
     PROTOCOL_VERSION,
     Params,
     Prompt,

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from streaming.status import FeedView, StreamStatus
+from iotstream_lambdas.streaming.status import FeedView, StreamStatus
 
 KEEP_FINISHED = 200  # finished streams a dashboard remembers (live ones are always kept)
 

@@ -24,6 +24,8 @@ from aiohttp import web
 
 from iot_policies.library import policy_dir
 from iot_rules.definitions import load_rules, rules_dir
+from iotstream_lambdas.streaming.state import create_state_table
+from iotstream_lambdas.streaming.status import DEFAULT_DASHBOARD_SHARDS, dashboard_shards
 from localcore.aio.service import Service
 from localcore.broker.codec import RC
 from localcore.broker.lifecycle import DisconnectReason
@@ -59,8 +61,6 @@ from localcore.services.permissions.place import Place
 from localcore.services.role_calls import RoleCaller
 from localcore.sigv4 import SigV4Verifier
 from localcore.version import installed_version
-from streaming.state import create_state_table
-from streaming.status import DEFAULT_DASHBOARD_SHARDS, dashboard_shards
 
 log = logging.getLogger("localcore")
 

@@ -204,7 +204,7 @@ def test_localcore_gives_each_function_the_table_access_cdk_grants(synth):
     on the state table are exactly those of the execution role localcore mints for it, so a call refused on
     AWS is refused locally too (localcore's DynamoDB front authorizes every request by this role)."""
     table_id, _ = synth.one("AWS::DynamoDB::Table")
-    manifest = load_manifest(synth.config.functions_manifest)
+    manifest = load_manifest(synth.config.functions_manifest, synth.config.lambdas_dir)
     for name, spec in manifest.items():
         deployed = [s for s in _role_statements(synth, name) if "dynamodb:" in json.dumps(s["Action"])]
         assert all(s["Resource"] == [{"Fn::GetAtt": [table_id, "Arn"]}] for s in deployed), name

@@ -14,9 +14,9 @@ import pytest
 
 from clients import Client, ServiceError
 from clients.targets import Target
+from iotstream_lambdas.streaming.llm.scripted import split_tokens
+from iotstream_lambdas.streaming.wire import E_PROVIDER
 from localcore.testing import RunningLocalcore
-from streaming.llm.scripted import split_tokens
-from streaming.wire import E_PROVIDER
 from tests.faults.faultkit import SCRIPT, new_user, running, runtime
 
 IDLE_MS = 1500

@@ -18,8 +18,8 @@ import pytest
 
 from clients import Client, ServiceError
 from clients.targets import Target
+from iotstream_lambdas.streaming.wire import E_INTERNAL
 from localcore.testing import RunningLocalcore
-from streaming.wire import E_INTERNAL
 from tests.faults.faultkit import new_user, running
 from tests.functional.clients.tcp_proxy import CuttableProxy
 

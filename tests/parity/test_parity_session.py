@@ -17,7 +17,7 @@ import pytest
 from clients.errors import AttachPolicyError
 from clients.presign import AwsCredentials
 from clients.session import call_attach_policy
-from streaming.wire import End, cancel_topic, prompt_topic, response_filter
+from iotstream_lambdas.streaming.wire import End, cancel_topic, prompt_topic, response_filter
 from tests.functional.session.session_support import CrtClient, new_prompt, paho_ws
 from tests.parity.conftest import ParityUsers, Target
 

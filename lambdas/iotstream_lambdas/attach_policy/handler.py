@@ -16,7 +16,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.data_classes import LambdaFunctionUrlEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from attach_policy.service import AttachRequest, AttachService, AttachSettings
+from iotstream_lambdas.attach_policy.service import AttachRequest, AttachService, AttachSettings
 
 logger = Logger(service="iotstream-attach-policy")
 

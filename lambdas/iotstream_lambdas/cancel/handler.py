@@ -12,9 +12,9 @@ from typing import Any
 import boto3
 from aws_lambda_powertools import Logger
 
-from streaming.cancel import cancel_request
-from streaming.errors import StreamingError
-from streaming.state import StateStore
+from iotstream_lambdas.streaming.cancel import cancel_request
+from iotstream_lambdas.streaming.errors import StreamingError
+from iotstream_lambdas.streaming.state import StateStore
 
 logger = Logger(service="iotstream-cancel")
 

@@ -16,7 +16,7 @@ import boto3
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from detach_policies.service import PHYSICAL_ID, detach_all, policies_to_detach
+from iotstream_lambdas.detach_policies.service import PHYSICAL_ID, detach_all, policies_to_detach
 
 if TYPE_CHECKING:
     from mypy_boto3_iot import IoTClient

@@ -12,7 +12,7 @@ from __future__ import annotations
 from aws_lambda_powertools import Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
-from streaming.service import PromptOutcome
+from iotstream_lambdas.streaming.service import PromptOutcome
 
 DEFAULT_NAMESPACE = "iotstream"
 """Used when POWERTOOLS_METRICS_NAMESPACE is unset (Powertools refuses to flush metrics without one)."""

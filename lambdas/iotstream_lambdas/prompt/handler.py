@@ -14,9 +14,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 
-from prompt.answer_metrics import DEFAULT_NAMESPACE, record_answer_metrics
-from streaming.config import service_from_env
-from streaming.service import StreamingService
+from iotstream_lambdas.prompt.answer_metrics import DEFAULT_NAMESPACE, record_answer_metrics
+from iotstream_lambdas.streaming.config import service_from_env
+from iotstream_lambdas.streaming.service import StreamingService
 
 SERVICE = "iotstream-prompt"
 """Powertools `service` (log key and metric dimension); lambdas/functions.json sets the same name."""

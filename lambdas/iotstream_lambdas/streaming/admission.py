@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from streaming.wire import E_PROMPT_EXPIRED, E_RATE_LIMITED, E_TOO_MANY_STREAMS
+from iotstream_lambdas.streaming.wire import E_PROMPT_EXPIRED, E_RATE_LIMITED, E_TOO_MANY_STREAMS
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from streaming.errors import StreamingError
-from streaming.wire import End, Error, Event, TerminalEvent, decode_event, is_terminal
+from iotstream_lambdas.streaming.errors import StreamingError
+from iotstream_lambdas.streaming.wire import End, Error, Event, TerminalEvent, decode_event, is_terminal
 
 DEFAULT_IDLE_TIMEOUT_S = 30.0
 

@@ -7,9 +7,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from streaming.errors import ProtocolError
-from streaming.state import StateStore
-from streaming.wire import parse_cancel
+from iotstream_lambdas.streaming.errors import ProtocolError
+from iotstream_lambdas.streaming.state import StateStore
+from iotstream_lambdas.streaming.wire import parse_cancel
 
 _FORBIDDEN_IN_IDENTITY = frozenset("/+#\x00")
 

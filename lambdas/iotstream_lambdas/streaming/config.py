@@ -10,14 +10,14 @@ import boto3
 from aws_lambda_powertools import Logger
 from botocore.config import Config
 
-from streaming.admission import Admission, AdmissionLimits
-from streaming.dashboard_feed import feed_config_from_env
-from streaming.errors import StreamingError
-from streaming.llm import env_number, provider_from_env
-from streaming.publisher import PublisherConfig
-from streaming.service import ServiceConfig, StreamingService
-from streaming.state import DEFAULT_REQUEST_TTL_S, StateStore
-from streaming.wire import DEFAULT_MAX_TEXT_BYTES
+from iotstream_lambdas.streaming.admission import Admission, AdmissionLimits
+from iotstream_lambdas.streaming.dashboard_feed import feed_config_from_env
+from iotstream_lambdas.streaming.errors import StreamingError
+from iotstream_lambdas.streaming.llm import env_number, provider_from_env
+from iotstream_lambdas.streaming.publisher import PublisherConfig
+from iotstream_lambdas.streaming.service import ServiceConfig, StreamingService
+from iotstream_lambdas.streaming.state import DEFAULT_REQUEST_TTL_S, StateStore
+from iotstream_lambdas.streaming.wire import DEFAULT_MAX_TEXT_BYTES
 
 STATE_TABLE_CLIENT = Config(
     connect_timeout=2, read_timeout=10, retries={"mode": "standard", "max_attempts": 3}

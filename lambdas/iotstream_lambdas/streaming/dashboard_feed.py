@@ -21,9 +21,9 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from streaming.errors import PublishError
-from streaming.publisher import PublishClient, publish_with_retry
-from streaming.status import (
+from iotstream_lambdas.streaming.errors import PublishError
+from iotstream_lambdas.streaming.publisher import PublishClient, publish_with_retry
+from iotstream_lambdas.streaming.status import (
     DEFAULT_DASHBOARD_SHARDS,
     StatusState,
     StreamStatus,
@@ -32,7 +32,7 @@ from streaming.status import (
     encode_status,
     shard_of,
 )
-from streaming.wire import StopReason
+from iotstream_lambdas.streaming.wire import StopReason
 
 _Final = tuple[StatusState, StopReason | None, str | None]
 """How a stream ended: the final state, and its stop reason (`end`) or error code (`error`)."""

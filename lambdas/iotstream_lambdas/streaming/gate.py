@@ -23,10 +23,10 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from streaming.admission import Admission, Lease, Refusal
-from streaming.lease import LeaseTiming, RequestLease
-from streaming.state import STREAMING, Claim, ConditionsFailed, RequestRecord, StateStore
-from streaming.wire import E_INTERRUPTED, E_TOO_MANY_STREAMS
+from iotstream_lambdas.streaming.admission import Admission, Lease, Refusal
+from iotstream_lambdas.streaming.lease import LeaseTiming, RequestLease
+from iotstream_lambdas.streaming.state import STREAMING, Claim, ConditionsFailed, RequestRecord, StateStore
+from iotstream_lambdas.streaming.wire import E_INTERRUPTED, E_TOO_MANY_STREAMS
 
 ATTEMPTS = 5
 """Tries when other prompts of the same identity change its slots or counters at the same moment."""

@@ -17,8 +17,8 @@ from dataclasses import dataclass
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from streaming.errors import PublishError
-from streaming.state import Claim, Heartbeat, StateStore
+from iotstream_lambdas.streaming.errors import PublishError
+from iotstream_lambdas.streaming.state import Claim, Heartbeat, StateStore
 
 LEASE_MIN_MS = 5_000
 

@@ -35,8 +35,18 @@ from typing import Any, Protocol
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from streaming.errors import PublishError
-from streaming.wire import Delta, End, Error, Event, Start, StopReason, Usage, encode_event, response_topic
+from iotstream_lambdas.streaming.errors import PublishError
+from iotstream_lambdas.streaming.wire import (
+    Delta,
+    End,
+    Error,
+    Event,
+    Start,
+    StopReason,
+    Usage,
+    encode_event,
+    response_topic,
+)
 
 _SENTENCE_END = re.compile(r"""(?:[.!?。！？][\"')\]]*\s*|\n)$""")
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 from aws_lambda_powertools import Logger
 
-from streaming.dashboard_feed import Progress
-from streaming.errors import ProviderError
-from streaming.llm.base import Chunk, Finish, TextChunk
-from streaming.publisher import CoalescingPublisher
-from streaming.wire import StopReason, Usage
+from iotstream_lambdas.streaming.dashboard_feed import Progress
+from iotstream_lambdas.streaming.errors import ProviderError
+from iotstream_lambdas.streaming.llm.base import Chunk, Finish, TextChunk
+from iotstream_lambdas.streaming.publisher import CoalescingPublisher
+from iotstream_lambdas.streaming.wire import StopReason, Usage
 
 RATE_MIN_WINDOW_S = 0.1
 Outcome = Finish | ProviderError | BaseException

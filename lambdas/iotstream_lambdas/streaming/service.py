@@ -26,13 +26,13 @@ from typing import Any, Literal
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from streaming.admission import Admission, Lease, Refusal
-from streaming.cancel import cancel_request, trusted_identity
-from streaming.dashboard_feed import DashboardFeed, FeedConfig, Progress, StreamFeed
-from streaming.errors import ProtocolError, ProviderError, StreamingError
-from streaming.gate import Cancelled, Gate, Interrupted, Opened
-from streaming.lease import LeaseTiming, RequestLease
-from streaming.llm.base import (
+from iotstream_lambdas.streaming.admission import Admission, Lease, Refusal
+from iotstream_lambdas.streaming.cancel import cancel_request, trusted_identity
+from iotstream_lambdas.streaming.dashboard_feed import DashboardFeed, FeedConfig, Progress, StreamFeed
+from iotstream_lambdas.streaming.errors import ProtocolError, ProviderError, StreamingError
+from iotstream_lambdas.streaming.gate import Cancelled, Gate, Interrupted, Opened
+from iotstream_lambdas.streaming.lease import LeaseTiming, RequestLease
+from iotstream_lambdas.streaming.llm.base import (
     DEFAULT_MAX_TOKENS,
     DEFAULT_SYSTEM_PROMPT,
     Finish,
@@ -40,11 +40,11 @@ from streaming.llm.base import (
     Message,
     Provider,
 )
-from streaming.publisher import CoalescingPublisher, PublishClient, PublisherConfig
-from streaming.run import ModelReader, StreamRun
-from streaming.state import ConditionsFailed, StateStore, Turn, history_messages
-from streaming.takeover import end_interrupted
-from streaming.wire import (
+from iotstream_lambdas.streaming.publisher import CoalescingPublisher, PublishClient, PublisherConfig
+from iotstream_lambdas.streaming.run import ModelReader, StreamRun
+from iotstream_lambdas.streaming.state import ConditionsFailed, StateStore, Turn, history_messages
+from iotstream_lambdas.streaming.takeover import end_interrupted
+from iotstream_lambdas.streaming.wire import (
     DEFAULT_MAX_TEXT_BYTES,
     E_INTERNAL,
     E_INVALID_FIELD,

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
 
-from streaming.llm.base import Message
+from iotstream_lambdas.streaming.llm.base import Message
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
-from streaming.errors import ProtocolError
-from streaming.wire import E_INVALID_FIELD, PROTOCOL_VERSION, STOP_REASONS, StopReason
+from iotstream_lambdas.streaming.errors import ProtocolError
+from iotstream_lambdas.streaming.wire import E_INVALID_FIELD, PROTOCOL_VERSION, STOP_REASONS, StopReason
 
 DEFAULT_DASHBOARD_SHARDS: Final = 8
 DASHBOARD_TOPIC_PREFIX: Final = "dashboard/streams/"

@@ -16,13 +16,21 @@ from collections.abc import Callable
 from aws_lambda_powertools import Logger
 from botocore.exceptions import BotoCoreError, ClientError
 
-from streaming.admission import Admission, Lease
-from streaming.dashboard_feed import DashboardFeed
-from streaming.errors import PublishError
-from streaming.publisher import PublishClient, publish_with_retry
-from streaming.state import RequestRecord
-from streaming.status import StreamStatus
-from streaming.wire import E_INTERRUPTED, Delta, Error, Event, Start, encode_event, response_topic
+from iotstream_lambdas.streaming.admission import Admission, Lease
+from iotstream_lambdas.streaming.dashboard_feed import DashboardFeed
+from iotstream_lambdas.streaming.errors import PublishError
+from iotstream_lambdas.streaming.publisher import PublishClient, publish_with_retry
+from iotstream_lambdas.streaming.state import RequestRecord
+from iotstream_lambdas.streaming.status import StreamStatus
+from iotstream_lambdas.streaming.wire import (
+    E_INTERRUPTED,
+    Delta,
+    Error,
+    Event,
+    Start,
+    encode_event,
+    response_topic,
+)
 
 INTERRUPTED_MESSAGE = "The answer was interrupted; please ask again."
 FEED_N_SLACK = 100

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from streaming.errors import ProtocolError
+from iotstream_lambdas.streaming.errors import ProtocolError
 
 PROTOCOL_VERSION: Final = 1
 DEFAULT_MAX_TEXT_BYTES: Final = 16 * 1024

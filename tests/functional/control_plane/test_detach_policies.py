@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from detach_policies.handler import respond
-from detach_policies.service import SAFETY_MARGIN_MS
 from iot_policies.library import shipped_path
+from iotstream_lambdas.detach_policies.handler import respond
+from iotstream_lambdas.detach_policies.service import SAFETY_MARGIN_MS
 from tests.aws_events import sample
 from tests.functional.control_plane.control_plane_stack import iot_client
 

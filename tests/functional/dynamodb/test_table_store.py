@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from iotstream_lambdas.streaming.state import create_state_table
 from localcore.testing import RunningLocalcore, free_port_config
-from streaming.state import create_state_table
 
 
 @pytest.fixture(scope="module")

@@ -12,8 +12,8 @@ import pytest
 
 from clients.config import ClientConfig
 from clients.session import Session
+from iotstream_lambdas.streaming.wire import response_filter
 from localcore.testing import RunningLocalcore
-from streaming.wire import response_filter
 from tests.functional.session.session_support import SCRIPT, CrtClient, Users, stack
 
 

@@ -15,10 +15,10 @@ from collections.abc import Callable
 import pytest
 
 from clients.session import Session
+from iotstream_lambdas.streaming.wire import response_filter
 from localcore.broker import codec
 from localcore.broker.testing import MessageRecorder
 from localcore.testing import RunningLocalcore
-from streaming.wire import response_filter
 from tests.functional.security.raw_client import NeverReadingClient
 from tests.functional.session.session_support import AUTHZ_LOGGER, SCRIPT, TIMEOUT, CrtClient
 

@@ -16,11 +16,11 @@ import pytest
 from clients.config import ClientConfig
 from clients.presign import PresignedWebSocket
 from clients.session import Session, sign_in, sign_up
+from iotstream_lambdas.streaming.assembler import StreamAssembler
+from iotstream_lambdas.streaming.wire import prompt_topic, response_filter
 from localcore.broker.testing import MqttTestClient
 from localcore.functions import FunctionSettings
 from localcore.testing import RunningLocalcore, free_port_config
-from streaming.assembler import StreamAssembler
-from streaming.wire import prompt_topic, response_filter
 
 SCRIPT = "Each identity streams on its own topics, and nobody else can read them."
 PASSWORD = "Passw0rd!-local"

@@ -14,11 +14,11 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from clients.chat_client import ChatClient
+from iotstream_lambdas.streaming.state import StateStore
+from iotstream_lambdas.streaming.wire import Event, decode_event
 from localcore.functions import FunctionSettings
 from localcore.lambda_runtime import LambdaRuntime
 from localcore.testing import RunningLocalcore, free_port_config
-from streaming.state import StateStore
-from streaming.wire import Event, decode_event
 
 WAIT_S = 30.0
 

@@ -18,10 +18,10 @@ import pytest
 from streamkit import connected_user, running_stack
 
 from clients.config import ClientConfig
+from iotstream_lambdas.streaming.status import StreamStatus, dashboard_topic, decode_status, shard_of
+from iotstream_lambdas.streaming.wire import End, prompt_topic
 from localcore.broker.testing import MqttTestClient, Received
 from localcore.testing import RunningLocalcore
-from streaming.status import StreamStatus, dashboard_topic, decode_status, shard_of
-from streaming.wire import End, prompt_topic
 from tests.functional.session.session_support import Users, paho_ws
 
 SHARDS = 4

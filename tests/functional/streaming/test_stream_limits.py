@@ -13,8 +13,7 @@ from collections.abc import Iterator
 import pytest
 from streamkit import User, connected_user, rule_event, running_stack, runtime
 
-from localcore.testing import RunningLocalcore
-from streaming.wire import (
+from iotstream_lambdas.streaming.wire import (
     E_PROMPT_EXPIRED,
     E_RATE_LIMITED,
     E_TOO_MANY_STREAMS,
@@ -28,6 +27,7 @@ from streaming.wire import (
     encode_prompt,
     prompt_topic,
 )
+from localcore.testing import RunningLocalcore
 
 PROMPTS_PER_DAY = 3
 

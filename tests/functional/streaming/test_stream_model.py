@@ -7,8 +7,8 @@ from collections.abc import Iterator
 import pytest
 from streamkit import connected_user, running_stack, stored_answer
 
+from iotstream_lambdas.streaming.wire import End, Params, Start
 from localcore.testing import RunningLocalcore
-from streaming.wire import End, Params, Start
 from tests.model_support import require_llama_cpp
 
 pytestmark = pytest.mark.model

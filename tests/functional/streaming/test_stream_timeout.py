@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 from streamkit import connected_user, running_stack
 
+from iotstream_lambdas.streaming.llm.scripted import split_tokens
+from iotstream_lambdas.streaming.wire import End, Start
 from localcore.testing import RunningLocalcore
-from streaming.llm.scripted import split_tokens
-from streaming.wire import End, Start
 
 SCRIPT = "One two three four five six seven eight."
 

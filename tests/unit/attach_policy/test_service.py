@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from attach_policy.service import (
+from iotstream_lambdas.attach_policy.service import (
     AttachRequest,
     AttachService,
     AttachSettings,

@@ -19,8 +19,8 @@ import pytest
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import make_server
 
-from streaming.state import StateStore, create_state_table
-from streaming.wire import Event, decode_event
+from iotstream_lambdas.streaming.state import StateStore, create_state_table
+from iotstream_lambdas.streaming.wire import Event, decode_event
 
 
 def iot_data_client(endpoint_url: str) -> Any:

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from streaming.config import service_config_from_env
-from streaming.dashboard_feed import DashboardFeed, FeedConfig, Progress, StreamFeed
-from streaming.errors import ProtocolError
-from streaming.llm.scripted import ScriptedProvider, split_tokens
-from streaming.publisher import PublisherConfig
-from streaming.service import ServiceConfig, StreamingService
-from streaming.state import StateStore
-from streaming.status import (
+from iotstream_lambdas.streaming.config import service_config_from_env
+from iotstream_lambdas.streaming.dashboard_feed import DashboardFeed, FeedConfig, Progress, StreamFeed
+from iotstream_lambdas.streaming.errors import ProtocolError
+from iotstream_lambdas.streaming.llm.scripted import ScriptedProvider, split_tokens
+from iotstream_lambdas.streaming.publisher import PublisherConfig
+from iotstream_lambdas.streaming.service import ServiceConfig, StreamingService
+from iotstream_lambdas.streaming.state import StateStore
+from iotstream_lambdas.streaming.status import (
     FeedView,
     StreamStatus,
     dashboard_shards,
@@ -33,7 +33,7 @@ from streaming.status import (
     encode_status,
     shard_of,
 )
-from streaming.wire import End, response_topic
+from iotstream_lambdas.streaming.wire import End, response_topic
 
 if TYPE_CHECKING:
     from tests.unit.streaming.conftest import IotDataSink
@@ -240,7 +240,7 @@ def test_shards_and_interval_come_from_the_environment() -> None:
 def test_a_burst_of_tokens_has_no_rate_yet():
     """tokens/s needs tokens spread over at least RATE_MIN_WINDOW_S: 24 tokens within 2 ms would read as
     ~12,000 tokens/s on a dashboard, which says nothing about the model."""
-    from streaming.run import RATE_MIN_WINDOW_S, StreamRun
+    from iotstream_lambdas.streaming.run import RATE_MIN_WINDOW_S, StreamRun
 
     run = StreamRun(started=0.0, clock=lambda: 0.0, publisher=None)  # type: ignore[arg-type]
     run.first_token_at, run.last_token_at, run.chunks = 0.010, 0.012, 24

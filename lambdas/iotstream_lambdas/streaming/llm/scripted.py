@@ -7,9 +7,9 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
-from streaming.errors import ProviderError
-from streaming.llm.base import Chunk, Finish, GenerationParams, Message, TextChunk
-from streaming.wire import Usage
+from iotstream_lambdas.streaming.errors import ProviderError
+from iotstream_lambdas.streaming.llm.base import Chunk, Finish, GenerationParams, Message, TextChunk
+from iotstream_lambdas.streaming.wire import Usage
 
 DEFAULT_SCRIPT = (
     "MQTT streaming works. Each token travels from the model to the Lambda, is coalesced with its "

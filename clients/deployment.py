@@ -1,7 +1,7 @@
 """The deployment's outputs, as `cdk deploy --outputs-file cdk-outputs.json` writes them, for the clients.
 
-The file maps stack name to `{OutputKey: value}`. This module does not import aws_cdk, so clients can read
-the file with it: `Deployment.from_outputs_file(Path("cdk-outputs.json"))`.
+The file maps stack name to `{OutputKey: value}`: `Deployment.from_outputs_file(Path("cdk-outputs.json"))`.
+The reader owns this contract; the CDK app (cdk/stack.py, not installed) imports it to write the outputs.
 """
 
 from __future__ import annotations
@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cdk.errors import DeploySourceError
+
+class DeploySourceError(ValueError):
+    """A deployment source is missing or malformed: the outputs file here, or (in the CDK app) a file the
+    stack is built from (policies, rules, functions manifest)."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+
 
 DEFAULT_STACK_NAME = "IotStream"
 
