@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from clients.accounts import sign_in_user
+from clients.local_app import local_config
 from clients.session import Session
 from clients.targets import Target, local_target
 from localcore.app import LocalcoreConfig
 from localcore.functions import FunctionSettings
 from localcore.iam.private_files import write_private_json
 from localcore.lambda_runtime import LambdaRuntime
-from localcore.testing import RunningLocalcore, free_port_config
+from localcore.testing import RunningLocalcore
 
 SCRIPT = " ".join(f"word{i}" for i in range(60)) + "."
 TOKENS_PER_S = 30
@@ -38,7 +39,7 @@ def running(
         },
         retry_delays_seconds=(0.05, 0.05),
     )
-    stack_config: LocalcoreConfig = free_port_config(functions=functions, **config)
+    stack_config: LocalcoreConfig = local_config(functions=functions, **config)
     with RunningLocalcore(stack_config) as core:
         ready = tmp / f"ready-{uuid.uuid4().hex[:6]}.json"
         write_private_json(ready, core.endpoints)

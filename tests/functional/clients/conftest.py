@@ -15,12 +15,13 @@ from pathlib import Path
 import pytest
 
 from clients.accounts import sign_in_user
+from clients.local_app import local_config
 from clients.session import Session
 from clients.targets import Target, local_target
 from clients.token_cache import TokenCache
 from localcore.functions import FunctionSettings
 from localcore.iam.private_files import write_private_json
-from localcore.testing import RunningLocalcore, free_port_config
+from localcore.testing import RunningLocalcore
 
 ROOT = Path(__file__).resolve().parents[3]
 FAST_SCRIPT = "Clients stream answers over MQTT. Every delta arrives in order."
@@ -43,7 +44,7 @@ def _stack(name: str, script: str, tokens_per_s: int, ready: Path) -> tuple[Runn
             },
             retry_delays_seconds=(0.05, 0.05),
         )
-        core = RunningLocalcore(free_port_config(functions=functions)).start()
+        core = RunningLocalcore(local_config(functions=functions)).start()
         write_private_json(ready, core.endpoints)
         _STACKS[name] = (core, local_target(ready))
     return _STACKS[name]

@@ -11,13 +11,14 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from clients.local_app import local_config
 from iotstream_lambdas.streaming.state import create_state_table
-from localcore.testing import RunningLocalcore, free_port_config
+from localcore.testing import RunningLocalcore
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[RunningLocalcore]:
-    with RunningLocalcore(free_port_config()) as running:
+    with RunningLocalcore(local_config()) as running:
         yield running
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from clients.local_app import local_config
 from localcore.broker.message import Message, Publisher
 from localcore.testing import RunningLocalcore
 
@@ -32,7 +33,7 @@ def unique(prefix: str) -> str:
 
 @pytest.fixture(scope="package")
 def stack() -> Iterator[RunningLocalcore]:
-    with RunningLocalcore() as running:
+    with RunningLocalcore(local_config()) as running:
         yield running
 
 

@@ -14,13 +14,14 @@ import awscrt.mqtt
 import pytest
 
 from clients.config import ClientConfig
+from clients.local_app import local_config
 from clients.presign import PresignedWebSocket
 from clients.session import Session, sign_in, sign_up
 from iotstream_lambdas.streaming.assembler import StreamAssembler
 from iotstream_lambdas.streaming.wire import prompt_topic, response_filter
 from localcore.broker.testing import MqttTestClient
 from localcore.functions import FunctionSettings
-from localcore.testing import RunningLocalcore, free_port_config
+from localcore.testing import RunningLocalcore
 
 SCRIPT = "Each identity streams on its own topics, and nobody else can read them."
 PASSWORD = "Passw0rd!-local"
@@ -42,7 +43,7 @@ def stack(**overrides: Any) -> Iterator[RunningLocalcore]:
         },
         retry_delays_seconds=(0.05, 0.05),
     )
-    with RunningLocalcore(free_port_config(functions=functions, **overrides)) as running:
+    with RunningLocalcore(local_config(functions=functions, **overrides)) as running:
         yield running
 
 

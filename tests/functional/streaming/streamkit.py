@@ -14,11 +14,12 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from clients.chat_client import ChatClient
+from clients.local_app import local_config
 from iotstream_lambdas.streaming.state import StateStore
 from iotstream_lambdas.streaming.wire import Event, decode_event
 from localcore.functions import FunctionSettings
 from localcore.lambda_runtime import LambdaRuntime
-from localcore.testing import RunningLocalcore, free_port_config
+from localcore.testing import RunningLocalcore
 
 WAIT_S = 30.0
 
@@ -33,7 +34,7 @@ def running_stack(
         retry_delays_seconds=(0.05, 0.05),
         timeout_overrides=dict(timeouts or {}),
     )
-    with RunningLocalcore(free_port_config(functions=functions)) as running:
+    with RunningLocalcore(local_config(functions=functions)) as running:
         yield running
 
 
