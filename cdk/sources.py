@@ -85,7 +85,7 @@ def _iot_permissions(source: str, name: str, entry: Any) -> tuple[IotPermission,
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """One entry of `lambdas/functions.json`."""
+    """One entry of `lambdas/iotstream_lambdas/functions.json`."""
 
     name: str
     handler: str

@@ -30,7 +30,7 @@ from iotstream_lambdas.streaming.status import dashboard_shards
 REQUIRED_FUNCTIONS = ("prompt", "cancel", "attach_policy", "detach_policies")
 PROMPT_MAX_AGE_MS = 30_000
 """A prompt older than this is answered with `prompt_expired`: the client's idle timeout
-(`streaming.assembler.DEFAULT_IDLE_TIMEOUT_S`), after which nobody listens for the answer."""
+(`iotstream_lambdas.streaming.assembler.DEFAULT_IDLE_TIMEOUT_S`), after which nobody listens for the answer."""
 OPERATOR_OUTPUTS = {"alarm_topic_arn": "AlarmTopicArn", "dashboard_name": "DashboardName"}
 """Outputs for the operator (not read by the clients, see `clients.deployment.OUTPUT_KEYS`)."""
 
@@ -96,7 +96,7 @@ class IotStreamStack(Stack):
 
         # The attach function resolves identities with cognito-identity:GetId, a public API that needs no IAM
         # grant (API_GetId.html: "You do not need any credentials to call this API"); its role may only
-        # iot:AttachPolicy (lambdas/functions.json). Settings: lambdas/attach_policy/service.py.
+        # iot:AttachPolicy (lambdas/iotstream_lambdas/functions.json). Settings: lambdas/iotstream_lambdas/attach_policy/service.py.
         attach = functions["attach_policy"]
         for name, value in {
             "IDENTITY_POOL_ID": identity.identity_pool.ref,
@@ -167,5 +167,5 @@ class IotStreamStack(Stack):
 def _required_variable(spec: FunctionSpec, name: str) -> str:
     """A variable the stack reads from the manifest (e.g. the metrics namespace its dashboard shows)."""
     if not spec.environment.get(name):
-        raise DeploySourceError("lambdas/functions.json", f"{spec.name}.environment.{name} is required")
+        raise DeploySourceError("lambdas/iotstream_lambdas/functions.json", f"{spec.name}.environment.{name} is required")
     return spec.environment[name]

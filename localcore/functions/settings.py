@@ -1,4 +1,4 @@
-"""The project's Lambda functions (`lambdas/functions.json`) as localcore runs them.
+"""The project's Lambda functions (`lambdas/iotstream_lambdas/functions.json`) as localcore runs them.
 
 Each function gets its own IAM-style credentials, minted by localcore for an execution role whose policy
 is the manifest's `iotPermissions` and `stateTable` access (CDK grants the same: tests/cdk compares them), and

@@ -35,7 +35,7 @@ def _actions(statements: list[dict]) -> set[str]:
 
 
 def test_every_manifest_function_is_deployed_as_written(synth):
-    """Handler, timeout, memory and environment from lambdas/functions.json; Python 3.12; the shared
+    """Handler, timeout, memory and environment from lambdas/iotstream_lambdas/functions.json; Python 3.12; the shared
     STATE_TABLE and IOT_DATA_ENDPOINT (the account's iot:Data-ATS endpoint) added."""
     table_id, _ = synth.one("AWS::DynamoDB::Table")
     (endpoint_id,) = synth.resources("Custom::AWS")

@@ -16,7 +16,7 @@ def _prompt(synth) -> tuple[str, dict]:
 
 
 def test_per_identity_limits_and_token_cap_reach_the_prompt_function(synth, tuned):
-    """The CDK context values become the service's environment variables (streaming.admission,
+    """The CDK context values become the service's environment variables (iotstream_lambdas.streaming.admission,
     MAX_TOKENS_CAP); `-c promptsPerMinute=3` changes only that one."""
     defaults = DeployConfig()
     expected = {

@@ -38,7 +38,7 @@ def test_functions_manifest_is_validated(tmp_path):
     is one of the table grants (read, write, readWrite)."""
     manifest = tmp_path / "functions.json"
     good = {
-        "handler": "prompt.handler.handler",
+        "handler": "iotstream_lambdas.prompt.handler.handler",
         "timeoutSeconds": 30,
         "memoryMB": 256,
         "environment": {"A": "b"},

@@ -1,1 +1,1 @@
-"""The cancel Lambda: `cancel.handler.handler`."""
+"""The cancel Lambda: `iotstream_lambdas.cancel.handler.handler`."""

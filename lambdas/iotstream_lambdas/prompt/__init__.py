@@ -1,1 +1,1 @@
-"""The prompt Lambda: `prompt.handler.handler`."""
+"""The prompt Lambda: `iotstream_lambdas.prompt.handler.handler`."""

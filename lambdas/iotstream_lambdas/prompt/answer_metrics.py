@@ -3,7 +3,7 @@
 Powertools writes one EMF JSON line to stdout when the handler returns; CloudWatch turns it into metrics on
 AWS (https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format.html).
 Locally the line lands in the function's log like any other output: nothing to configure. Namespace and
-`service` dimension come from POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME (lambdas/functions.json),
+`service` dimension come from POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME (lambdas/iotstream_lambdas/functions.json),
 which the CDK dashboard reads too.
 """
 

@@ -1,7 +1,7 @@
 """Prompt Lambda, invoked asynchronously by the IoT rule `iotstream_prompt`
-(`SELECT encode(*, 'base64') AS payload_base64, topic(2) AS identity_id FROM 'chat/+/prompt'`). Thin: all logic is in `streaming.service`.
+(`SELECT encode(*, 'base64') AS payload_base64, topic(2) AS identity_id FROM 'chat/+/prompt'`). Thin: all logic is in `iotstream_lambdas.streaming.service`.
 
-Environment: see `streaming.config` (STATE_TABLE, LLM_PROVIDER, ...). Clients are built once per
+Environment: see `iotstream_lambdas.streaming.config` (STATE_TABLE, LLM_PROVIDER, ...). Clients are built once per
 execution environment (cold start) and reused.
 """
 
@@ -19,7 +19,7 @@ from iotstream_lambdas.streaming.config import service_from_env
 from iotstream_lambdas.streaming.service import StreamingService
 
 SERVICE = "iotstream-prompt"
-"""Powertools `service` (log key and metric dimension); lambdas/functions.json sets the same name."""
+"""Powertools `service` (log key and metric dimension); lambdas/iotstream_lambdas/functions.json sets the same name."""
 logger = Logger(service=SERVICE)
 metrics = Metrics(
     namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", DEFAULT_NAMESPACE), service=SERVICE

@@ -93,7 +93,7 @@ class _Window:
 
 class Admission:
     """Decides, per identity, whether a prompt may stream now. Its checks are conditional writes that
-    `streaming.gate` runs in the same transaction as the claim of the rid: one round trip per prompt."""
+    `iotstream_lambdas.streaming.gate` runs in the same transaction as the claim of the rid: one round trip per prompt."""
 
     def __init__(
         self,

@@ -68,7 +68,7 @@ def service_from_env(
     `STATE_TABLE` is required. Optional `IOT_DATA_ENDPOINT` overrides the iot-data endpoint
     (in AWS: the account's `iot:Data-ATS` endpoint as `https://...`). Clients may be passed in
     as `iot=`, `dynamodb=`, `bedrock=`. The per-identity limits come from `PROMPT_MAX_AGE_MS`,
-    `MAX_STREAMS_PER_IDENTITY`, `PROMPTS_PER_MINUTE`, `PROMPTS_PER_DAY` (`streaming.admission`).
+    `MAX_STREAMS_PER_IDENTITY`, `PROMPTS_PER_MINUTE`, `PROMPTS_PER_DAY` (`iotstream_lambdas.streaming.admission`).
     """
     env = os.environ if env is None else env
     table = env.get("STATE_TABLE")

@@ -2,7 +2,7 @@
 
 Why: AWS IoT delivers at most 100 publishes/s per connection and discards the excess (AWS IoT Core quotas,
 "Message broker"), so a dashboard subscribed to every response topic misses most of them under load.
-Instead each stream publishes its status (`streaming.status`) at start, at most once per `interval_s`
+Instead each stream publishes its status (`iotstream_lambdas.streaming.status`) at start, at most once per `interval_s`
 while streaming (only when something changed), and once at the end, to one of `shards` topics chosen by
 its rid; a dashboard opens one connection per shard.
 

@@ -1,7 +1,7 @@
 """The front door of a prompt: claim its rid and pass the identity's limits in one write.
 
 One DynamoDB round trip on the first-token path (a transaction of the request record's claim and the
-admission's conditional writes, `streaming.state.StateStore.write`), and what to do when it fails:
+admission's conditional writes, `iotstream_lambdas.streaming.state.StateStore.write`), and what to do when it fails:
 
 | what failed | meaning | outcome |
 |---|---|---|

@@ -3,7 +3,7 @@
 One write per heartbeat (every `CANCEL_POLL_MS`) renews the lease, records how far the stream got and reads
 the cancel flag (`StateStore.heartbeat`). The publisher may publish event `seq` only while `seq <= seq_limit`
 as recorded: the record always bounds what was published, so an attempt that finds the lease run out knows
-that nothing beyond `seq_limit` exists (`streaming.takeover`). The limit runs `reserve` events ahead of the
+that nothing beyond `seq_limit` exists (`iotstream_lambdas.streaming.takeover`). The limit runs `reserve` events ahead of the
 stream, far more than a heartbeat interval needs at the publisher's rate cap; a publisher that reaches it
 anyway renews the lease itself before going on.
 """

@@ -153,7 +153,7 @@ def _split_to_fit(text: str, budget: int) -> int:
 
 Reserve = Callable[[int, int], bool]
 """`reserve(seq, published)`: may event `seq` go out (`published` events went out before it)? False: the
-stream is no longer ours (`streaming.lease.RequestLease.reserve`)."""
+stream is no longer ours (`iotstream_lambdas.streaming.lease.RequestLease.reserve`)."""
 LEASE_LOST = "lease_lost"
 
 

@@ -5,13 +5,13 @@ Pure logic with injected clients (iot-data publisher client, DynamoDB-backed `St
 `topic(2)` of `chat/{id}/prompt`; the topic policy guarantees a user can publish only on their own
 id, so a body can never speak for someone else.
 
-A prompt passes the gate first (`streaming.gate`: the rid's claim and the identity's limits in one write),
+A prompt passes the gate first (`iotstream_lambdas.streaming.gate`: the rid's claim and the identity's limits in one write),
 then four threads cooperate per stream: a reader thread pulls the model and hands text to the publisher
-(`streaming.run`), this (controller) thread renews the stream's lease, reads the cancel flag and watches the
-Lambda deadline (`streaming.lease`), the publisher thread sends, and the dashboard feed's thread reports the
-stream's status (`streaming.dashboard_feed`). Neither the model nor the checks ever wait for a publish, and
+(`iotstream_lambdas.streaming.run`), this (controller) thread renews the stream's lease, reads the cancel flag and watches the
+Lambda deadline (`iotstream_lambdas.streaming.lease`), the publisher thread sends, and the dashboard feed's thread reports the
+stream's status (`iotstream_lambdas.streaming.dashboard_feed`). Neither the model nor the checks ever wait for a publish, and
 the user's stream never waits for the feed. A stream whose invocation died is ended by the next attempt
-that finds its lease run out (`streaming.takeover`).
+that finds its lease run out (`iotstream_lambdas.streaming.takeover`).
 """
 
 from __future__ import annotations
@@ -131,12 +131,12 @@ class StreamingService:
         self.clock = clock
         self.logger = logger or Logger(service="iotstream-prompt")
         self.admission = admission
-        """Per-identity limits (`streaming.admission`); None: no limits (unit tests of the streaming)."""
+        """Per-identity limits (`iotstream_lambdas.streaming.admission`); None: no limits (unit tests of the streaming)."""
         self.feed = feed or DashboardFeed(iot, self.config.feed, logger=self.logger, clock=clock)
         self.gate = Gate(store, admission, self.config.lease, wall_clock=store.wall_clock, sleep=sleep)
 
     def handle_cancel(self, event: Any) -> bool:
-        """Flag a stream as cancelled (see `streaming.cancel.cancel_request`)."""
+        """Flag a stream as cancelled (see `iotstream_lambdas.streaming.cancel.cancel_request`)."""
         return cancel_request(self.store, event, self.logger)
 
     # ------------------------------------------------------------------ prompt

@@ -6,7 +6,7 @@ Keys (string `pk`, string `sk`):
 |---|---|---|
 | request record (claim, lease, cancel flag, outcome) | `REQ#{identity_id}#{rid}` | `REQ` |
 | conversation turn | `CONV#{identity_id}#{conversation}` | `TURN#{epoch ms, 13 digits}#{rid}` |
-| per-identity limits (`streaming.admission`) | `LIMIT#{identity_id}` | `STREAMS`, `MINUTE#…`, `DAY#…` |
+| per-identity limits (`iotstream_lambdas.streaming.admission`) | `LIMIT#{identity_id}` | `STREAMS`, `MINUTE#…`, `DAY#…` |
 
 The request record is the one item a stream lives by:
 
@@ -19,7 +19,7 @@ The request record is the one item a stream lives by:
   renews it with every heartbeat), `seq_done` (every event below it was published), `seq_limit` (no event
   above it may be published before the record says so), `feed_n` (the dashboard feed's last update number).
   An attempt that died leaves a lease that runs out; whoever finds it so can end the stream for the client
-  (`streaming.takeover`): every event up to `seq_limit` may exist, none beyond it does.
+  (`iotstream_lambdas.streaming.takeover`): every event up to `seq_limit` may exist, none beyond it does.
 
 Every item carries `expires_at` (epoch seconds) for DynamoDB TTL. The identity is part of every key, so one
 user can neither block nor read another user's requests or history.
@@ -150,7 +150,7 @@ class StateStore:
 
     def claim_put(self, identity_id: str, rid: str, claim: Claim) -> dict[str, Any]:
         """The `Put` that claims `rid` for one attempt: only where no attempt claimed it and no cancel came
-        first, so it never replaces anything but nothing (`streaming.gate` runs it in one transaction with the
+        first, so it never replaces anything but nothing (`iotstream_lambdas.streaming.gate` runs it in one transaction with the
         identity's limits; a Put, not an Update: the same write on AWS, and no expression to evaluate)."""
         now = int(self.wall_clock())
         return {

@@ -1,6 +1,6 @@
 """The dashboard feed's message: one stream's status on `dashboard/streams/{shard}` (docs/protocol.md).
 
-Shared by the producer (`streaming.dashboard_feed`) and every consumer (dashboards, benchmarks). Each
+Shared by the producer (`iotstream_lambdas.streaming.dashboard_feed`) and every consumer (dashboards, benchmarks). Each
 update carries the whole current state of its stream, numbered by `n` from 0, so a consumer keeps the
 update with the highest `n` per rid (`FeedView`) and a missed update is healed by the next one.
 """

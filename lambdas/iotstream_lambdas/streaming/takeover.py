@@ -1,6 +1,6 @@
 """Ending the stream of an attempt that died (its lease ran out): the client gets an `error`, not silence.
 
-What the dead attempt published is known to within its reservation (`streaming.lease`): every event below
+What the dead attempt published is known to within its reservation (`iotstream_lambdas.streaming.lease`): every event below
 `seq_done`, maybe some up to `seq_limit`, none beyond. So the stream is closed without a gap: each number
 from `seq_done` to `seq_limit` is published again as an empty placeholder (`start` for seq 0, an empty
 `delta` otherwise; a client that already has that number drops the copy as a duplicate, docs/protocol.md

@@ -1,4 +1,4 @@
-"""The stack's policy detacher (lambdas/detach_policies) against localcore's IoT API: CloudFormation's
+"""The stack's policy detacher (lambdas/iotstream_lambdas/detach_policies) against localcore's IoT API: CloudFormation's
 documented Delete request (tests/fixtures/aws_events/cloudformation-custom-resource-delete.json, from
 https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref.html) with our `PolicyNames`; every
 target is found with ListTargetsForPolicy (paged, API_ListTargetsForPolicy.html), detached with DetachPolicy,

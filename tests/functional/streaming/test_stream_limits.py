@@ -1,5 +1,5 @@
 """Per-identity limits through localcore, the path a deployed stack takes: prompt on chat/{id}/prompt -> rule
-iotstream_prompt (adds `timestamp() AS received_at_ms`) -> prompt Lambda -> `streaming.admission` on the state
+iotstream_prompt (adds `timestamp() AS received_at_ms`) -> prompt Lambda -> `iotstream_lambdas.streaming.admission` on the state
 table -> one `error` event with a documented code for the identity over its limit, while another identity
 streams as usual. Limits come from the Lambda's environment, as the CDK stack sets them."""
 

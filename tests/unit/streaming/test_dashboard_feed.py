@@ -228,7 +228,7 @@ def test_a_stuck_feed_never_delays_the_users_stream(iot_sink: IotDataSink, store
 
 
 def test_shards_and_interval_come_from_the_environment() -> None:
-    """DASHBOARD_SHARDS (default 8) and DASHBOARD_INTERVAL_MS (default 1000), as lambdas/functions.json sets."""
+    """DASHBOARD_SHARDS (default 8) and DASHBOARD_INTERVAL_MS (default 1000), as lambdas/iotstream_lambdas/functions.json sets."""
     assert service_config_from_env({}).feed == FeedConfig(shards=8, interval_s=1.0)
     env = {"DASHBOARD_SHARDS": "16", "DASHBOARD_INTERVAL_MS": "250"}
     assert service_config_from_env(env).feed == FeedConfig(shards=16, interval_s=0.25)

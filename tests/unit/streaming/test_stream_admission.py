@@ -1,4 +1,4 @@
-"""Per-identity limits (streaming.admission, passed through streaming.gate in the same transaction as the rid's
+"""Per-identity limits (iotstream_lambdas.streaming.admission, passed through iotstream_lambdas.streaming.gate in the same transaction as the rid's
 claim) against moto's DynamoDB server through a real boto3 client: conditional writes decide, so racing
 prompts cannot exceed a limit
 (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html,

@@ -1,4 +1,4 @@
-"""The request record's lease (streaming.gate, streaming.lease, streaming.takeover) against moto's DynamoDB
+"""The request record's lease (iotstream_lambdas.streaming.gate, iotstream_lambdas.streaming.lease, iotstream_lambdas.streaming.takeover) against moto's DynamoDB
 server through a real boto3 client. Lambda may deliver an async event more than once and retries a failed
 invocation (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html): a duplicate
 must not stream twice, and a retry of an invocation that died mid-stream must end that stream for the client

@@ -1,5 +1,5 @@
 """The browser's stream assembler (clients/web/src/assembler.ts) follows the same delivery rules as
-`lambdas/streaming/assembler.py`: order by seq, drop duplicates, report gaps, complete at the terminal event, give up
+`lambdas/iotstream_lambdas/streaming/assembler.py`: order by seq, drop duplicates, report gaps, complete at the terminal event, give up
 after an idle timeout. AWS IoT may reorder and duplicate QoS 1 messages
 (https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html, "Message ordering"), so both clients must.
 """
