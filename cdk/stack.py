@@ -167,5 +167,7 @@ class IotStreamStack(Stack):
 def _required_variable(spec: FunctionSpec, name: str) -> str:
     """A variable the stack reads from the manifest (e.g. the metrics namespace its dashboard shows)."""
     if not spec.environment.get(name):
-        raise DeploySourceError("lambdas/iotstream_lambdas/functions.json", f"{spec.name}.environment.{name} is required")
+        raise DeploySourceError(
+            "lambdas/iotstream_lambdas/functions.json", f"{spec.name}.environment.{name} is required"
+        )
     return spec.environment[name]

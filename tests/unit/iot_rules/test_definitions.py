@@ -9,7 +9,9 @@ import pytest
 
 from iot_rules.definitions import DEFAULT_SQL_VERSION, RuleDefinitionError, load_rules, parse_rule
 
-FUNCTIONS = json.loads((Path(__file__).parents[3] / "lambdas" / "iotstream_lambdas" / "functions.json").read_text())
+FUNCTIONS = json.loads(
+    (Path(__file__).parents[3] / "lambdas" / "iotstream_lambdas" / "functions.json").read_text()
+)
 
 
 def test_project_rules_load_and_reference_known_functions() -> None:
