@@ -18,14 +18,20 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from iotstream_lambdas.attach_policy.service import AttachRequest, AttachService, AttachSettings
 
-logger = Logger(service="iotstream-attach-policy")
+SERVICE = "iotstream-attach-policy"
+"""Powertools `service` (log key); lambdas/iotstream_lambdas/functions.json sets the same name."""
+logger = Logger(service=SERVICE)
 
 
 @cache
 def service() -> AttachService:
-    """The service for this execution environment (GetId needs no IAM grant: it is a public API)."""
-    settings = AttachSettings.from_env(os.environ)
-    return AttachService(settings, boto3.client("cognito-identity"), boto3.client("iot"))
+    """The service for this execution environment (its clients are built once, at cold start; GetId needs no
+    IAM grant: it is a public API)."""
+    return AttachService(
+        AttachSettings.from_env(os.environ),
+        identity=boto3.client("cognito-identity"),
+        iot=boto3.client("iot"),
+    )
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -141,7 +141,7 @@ def token_groups(token: str) -> frozenset[str]:
 class AttachService:
     """Attach-policy logic over injected boto3 clients (`cognito-identity` and `iot`)."""
 
-    def __init__(self, settings: AttachSettings, identity: CognitoIdentityClient, iot: IoTClient) -> None:
+    def __init__(self, settings: AttachSettings, *, identity: CognitoIdentityClient, iot: IoTClient) -> None:
         self.settings = settings
         self.identity = identity
         self.iot = iot

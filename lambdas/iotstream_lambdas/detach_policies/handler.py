@@ -21,20 +21,24 @@ from iotstream_lambdas.detach_policies.service import PHYSICAL_ID, detach_all, p
 if TYPE_CHECKING:
     from mypy_boto3_iot import IoTClient
 
-logger = Logger(service="iotstream-detach-policies")
+SERVICE = "iotstream-detach-policies"
+"""Powertools `service` (log key); lambdas/iotstream_lambdas/functions.json sets the same name."""
+logger = Logger(service=SERVICE)
 
 
 @cache
 def iot() -> IoTClient:
+    """The IoT client for this execution environment (built once, at cold start)."""
     return boto3.client("iot")
 
 
 @logger.inject_lambda_context(clear_state=True)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return respond(event, context, iot())
+    """Answer one CloudFormation custom-resource request."""
+    return respond(event, context, iot=iot())
 
 
-def respond(event: Mapping[str, Any], context: LambdaContext, client: IoTClient) -> dict[str, Any]:
+def respond(event: Mapping[str, Any], context: LambdaContext, *, iot: IoTClient) -> dict[str, Any]:
     """Do the work, then PUT SUCCESS or FAILED (with the reason) to the request's ResponseURL."""
     response: dict[str, Any] = {
         "Status": "SUCCESS",
@@ -44,7 +48,7 @@ def respond(event: Mapping[str, Any], context: LambdaContext, client: IoTClient)
         "PhysicalResourceId": event.get("PhysicalResourceId") or PHYSICAL_ID,
     }
     try:
-        done = detach_all(client, policies_to_detach(event), context.get_remaining_time_in_millis)
+        done = detach_all(iot, policies_to_detach(event), context.get_remaining_time_in_millis)
         logger.info("detached", extra={"pairs": len(done.pairs), "missing": done.missing_policies})
     except Exception as error:  # boundary: CloudFormation must hear back whatever went wrong
         logger.exception("detaching failed")

@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from iotstream_lambdas.prompt.answer_metrics import DEFAULT_NAMESPACE, record_answer_metrics
 from iotstream_lambdas.streaming.config import service_from_env
@@ -28,13 +29,13 @@ metrics = Metrics(
 
 @cache
 def service() -> StreamingService:
-    """The service for this execution environment."""
+    """The service for this execution environment (its clients are built once, at cold start)."""
     return service_from_env(logger=logger)
 
 
 @metrics.log_metrics
 @logger.inject_lambda_context(clear_state=True)
-def handler(event: Any, context: Any) -> dict[str, Any]:
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     """Stream the answer to one prompt; never raises for a bad prompt (it is answered with an error event)."""
     outcome = service().handle_prompt(event, context.get_remaining_time_in_millis)
     record_answer_metrics(metrics, outcome)

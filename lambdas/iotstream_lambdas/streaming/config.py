@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 import boto3
 from aws_lambda_powertools import Logger
@@ -14,10 +14,14 @@ from iotstream_lambdas.streaming.admission import Admission, AdmissionLimits
 from iotstream_lambdas.streaming.dashboard_feed import feed_config_from_env
 from iotstream_lambdas.streaming.errors import StreamingError
 from iotstream_lambdas.streaming.llm import env_number, provider_from_env
-from iotstream_lambdas.streaming.publisher import PublisherConfig
+from iotstream_lambdas.streaming.publisher import PublishClient, PublisherConfig
 from iotstream_lambdas.streaming.service import ServiceConfig, StreamingService
 from iotstream_lambdas.streaming.state import DEFAULT_REQUEST_TTL_S, StateStore
 from iotstream_lambdas.streaming.wire import DEFAULT_MAX_TEXT_BYTES
+
+if TYPE_CHECKING:
+    from mypy_boto3_bedrock_runtime import BedrockRuntimeClient
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 STATE_TABLE_CLIENT = Config(
     connect_timeout=2, read_timeout=10, retries={"mode": "standard", "max_attempts": 3}
@@ -61,27 +65,31 @@ def service_config_from_env(env: Mapping[str, str]) -> ServiceConfig:
 
 
 def service_from_env(
-    env: Mapping[str, str] | None = None, *, logger: Logger | None = None, **clients: Any
+    env: Mapping[str, str] | None = None,
+    *,
+    logger: Logger | None = None,
+    iot: PublishClient | None = None,
+    dynamodb: DynamoDBClient | None = None,
+    bedrock: BedrockRuntimeClient | None = None,
 ) -> StreamingService:
     """The service with boto3 clients built from the environment (endpoints from `AWS_ENDPOINT_URL_*`).
 
     `STATE_TABLE` is required. Optional `IOT_DATA_ENDPOINT` overrides the iot-data endpoint
-    (in AWS: the account's `iot:Data-ATS` endpoint as `https://...`). Clients may be passed in
-    as `iot=`, `dynamodb=`, `bedrock=`. The per-identity limits come from `PROMPT_MAX_AGE_MS`,
+    (in AWS: the account's `iot:Data-ATS` endpoint as `https://...`). A client passed in (`iot`,
+    `dynamodb`, `bedrock`) is used instead of a new boto3 one. The per-identity limits come from `PROMPT_MAX_AGE_MS`,
     `MAX_STREAMS_PER_IDENTITY`, `PROMPTS_PER_MINUTE`, `PROMPTS_PER_DAY` (`iotstream_lambdas.streaming.admission`).
     """
     env = os.environ if env is None else env
     table = env.get("STATE_TABLE")
     if not table:
         raise StreamingError("bad_config", "environment variable STATE_TABLE is required")
-    iot = clients.get("iot")
     if iot is None:
         endpoint = env.get("IOT_DATA_ENDPOINT") or None
         if endpoint and "://" not in endpoint:  # CDK passes the bare iot:Data-ATS host name
             endpoint = f"https://{endpoint}"
         iot = boto3.client("iot-data", endpoint_url=endpoint)
-    dynamodb = clients.get("dynamodb") or boto3.client("dynamodb", config=STATE_TABLE_CLIENT)
-    provider = provider_from_env(env, bedrock_client=clients.get("bedrock"))
+    dynamodb = dynamodb or boto3.client("dynamodb", config=STATE_TABLE_CLIENT)
+    provider = provider_from_env(env, bedrock_client=bedrock)
     admission = Admission(dynamodb, table, AdmissionLimits.from_env(env))
     return StreamingService(
         iot,

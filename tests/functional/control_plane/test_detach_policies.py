@@ -94,7 +94,7 @@ def test_delete_detaches_every_target_then_the_policy_can_go(
     )
     assert [len(page["targets"]) for page in pages] == [3, 3, 1]
     event = delete_request(cloudformation.url, ["doomed", "already-gone"])
-    answer = respond(event, Context(), iot)  # type: ignore[arg-type]
+    answer = respond(event, Context(), iot=iot)  # type: ignore[arg-type]
     assert iot.list_targets_for_policy(policyName="doomed")["targets"] == []
     iot.delete_policy(policyName="doomed")
     [body] = cloudformation.bodies
@@ -137,7 +137,7 @@ def test_create_and_update_detach_nothing_still_in_use(
         "OldResourceProperties": {"PolicyNames": ["kept", "dropped"]},
     }
     for event in (create, update):
-        assert respond(event, Context(), iot)["Status"] == "SUCCESS"  # type: ignore[arg-type]
+        assert respond(event, Context(), iot=iot)["Status"] == "SUCCESS"  # type: ignore[arg-type]
     assert iot.list_targets_for_policy(policyName="kept")["targets"] == [TARGETS[1]]
     assert iot.list_targets_for_policy(policyName="dropped")["targets"] == []
 
@@ -153,8 +153,8 @@ def test_failures_and_lack_of_time_are_answered_as_failed(
     iot.create_policy(policyName="slow", policyDocument=shipped_path("user").read_text())
     iot.attach_policy(policyName="slow", target=TARGETS[2])
     event = delete_request(cloudformation.url, ["slow"])
-    assert respond(event, Context(), refused)["Status"] == "FAILED"  # type: ignore[arg-type]
-    assert respond(event, Context(SAFETY_MARGIN_MS - 1), iot)["Status"] == "FAILED"  # type: ignore[arg-type]
+    assert respond(event, Context(), iot=refused)["Status"] == "FAILED"  # type: ignore[arg-type]
+    assert respond(event, Context(SAFETY_MARGIN_MS - 1), iot=iot)["Status"] == "FAILED"  # type: ignore[arg-type]
     reasons = [body["Reason"] for body in cloudformation.bodies]
     assert "AccessDeniedException" in reasons[0] and "OutOfTime" in reasons[1]
     assert iot.list_targets_for_policy(policyName="slow")["targets"] == [TARGETS[2]]

@@ -71,7 +71,7 @@ class FakeIot:
 
 def service(error: str | None = None) -> tuple[AttachService, FakeIdentity, FakeIot]:
     identity, iot = FakeIdentity(error), FakeIot()
-    return AttachService(SETTINGS, identity, iot), identity, iot  # type: ignore[arg-type]
+    return AttachService(SETTINGS, identity=identity, iot=iot), identity, iot  # type: ignore[arg-type]
 
 
 def test_the_identity_comes_from_get_id_with_the_token_and_nothing_in_the_body_overrides_it() -> None:
