@@ -17,7 +17,7 @@ from cdk.models import DEFAULT_MODEL_ID, END_OF_LIFE, ModelRef, check_model_id, 
 from cdk.parts.grants import bedrock_model_statements
 from cdk.sources import REPO_ROOT
 from clients.deployment import DeploySourceError
-from tests.cdk.conftest import ACCOUNT, REGION
+from tests.support.cdk import ACCOUNT, REGION
 
 PROFILE_ARN = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:inference-profile/{DEFAULT_MODEL_ID}"
 ACTION = "bedrock:InvokeModelWithResponseStream"

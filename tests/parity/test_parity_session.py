@@ -19,7 +19,7 @@ from clients.presign import AwsCredentials
 from clients.session import call_attach_policy
 from iotstream_lambdas.streaming.wire import End, cancel_topic, prompt_topic, response_filter
 from tests.functional.session.session_support import CrtClient, new_prompt, paho_ws
-from tests.parity.conftest import ParityUsers, Target
+from tests.support.parity import ParityUsers, Target
 
 pytestmark = pytest.mark.parity
 NOT_AUTHORIZED = 0x87

@@ -17,7 +17,7 @@ from clients import AsyncDashboardFeed, Client, DashboardFeed
 from clients.targets import Target
 from iotstream_lambdas.streaming.status import StreamStatus, shard_of
 from localcore.testing import RunningLocalcore
-from tests.functional.clients.conftest import new_user
+from tests.support.cli import new_user
 
 Stack = tuple[RunningLocalcore, Target]
 CHATS = 4

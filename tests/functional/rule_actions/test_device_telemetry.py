@@ -19,7 +19,7 @@ from boto3.session import Session
 
 from clients.local_app import local_config
 from localcore.testing import RunningLocalcore, provision_device
-from tests.functional.rule_actions.conftest import IOT_TRUST, unique
+from tests.support.rule_actions import IOT_TRUST, unique
 
 # AWS's thing-policy example shape (thing-policy-examples.html): connect as the attached thing, publish under it.
 DEVICE_POLICY = {

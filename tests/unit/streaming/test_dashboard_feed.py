@@ -36,7 +36,7 @@ from iotstream_lambdas.streaming.status import (
 from iotstream_lambdas.streaming.wire import End, response_topic
 
 if TYPE_CHECKING:
-    from tests.unit.streaming.conftest import IotDataSink
+    from tests.support.streaming import IotDataSink
 
 IDENTITY = "us-east-1:1111-alice"
 TEXT = " ".join(f"word{i}." if i % 9 == 8 else f"word{i}" for i in range(60))

@@ -27,7 +27,7 @@ from iotstream_lambdas.streaming.wire import (
 )
 
 if TYPE_CHECKING:
-    from tests.unit.streaming.conftest import IotDataSink
+    from tests.support.streaming import IotDataSink
 
 NOON = datetime(2026, 12, 1, 12, 0, 10, tzinfo=UTC).timestamp()
 MINUTE_LEFT_MS = 50_000  # from 12:00:10 to 12:01:00

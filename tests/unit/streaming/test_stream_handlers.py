@@ -19,7 +19,7 @@ from iotstream_lambdas.streaming.state import StateStore
 from iotstream_lambdas.streaming.wire import End, response_topic
 
 if TYPE_CHECKING:
-    from tests.unit.streaming.conftest import IotDataSink
+    from tests.support.streaming import IotDataSink
 
 IDENTITY = "us-east-1:3333-carol"
 

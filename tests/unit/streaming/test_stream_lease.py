@@ -31,7 +31,7 @@ from iotstream_lambdas.streaming.wire import (
 )
 
 if TYPE_CHECKING:
-    from tests.unit.streaming.conftest import IotDataSink
+    from tests.support.streaming import IotDataSink
 
 IDENTITY = "us-east-1:2222-bob"
 TIMING = LeaseTiming(heartbeat_s=0.5, reserve=4)

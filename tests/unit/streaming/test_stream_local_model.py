@@ -16,7 +16,7 @@ from iotstream_lambdas.streaming.wire import End, Start, response_topic
 from tests.model_support import require_llama_cpp
 
 if TYPE_CHECKING:
-    from tests.unit.streaming.conftest import IotDataSink
+    from tests.support.streaming import IotDataSink
 
 pytestmark = pytest.mark.model
 require_llama_cpp()

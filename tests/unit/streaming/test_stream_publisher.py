@@ -30,7 +30,7 @@ from iotstream_lambdas.streaming.wire import (
 )
 
 if TYPE_CHECKING:
-    from tests.unit.streaming.conftest import IotDataSink
+    from tests.support.streaming import IotDataSink
 
 IDENTITY = "us-east-1:0000-user"
 

@@ -26,7 +26,7 @@ from iotstream_lambdas.streaming.state import StateStore
 from iotstream_lambdas.streaming.wire import INVALID_RID, End, Error, Start, event_text, response_topic
 
 if TYPE_CHECKING:
-    from tests.unit.streaming.conftest import IotDataSink
+    from tests.support.streaming import IotDataSink
 
 IDENTITY = "us-east-1:1111-alice"
 TEXT = "One. Two three four five six seven eight nine ten eleven twelve. Thirteen fourteen."
