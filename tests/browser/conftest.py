@@ -11,7 +11,7 @@ from clients.local_app import local_config
 from clients.web import serve_pages
 from localcore.functions import FunctionSettings
 from localcore.testing import RunningLocalcore
-from tests.browser.browser_support import TIMEOUT_MS, PageErrors, launch_for_tests, screenshots_on_exit
+from tests.support.browser_support import TIMEOUT_MS, PageErrors, launch_for_tests, screenshots_on_exit
 
 # About 90 word tokens at 30 tokens/s: an answer streams for ~3 s, long enough to watch it grow and to stop it.
 SCRIPT = (

@@ -13,7 +13,7 @@ from playwright.sync_api import expect
 from clients.local_app import local_config
 from clients.web import serve_pages
 from localcore.testing import RunningLocalcore
-from tests.browser.browser_support import ChatPage, new_username
+from tests.support.browser_support import ChatPage, new_username
 
 
 @pytest.fixture(scope="module")

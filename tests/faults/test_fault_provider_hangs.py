@@ -17,7 +17,7 @@ from clients.targets import Target
 from iotstream_lambdas.streaming.llm.scripted import split_tokens
 from iotstream_lambdas.streaming.wire import E_PROVIDER
 from localcore.testing import RunningLocalcore
-from tests.faults.faultkit import SCRIPT, new_user, running, runtime
+from tests.support.faultkit import SCRIPT, new_user, running, runtime
 
 IDLE_MS = 1500
 

@@ -24,7 +24,7 @@ from iotstream_lambdas.streaming.wire import Prompt, encode_prompt, prompt_topic
 from localcore.broker.codec import encode_connect, encode_publish, encode_subscribe
 from localcore.broker.limits import BrokerLimits
 from localcore.testing import RunningLocalcore
-from tests.faults.faultkit import SCRIPT, TOKENS_PER_S, new_user, running
+from tests.support.faultkit import SCRIPT, TOKENS_PER_S, new_user, running
 
 KEEP_ALIVE_S = 2
 CONNACK_AND_SUBACK = bytes((0x20, 2, 0, 0, 0x90, 3, 0, 1, 1))

@@ -20,8 +20,8 @@ from clients import Client, ServiceError
 from clients.targets import Target
 from iotstream_lambdas.streaming.wire import E_INTERNAL
 from localcore.testing import RunningLocalcore
-from tests.faults.faultkit import new_user, running
-from tests.functional.clients.tcp_proxy import CuttableProxy
+from tests.support.faultkit import new_user, running
+from tests.support.tcp_proxy import CuttableProxy
 
 LONG_SCRIPT = " ".join(f"word{i}" for i in range(90)) + "."  # 3 s at 30 tokens/s
 GIVE_UP_S = 8.0

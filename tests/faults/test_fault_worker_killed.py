@@ -21,7 +21,7 @@ from iotstream_lambdas.streaming.lease import LEASE_MIN_MS
 from iotstream_lambdas.streaming.state import StateStore
 from iotstream_lambdas.streaming.wire import E_INTERRUPTED
 from localcore.testing import RunningLocalcore
-from tests.faults.faultkit import SCRIPT, new_user, running, runtime
+from tests.support.faultkit import SCRIPT, new_user, running, runtime
 
 
 @pytest.fixture(scope="module")

@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from clients.config import ClientConfig
-from tests.functional.stack.up_process import FREE_PORTS
 from tests.support.parity import ParityUsers, Target
+from tests.support.up_process import FREE_PORTS
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 90

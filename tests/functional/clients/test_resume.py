@@ -19,8 +19,8 @@ from clients import Client, ClientTimeoutError
 from clients.targets import Target
 from iotstream_lambdas.streaming.wire import event_text
 from localcore.testing import RunningLocalcore
-from tests.functional.clients.tcp_proxy import CuttableProxy
 from tests.support.cli import SLOW_SCRIPT, new_user
+from tests.support.tcp_proxy import CuttableProxy
 
 
 @pytest.mark.parametrize("transport", ["mqtt5", "paho"])

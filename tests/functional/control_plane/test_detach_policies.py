@@ -18,8 +18,8 @@ from botocore.exceptions import ClientError
 from iot_policies.library import shipped_path
 from iotstream_lambdas.detach_policies.handler import respond
 from iotstream_lambdas.detach_policies.service import SAFETY_MARGIN_MS
-from tests.aws_events import sample
-from tests.functional.control_plane.control_plane_stack import iot_client
+from tests.support.aws_events import sample
+from tests.support.control_plane_stack import iot_client
 
 TARGETS = [f"us-east-1:00000000-0000-4000-8000-{n:012d}" for n in range(7)]
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from clients.local_app import local_config
 from localcore.testing import Device, RunningLocalcore
-from tests.functional.devices.device_support import (
+from tests.support.device_support import (
     THING_POLICY,
     provision,
     self_signed,

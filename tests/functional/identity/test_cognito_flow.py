@@ -26,7 +26,7 @@ from localcore.identity import (
     DEFAULT_USER_POOL_ID,
 )
 from localcore.sigv4 import parse_query
-from tests.functional.identity.cognito_stack import (
+from tests.support.cognito_stack import (
     DASHBOARD,
     PASSWORD,
     PROVIDER,

@@ -19,7 +19,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from lambda_helpers import CODE_ROOT, LOCAL_ENV, Gate, function, run
 
 from clients.local_app import local_config
 from clients.presign import AwsCredentials, sign_http_request
@@ -31,6 +30,7 @@ from localcore.lambda_runtime import (
     TooManyRequestsException,
 )
 from localcore.testing import RunningLocalcore
+from tests.support.lambda_helpers import CODE_ROOT, LOCAL_ENV, Gate, function, run
 
 
 def live_workers() -> int:

@@ -17,7 +17,7 @@ from localcore.broker.testing import MqttTestClient
 from localcore.functions import FunctionSettings
 from localcore.iam.private_files import write_private_json
 from localcore.testing import RunningLocalcore
-from tests.functional.cli_process import ROOT, Running, iotstream
+from tests.support.cli_process import ROOT, Running, iotstream
 
 LAMBDA_FIXTURES = ROOT / "tests" / "fixtures" / "lambdas"
 

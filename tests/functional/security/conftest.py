@@ -12,7 +12,7 @@ from clients.config import ClientConfig
 from clients.session import Session
 from iotstream_lambdas.streaming.wire import response_filter
 from localcore.testing import RunningLocalcore
-from tests.functional.session.session_support import SCRIPT, CrtClient, Users, stack
+from tests.support.session_support import SCRIPT, CrtClient, Users, stack
 
 
 @pytest.fixture(scope="package")

@@ -29,8 +29,8 @@ from clients.presign import AwsCredentials, PresignedWebSocket, presign_mqtt_url
 from clients.session import Session, call_attach_policy, credentials_for, sign_in
 from localcore.broker.testing import MqttTestClient
 from localcore.testing import RunningLocalcore
-from tests.functional.session.session_support import PASSWORD, CrtClient, Users, authz_events, paho_ws
 from tests.support.identity_clock import identity_clock_shifted
+from tests.support.session_support import PASSWORD, CrtClient, Users, authz_events, paho_ws
 
 UPGRADE_HEADERS = {
     "Upgrade": "websocket",

@@ -19,8 +19,8 @@ from iotstream_lambdas.streaming.wire import response_filter
 from localcore.broker import codec
 from localcore.broker.testing import MessageRecorder
 from localcore.testing import RunningLocalcore
-from tests.functional.security.raw_client import NeverReadingClient
-from tests.functional.session.session_support import AUTHZ_LOGGER, SCRIPT, TIMEOUT, CrtClient
+from tests.support.raw_client import NeverReadingClient
+from tests.support.session_support import AUTHZ_LOGGER, SCRIPT, TIMEOUT, CrtClient
 
 PINGREQ = b"\xc0\x00"
 

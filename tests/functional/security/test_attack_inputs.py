@@ -19,7 +19,7 @@ from iotstream_lambdas.streaming.state import StateStore
 from iotstream_lambdas.streaming.wire import INVALID_RID, Error, cancel_topic, prompt_topic, response_filter
 from localcore.functions import STATE_TABLE
 from localcore.testing import RunningLocalcore
-from tests.functional.session.session_support import CrtClient
+from tests.support.session_support import CrtClient
 
 PYTHON_WORDS = ("Traceback", "recursion", "Error(", "Exception(", "line 1 column")
 

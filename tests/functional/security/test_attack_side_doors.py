@@ -22,7 +22,7 @@ from localcore.functions import STATE_TABLE
 from localcore.iam.admin_key import ADMIN_CREDENTIALS_FILE
 from localcore.testing import RunningLocalcore
 from tests.functional.security.test_attack_credentials import NOT_AUTHORIZED, refusals, upgrade_status
-from tests.functional.session.session_support import SCRIPT, CrtClient, authz_events, new_prompt, paho_ws
+from tests.support.session_support import SCRIPT, CrtClient, authz_events, new_prompt, paho_ws
 
 OLD_FIXED_SECRET = "localcore-admin-secret"
 

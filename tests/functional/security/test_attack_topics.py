@@ -15,7 +15,7 @@ import pytest
 
 from clients.session import Session
 from iotstream_lambdas.streaming.wire import cancel_topic, prompt_topic, response_filter
-from tests.functional.session.session_support import CrtClient, authz_events, new_prompt, paho_ws
+from tests.support.session_support import CrtClient, authz_events, new_prompt, paho_ws
 
 NOT_AUTHORIZED = 0x87
 SUBACK_FAILURE = 0x80

@@ -25,7 +25,7 @@ from iotstream_lambdas.streaming.wire import (
     response_filter,
 )
 from localcore.testing import RunningLocalcore
-from tests.functional.session.session_support import (
+from tests.support.session_support import (
     PASSWORD,
     SCRIPT,
     CrtClient,

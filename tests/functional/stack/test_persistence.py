@@ -23,7 +23,7 @@ from localcore.broker.testing import MqttTestClient
 from localcore.identity import DEFAULT_CLIENT_ID, DEFAULT_IDENTITY_POOL_ID, DEFAULT_USER_POOL_ID
 from localcore.persistence import STATE_FILE, PersistenceError
 from localcore.testing import RunningLocalcore
-from tests.functional.rules_stack import PROJECT as RULES_PROJECT
+from tests.support.rules_stack import PROJECT as RULES_PROJECT
 
 PASSWORD = "persisted-Passw0rd"
 DEVICE_POLICY = {

@@ -15,14 +15,14 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
-from streamkit import connected_user, running_stack
 
 from clients.config import ClientConfig
 from iotstream_lambdas.streaming.status import StreamStatus, dashboard_topic, decode_status, shard_of
 from iotstream_lambdas.streaming.wire import End, prompt_topic
 from localcore.broker.testing import MqttTestClient, Received
 from localcore.testing import RunningLocalcore
-from tests.functional.session.session_support import Users, paho_ws
+from tests.support.session_support import Users, paho_ws
+from tests.support.streamkit import connected_user, running_stack
 
 SHARDS = 4
 SCRIPT = " ".join(f"token{i}" for i in range(40)) + "."

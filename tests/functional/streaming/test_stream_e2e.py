@@ -10,7 +10,6 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from streamkit import connected_user, rule_event, running_stack, runtime, stored_answer
 
 from iotstream_lambdas.streaming.assembler import StreamAssembler
 from iotstream_lambdas.streaming.errors import ProtocolError
@@ -30,6 +29,7 @@ from iotstream_lambdas.streaming.wire import (
 )
 from localcore.broker.message import Message
 from localcore.testing import RunningLocalcore
+from tests.support.streamkit import connected_user, rule_event, running_stack, runtime, stored_answer
 
 WAIT = 30.0
 SCRIPT = (

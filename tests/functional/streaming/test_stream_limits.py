@@ -11,7 +11,6 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from streamkit import User, connected_user, rule_event, running_stack, runtime
 
 from iotstream_lambdas.streaming.wire import (
     E_PROMPT_EXPIRED,
@@ -28,6 +27,7 @@ from iotstream_lambdas.streaming.wire import (
     prompt_topic,
 )
 from localcore.testing import RunningLocalcore
+from tests.support.streamkit import User, connected_user, rule_event, running_stack, runtime
 
 PROMPTS_PER_DAY = 3
 

@@ -13,7 +13,7 @@ from iotstream_lambdas.streaming.llm.local import LocalLlamaProvider, find_model
 from iotstream_lambdas.streaming.service import ServiceConfig, StreamingService
 from iotstream_lambdas.streaming.state import StateStore
 from iotstream_lambdas.streaming.wire import End, Start, response_topic
-from tests.model_support import require_llama_cpp
+from tests.support.model_support import require_llama_cpp
 
 if TYPE_CHECKING:
     from tests.support.streaming import IotDataSink

@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from localcore.lambda_runtime import FunctionConfig
 
-CODE_ROOT = Path(__file__).resolve().parents[2] / "fixtures" / "lambdas"
+CODE_ROOT = Path(__file__).resolve().parents[1] / "fixtures" / "lambdas"
 LOCAL_ENV = {
     "AWS_ACCESS_KEY_ID": "AKIDLOCAL",
     "AWS_SECRET_ACCESS_KEY": "local-secret",

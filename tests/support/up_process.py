@@ -11,7 +11,7 @@ from types import TracebackType
 from typing import Any
 
 from clients.cli.up import PORT_OPTIONS
-from tests.functional.cli_process import ROOT
+from tests.support.cli_process import ROOT
 
 FREE_PORTS = [item for option in PORT_OPTIONS.values() for item in (option, "0")]
 """Every listener of `iotstream up` on a free port (PORT_OPTIONS names them all, so a new one is included)."""

@@ -9,7 +9,7 @@ from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-SAMPLES = Path(__file__).resolve().parent / "fixtures" / "aws_events"
+SAMPLES = Path(__file__).resolve().parents[1] / "fixtures" / "aws_events"
 
 
 def sample(name: str) -> Any:

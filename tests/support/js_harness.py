@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 WEB = ROOT / "clients" / "web"
 ESBUILD = WEB / "node_modules" / ".bin" / "esbuild"
 SETUP_HINT = "run `make setup` (npm --prefix clients/web ci)"
