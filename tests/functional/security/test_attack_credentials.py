@@ -281,7 +281,7 @@ def test_attach_url_ignores_an_identity_named_in_the_body(
 
 
 def test_attach_url_without_an_id_token_is_400(attacker: Session, client_config: ClientConfig) -> None:
-    """SPEC §2: a body without `idToken` is 400 with a message saying what to send."""
+    """docs/security.md, "The attach-policy front door": a body without `idToken` is 400 with a message saying what to send."""
     with pytest.raises(AttachPolicyError) as error:
         call_attach_policy(client_config, attacker.credentials, "")
     assert error.value.status == 400 and "idToken" in error.value.body

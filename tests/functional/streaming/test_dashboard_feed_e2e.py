@@ -66,7 +66,7 @@ def final_arrived(rid: str) -> object:
 
 
 def test_ready_file_publishes_the_shard_count(stack: RunningLocalcore) -> None:
-    """SPEC §1 discovery: localcore's endpoints (the ready file) carry the prompt function's DASHBOARD_SHARDS."""
+    """docs/protocol.md, "Dashboard feed" (discovery): localcore's endpoints (the ready file) carry the prompt function's DASHBOARD_SHARDS."""
     assert stack.endpoints["dashboard_shards"] == SHARDS
     assert ClientConfig.from_localcore(stack.endpoints).dashboard_shards == SHARDS
 

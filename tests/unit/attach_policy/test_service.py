@@ -115,7 +115,7 @@ def test_callers_that_are_not_this_pools_roles_are_refused(caller: str) -> None:
 
 @pytest.mark.parametrize("raw", [None, "", "not json", "[]", '{"idToken": ""}', '{"idToken": 5}', "{}"])
 def test_a_missing_or_malformed_body_is_400(raw: str | None) -> None:
-    """SPEC: 400 {"message"} for a missing or malformed body, before any Cognito call."""
+    """docs/security.md, "The attach-policy front door": 400 {"message"} for a missing or malformed body, before any Cognito call."""
     svc, identity, _ = service()
     with pytest.raises(BadRequest):
         svc.attach(AttachRequest(arn("auth-role"), raw))
@@ -149,7 +149,7 @@ def test_other_cognito_errors_propagate() -> None:
 
 
 def test_success_response_is_the_documented_json() -> None:
-    """SPEC §2: 200 {"identityId", "policyName", "attached": true}, as a function-URL response payload."""
+    """docs/security.md, "The attach-policy front door": 200 {"identityId", "policyName", "attached": true}, as a function-URL response payload."""
     svc, _, _ = service()
     response = svc.respond(AttachRequest(arn("auth-role"), body(jwt({}))))
     assert response["statusCode"] == 200 and response["headers"] == {"content-type": "application/json"}

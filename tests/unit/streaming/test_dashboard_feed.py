@@ -64,7 +64,7 @@ def prompt(rid: str, text: str = "Hi") -> dict[str, object]:
 
 
 def test_status_round_trips_and_leaves_unknown_numbers_out() -> None:
-    """SPEC §1 message: `ttft_ms`/`tokens_per_s` are absent (not null) until known, `stop` only on `end`,
+    """docs/protocol.md, "Dashboard feed" (message): `ttft_ms`/`tokens_per_s` are absent (not null) until known, `stop` only on `end`,
     `code` only on `error`; the shard is CRC-32 of the rid modulo the shard count."""
     rid = str(uuid.uuid4())
     started = StreamStatus(rid, IDENTITY, 0, "started", "m", 1, 1, 0, 0)
@@ -182,7 +182,7 @@ def test_a_provider_error_ends_the_feed_with_its_code(iot_sink: IotDataSink, sto
 def test_a_rejected_prompt_with_a_usable_rid_gets_one_error_update(
     iot_sink: IotDataSink, store: StateStore
 ) -> None:
-    """SPEC §1: rejected prompts that have a usable rid end with `error` (one update, n 0); without a usable
+    """docs/protocol.md, "Dashboard feed": rejected prompts that have a usable rid end with `error` (one update, n 0); without a usable
     rid there is nothing to report on."""
     rid = str(uuid.uuid4())
     feeding = service(iot_sink, store, ScriptedProvider())
