@@ -83,10 +83,6 @@ class ModelRef:
                 return cls(model_id, "geographic-profile", model_id.removeprefix(prefix))
         return cls(model_id, "foundation-model", model_id)
 
-    @property
-    def is_profile(self) -> bool:
-        return self.kind in ("geographic-profile", "global-profile")
-
 
 def end_of_life(model_id: str) -> EndOfLife | None:
     """The EOL entry for a model id, an inference profile over it, or an ARN naming either."""

@@ -17,7 +17,6 @@ from iotstream_lambdas.streaming.errors import ProtocolError
 
 PROTOCOL_VERSION: Final = 1
 DEFAULT_MAX_TEXT_BYTES: Final = 16 * 1024
-MAX_CONVERSATION_LENGTH: Final = 128
 MAX_TOKENS_LIMIT: Final = 8192
 AWS_IOT_MAX_PAYLOAD_BYTES: Final = 128 * 1024
 """AWS IoT Core rejects any publish whose payload is larger (AWS IoT Core quotas, "Message broker")."""
@@ -399,8 +398,3 @@ def response_topic(identity_id: str, rid: str) -> str:
 def response_filter(identity_id: str) -> str:
     """`chat/{identity_id}/response/+`: the subscription that receives every answer of a user."""
     return f"chat/{_level(identity_id, 'identity id')}/response/+"
-
-
-def is_valid_rid(rid: str) -> bool:
-    """True when `rid` is a UUID string as the protocol requires."""
-    return bool(_RID_RE.fullmatch(rid))
