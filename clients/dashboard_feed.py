@@ -24,8 +24,9 @@ from types import TracebackType
 
 from clients.errors import PolicyDeniedError
 from clients.feed_state import FeedState, FeedTotals
+from clients.open_transport import open_transport
 from clients.session import Session
-from clients.transport import ConnectOptions, StatusHandler, Transport, TransportName, open_transport
+from clients.transport import ConnectOptions, StatusHandler, Transport, TransportName
 from iotstream_lambdas.streaming.errors import ProtocolError
 from iotstream_lambdas.streaming.status import StreamStatus, dashboard_topic, decode_status
 
