@@ -163,7 +163,7 @@ class RecordingInvoker:
         self.deliveries = deliveries
         self.known = known
 
-    async def invoke_async(self, function_name: str, event: Any) -> str:
+    async def invoke_async(self, function_name: str, event: Any, source: str = "") -> str:
         if self.known is not None and function_name not in self.known:
             raise MissingFunction(f"Function not found: {function_arn(function_name)}")
         body = json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()

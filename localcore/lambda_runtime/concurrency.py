@@ -70,18 +70,25 @@ class ConcurrencyConfig:
 
 
 class Slots:
-    """Concurrency slots. Waiters (throttled asynchronous events) get freed slots oldest first."""
+    """Concurrency slots. Throttled asynchronous events wait per source (who published what triggered them) and
+    freed slots go to the sources in turn, each source's events oldest first.
+
+    AWS documents no order for a function's throttled events, and with its account limit of 1,000 one user's
+    burst does not hold up another's. Locally the limit is a laptop's, so a flood from one identity would put
+    every other user's events behind its whole backlog if the queue were one line; taking sources in turn keeps
+    another user's wait to about one event per busy source (docs/lambda-runtime.md, "Concurrency")."""
 
     def __init__(self, limit: int, reason: str) -> None:
         self.limit = limit
         self.reason = reason
         """The `Reason` of the `TooManyRequestsException` a synchronous invoke gets at this limit."""
         self.in_use = 0
-        self._waiters: deque[asyncio.Future[None]] = deque()
+        self._waiters: dict[str, deque[asyncio.Future[None]]] = {}
+        """Per source, oldest first; a source is a key only while it has waiters, in the order it is served."""
 
     @property
     def waiting(self) -> int:
-        return sum(not waiter.done() for waiter in self._waiters)
+        return sum(not waiter.done() for queue in self._waiters.values() for waiter in queue)
 
     def try_acquire(self) -> bool:
         """Take a slot without waiting (synchronous invokes); False means throttled."""
@@ -90,36 +97,48 @@ class Slots:
         self.in_use += 1
         return True
 
-    async def acquire(self, timeout: float) -> bool:
-        """Wait up to `timeout` seconds for a slot, behind every event that was throttled earlier."""
+    async def acquire(self, timeout: float, source: str = "") -> bool:
+        """Wait up to `timeout` seconds for a slot, behind the events of `source` that were throttled earlier
+        and one turn of every other waiting source."""
         if self.try_acquire():  # a free slot means nobody is waiting: `release` hands slots to waiters
             return True
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiters.append(waiter)
+        self._waiters.setdefault(source, deque()).append(waiter)
         try:
             await asyncio.wait_for(asyncio.shield(waiter), timeout)
         except TimeoutError:
             if waiter.done():
                 return True
-            self._waiters.remove(waiter)
+            self._forget(source, waiter)
             waiter.cancel()
             return False
         except asyncio.CancelledError:
             if waiter.done():
                 self.release()
             else:
-                self._waiters.remove(waiter)
+                self._forget(source, waiter)
             raise
         return True
 
     def release(self) -> None:
-        """Free a slot, handing it straight to the oldest waiting event if there is one."""
+        """Free a slot, handing it straight to the next waiting source's oldest event if there is one."""
         while self._waiters:
-            waiter = self._waiters.popleft()
+            source, queue = next(iter(self._waiters.items()))
+            waiter = queue.popleft()
+            del self._waiters[source]
+            if queue:  # the source goes to the back of the turn
+                self._waiters[source] = queue
             if not waiter.done():
                 waiter.set_result(None)
                 return
         self.in_use -= 1
+
+    def _forget(self, source: str, waiter: asyncio.Future[None]) -> None:
+        queue = self._waiters.get(source)
+        if queue is not None:
+            queue.remove(waiter)
+            if not queue:
+                del self._waiters[source]
 
 
 class AccountConcurrency:

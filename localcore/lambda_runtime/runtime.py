@@ -212,8 +212,9 @@ class LambdaRuntime:
         finally:
             slots.release()
 
-    async def invoke_async(self, name: str, event: Any) -> str:
-        """InvocationType=Event: queue the event and return its request id at once (HTTP 202)."""
+    async def invoke_async(self, name: str, event: Any, source: str = "") -> str:
+        """InvocationType=Event: queue the event and return its request id at once (HTTP 202). `source` (who
+        caused the event, e.g. the publishing MQTT identity) decides its turn when throttled (`Slots`)."""
         pool = self._pool(name)
         _check_json(event)
         request_id = str(uuid.uuid4())
@@ -223,7 +224,7 @@ class LambdaRuntime:
         self._event_functions[request_id] = name
         pool.stats.async_events += 1
         task = asyncio.create_task(
-            self._run_event(pool, request_id, event, outcome), name=f"lambda-{request_id}"
+            self._run_event(pool, request_id, event, outcome, source), name=f"lambda-{request_id}"
         )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -287,7 +288,12 @@ class LambdaRuntime:
         return self._pools[name]
 
     async def _run_event(
-        self, pool: FunctionPool, request_id: str, event: Any, outcome: asyncio.Future[AsyncOutcome]
+        self,
+        pool: FunctionPool,
+        request_id: str,
+        event: Any,
+        outcome: asyncio.Future[AsyncOutcome],
+        source: str,
     ) -> None:
         config = pool.config
         loop = asyncio.get_running_loop()
@@ -298,8 +304,8 @@ class LambdaRuntime:
         try:
             while (age_left := config.maximum_event_age_seconds - (loop.time() - enqueued)) > 0:
                 if not pool.slots.try_acquire():
-                    pool.stats.throttles += 1  # back to the queue: it runs when a slot frees, oldest first
-                    if not await pool.slots.acquire(age_left):
+                    pool.stats.throttles += 1  # back to the queue: it runs when a slot frees, in its turn
+                    if not await pool.slots.acquire(age_left, source):
                         break
                 try:
                     last = await pool.execute(request_id, event)

@@ -36,10 +36,12 @@ ACTION_NAMES = {
 
 @dataclass(frozen=True)
 class ActionScope:
-    """Which rule runs the action, on a message of which topic (for roles' trust and error messages)."""
+    """Which rule runs the action, on a message of which topic (for roles' trust and error messages), published
+    by whom (`source`: the publisher's principal or client id, "" for HTTP and rule publishes)."""
 
     rule: str
     topic: str
+    source: str = ""
 
 
 class ActionFailed(LocalcoreError):
@@ -62,7 +64,7 @@ class ActionFailed(LocalcoreError):
 class AsyncInvoker(Protocol):
     """Lambda's InvocationType=Event: queue the event, return the request id (Lambda retries on its own)."""
 
-    async def invoke_async(self, function_name: str, event: Any) -> str: ...
+    async def invoke_async(self, function_name: str, event: Any, source: str = "") -> str: ...
 
 
 class MessagePublisher(Protocol):
@@ -95,7 +97,9 @@ def function_name_of(function_arn: str) -> str:
     return function_arn
 
 
-async def run_lambda(params: Mapping[str, Any], output: Any, render: Render, invoker: AsyncInvoker) -> str:
+async def run_lambda(
+    params: Mapping[str, Any], output: Any, render: Render, invoker: AsyncInvoker, source: str = ""
+) -> str:
     """Invoke the function asynchronously with the SELECT output as the event (binary is refused, as in AWS)."""
     arn = render(str(params["functionArn"]))
     if isinstance(output, bytes | bytearray):
@@ -103,7 +107,7 @@ async def run_lambda(params: Mapping[str, Any], output: Any, render: Render, inv
             "lambda", arn, "The Lambda action does not accept binary payloads; use encode(*, 'base64')"
         )
     try:
-        return await invoker.invoke_async(function_name_of(arn), output)
+        return await invoker.invoke_async(function_name_of(arn), output, source)
     except LocalcoreError as error:
         raise ActionFailed("lambda", arn, str(error)) from error
 

@@ -190,7 +190,8 @@ class RulesEngine:
         def render(template: str) -> str:
             return render_template(template, context, rule.sql_version, result.variables)
 
-        scope = ActionScope(rule.name, message.topic)
+        publisher = message.publisher
+        scope = ActionScope(rule.name, message.topic, publisher.principal or publisher.client_id or "")
         for action in rule.payload.get("actions", []):
             try:
                 run.actions.append(await self._run_action(action, run.output, render, scope))
@@ -238,7 +239,7 @@ class RulesEngine:
             outcome = await run_http(params, output, render, self.services, scope.rule)
             return f"http:{outcome.delivery.url}"
         if kind == "lambda":
-            await run_lambda(params, output, render, self.invoker)
+            await run_lambda(params, output, render, self.invoker, scope.source)
             return f"lambda:{params['functionArn']}"
         if kind == "republish":
             target = await run_republish(params, output, render, self.publisher)

@@ -21,6 +21,11 @@ helps, `retry_after_ms` (docs/protocol.md). Items (pk `LIMIT#{identity}`), all e
   `version`).
 - `MINUTE#<yyyy-mm-ddThh:mm>`, `DAY#<yyyy-mm-dd>`: counters `n`, raised together in one transaction, each
   only while below its limit (conditional `ADD`), so a refused prompt counts nowhere.
+
+A full rate window stays full until it ends (counters only rise), so once an identity is refused for a window
+the warm execution environment remembers it until the window ends (`remembered`) and refuses its further
+prompts without the transaction: a user flooding prompts costs one write per refusal, not a failed transaction
+(docs/security.md, "Prompt flood"). Another environment learns it with its own first refusal.
 """
 
 from __future__ import annotations
@@ -39,6 +44,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 TTL_SLACK_S = 3600
+REMEMBERED_IDENTITIES = 10_000
+"""At most this many rate-limited identities remembered per execution environment (the oldest forgotten)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +114,8 @@ class Admission:
         self.table = table
         self.limits = limits
         self.wall_clock = wall_clock
+        self._full_windows: dict[str, _Window] = {}
+        """Per identity, a rate window it filled (it stays full until it ends)."""
 
     def expired(self, received_at_ms: int | None, now_ms: int) -> Refusal | None:
         """`prompt_expired` when the rules engine received the prompt more than `max_age_ms` ago."""
@@ -116,6 +125,17 @@ class Admission:
                 E_PROMPT_EXPIRED, "This prompt waited too long to be answered; please send it again."
             )
         return None
+
+    def remembered(self, identity_id: str, now_ms: int) -> Refusal | None:
+        """`rate_limited` without a DynamoDB call when this environment saw the identity fill a window that has
+        not ended yet."""
+        window = self._full_windows.get(identity_id)
+        if window is None:
+            return None
+        if window.ends_ms <= now_ms:
+            del self._full_windows[identity_id]
+            return None
+        return Refusal(E_RATE_LIMITED, window.message, window.ends_ms - now_ms)
 
     def actions(self, identity_id: str, rid: str, now_ms: int, until_ms: int) -> list[dict[str, Any]]:
         """The conditional writes admitting `rid` (held at most until `until_ms`), in `judge`'s order: the
@@ -131,8 +151,15 @@ class Admission:
         windows = self._windows(now_ms)
         for window, window_failed in zip(windows, failed[len(failed) - len(windows) :], strict=True):
             if window_failed:
+                self._remember(identity_id, window)
                 return Refusal(E_RATE_LIMITED, window.message, window.ends_ms - now_ms)
         return self._tidy_slots(identity_id, now_ms) if slot_failed else None
+
+    def _remember(self, identity_id: str, window: _Window) -> None:
+        self._full_windows.pop(identity_id, None)  # re-inserted last: the dict's order is the age
+        self._full_windows[identity_id] = window
+        while len(self._full_windows) > REMEMBERED_IDENTITIES:
+            del self._full_windows[next(iter(self._full_windows))]
 
     def release(self, lease: Lease) -> None:
         """Give the slot back (the stream ended); a lease already gone is fine."""

@@ -87,7 +87,10 @@ class Gate:
         """Claim `rid` and admit it (its stream slot held at most `slot_ms`), in one write when all is well."""
         now_ms = self._now_ms()
         admission = self.admission
-        if admission is not None and (refusal := admission.expired(received_at_ms, now_ms)) is not None:
+        if admission is not None and (
+            (refusal := admission.expired(received_at_ms, now_ms)) is not None
+            or (refusal := admission.remembered(identity_id, now_ms)) is not None
+        ):
             return self._refuse(identity_id, rid, refusal)
         claim = Claim(uuid.uuid4().hex, now_ms + self.timing.lease_ms, self.timing.reserve, model)
         for _ in range(ATTEMPTS):

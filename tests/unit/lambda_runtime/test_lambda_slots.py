@@ -44,6 +44,34 @@ def test_a_full_pool_throttles_and_hands_freed_slots_to_waiters_in_order() -> No
     asyncio.run(scenario())
 
 
+def test_freed_slots_go_to_waiting_sources_in_turn() -> None:
+    """One source's backlog does not hold up another's event: sources are served in turn, each oldest first.
+    AWS documents no order for throttled async events (invocation-async.html); localcore's choice is in
+    docs/lambda-runtime.md."""
+
+    async def scenario():
+        slots = Slots(1, RESERVED_LIMIT_REASON)
+        assert slots.try_acquire()
+        served: list[str] = []
+
+        async def wait(source: str, name: str) -> None:
+            assert await slots.acquire(5, source)
+            served.append(name)
+
+        tasks = [asyncio.create_task(wait("flooder", f"f{i}")) for i in range(3)]
+        await asyncio.sleep(0)
+        tasks.append(asyncio.create_task(wait("victim", "v0")))
+        await asyncio.sleep(0)
+        assert slots.waiting == 4
+        for _ in range(4):
+            slots.release()
+            await asyncio.sleep(0)
+        await asyncio.gather(*tasks)
+        assert served == ["f0", "v0", "f1", "f2"]
+
+    asyncio.run(scenario())
+
+
 def test_waiting_for_a_slot_gives_up_at_the_timeout() -> None:
     """An event that never gets capacity is given up at its maximum age
     (invocation-async-error-handling.html)."""

@@ -27,7 +27,7 @@ class Invoker:
         self.known = known
         self.events: list[tuple[str, Any]] = []
 
-    async def invoke_async(self, function_name: str, event: Any) -> str:
+    async def invoke_async(self, function_name: str, event: Any, source: str = "") -> str:
         if function_name not in self.known:
             raise LocalcoreError(f"Function not found: {ARN}{function_name}")
         self.events.append((function_name, event))

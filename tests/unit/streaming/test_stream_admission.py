@@ -11,6 +11,8 @@ import uuid
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+import pytest
+
 from iotstream_lambdas.streaming.admission import Admission, AdmissionLimits, Lease, Refusal
 from iotstream_lambdas.streaming.gate import Gate, Opened
 from iotstream_lambdas.streaming.lease import LeaseTiming
@@ -128,6 +130,33 @@ def test_prompts_per_minute_refuse_until_the_next_minute(store: StateStore) -> N
     assert isinstance(refused, Refusal)
     assert (refused.code, refused.retry_after_ms) == (E_RATE_LIMITED, MINUTE_LEFT_MS)
     assert isinstance(_admit(admission, _identity()), Lease)  # per identity
+    clock.now += MINUTE_LEFT_MS / 1000
+    assert isinstance(_admit(admission, alice), Lease)
+
+
+def test_a_full_window_is_remembered_until_it_ends_without_another_transaction(
+    store: StateStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Counters only rise within a window, so an identity refused for a window stays refused until it ends:
+    the warm environment refuses its next prompts without the admission transaction (one write each, the
+    rid's record), with the same code and retry_after_ms; other identities and the next minute are untouched."""
+    clock = Clock()
+    admission = _admission(store, clock, per_minute=1)
+    alice = _identity()
+    assert isinstance(_admit(admission, alice), Lease)
+    first = _admit(admission, alice)
+    assert isinstance(first, Refusal) and first.code == E_RATE_LIMITED
+    transactions: list[object] = []
+    original = StateStore.write
+    monkeypatch.setattr(
+        StateStore, "write", lambda self, actions: transactions.append(actions) or original(self, actions)
+    )
+    clock.now += 10
+    again = _admit(admission, alice)
+    assert isinstance(again, Refusal)
+    assert (again.code, again.retry_after_ms) == (E_RATE_LIMITED, MINUTE_LEFT_MS - 10_000)
+    assert transactions == []
+    assert isinstance(_admit(admission, _identity()), Lease) and len(transactions) == 1
     clock.now += MINUTE_LEFT_MS / 1000
     assert isinstance(_admit(admission, alice), Lease)
 
