@@ -18,7 +18,7 @@ import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aiohttp import web
@@ -61,6 +61,9 @@ from localcore.services.role_calls import RoleCaller
 from localcore.sigv4 import SigV4Verifier
 from localcore.version import installed_version
 
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
 log = logging.getLogger("localcore")
 
 
@@ -76,7 +79,7 @@ class Application:
     """What the served application adds around its functions, as its CDK app does on AWS: localcore imports
     no application code, the application passes this in (iotstream's: `clients.local_app.IOTSTREAM`)."""
 
-    create_tables: Callable[[Any, str], None] | None = None
+    create_tables: Callable[[DynamoDBClient, str], None] | None = None
     """At start, once the data services serve: (a boto3 DynamoDB client signed with the admin key, the name
     of the state table the manifest's `stateTable` grants access to)."""
     outputs: Callable[[Mapping[str, Mapping[str, str]]], Mapping[str, Any]] | None = None
