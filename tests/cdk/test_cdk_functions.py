@@ -221,3 +221,18 @@ def test_localcore_gives_each_function_the_table_access_cdk_grants(synth):
         "dynamodb:DeleteItem",
         "dynamodb:DescribeTable",
     }
+
+
+def test_the_lambda_asset_holds_the_package_the_handlers_name(synth):
+    """Every function's code is the `lambdas/` asset, whose root Lambda puts on the path and imports the handler
+    from (https://docs.aws.amazon.com/lambda/latest/dg/python-handler.html, "Handler naming conventions"): its
+    only top-level entry is the `iotstream_lambdas` package, which holds each handler module; no README, tests
+    or bytecode caches."""
+    assets = json.loads((synth.outdir / "IotStream.assets.json").read_text())["files"]
+    for name, spec in load_functions(synth.config.functions_manifest).items():
+        _, function = _function(synth, name)
+        asset_hash = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+        asset = synth.outdir / assets[asset_hash]["source"]["path"]
+        assert [entry.name for entry in asset.iterdir()] == ["iotstream_lambdas"], name
+        assert (asset / (spec.handler.rpartition(".")[0].replace(".", "/") + ".py")).is_file(), spec.handler
+        assert not [path for path in asset.rglob("*") if path.name in ("__pycache__", "README.md", "tests")]
