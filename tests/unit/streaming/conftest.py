@@ -5,17 +5,14 @@ Both listen on 127.0.0.1 with port 0 and are reached through real boto3 clients.
 
 from __future__ import annotations
 
-import threading
 import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-from werkzeug.serving import make_server
 
 from iotstream_lambdas.streaming.state import StateStore, create_state_table
-from tests.support.streaming import IotDataSink, dynamodb_client, one_at_a_time
+from tests.support.streaming import IotDataSink, dynamodb_client, serving_moto
 
 
 @pytest.fixture
@@ -27,13 +24,8 @@ def iot_sink() -> Iterator[IotDataSink]:
 
 @pytest.fixture(scope="session")
 def moto_url() -> Iterator[str]:
-    app = one_at_a_time(DomainDispatcherApplication(create_backend_app))
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    thread.join(10)
+    with serving_moto() as url:
+        yield url
 
 
 @pytest.fixture
