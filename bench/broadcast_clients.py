@@ -21,8 +21,8 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from bench.mqtt_pump import MqttPump
 from clients.session import Session
-from streaming.status import dashboard_topic, decode_status
-from streaming.wire import (
+from iotstream_lambdas.streaming.status import dashboard_topic, decode_status
+from iotstream_lambdas.streaming.wire import (
     End,
     Prompt,
     Start,

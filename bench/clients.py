@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from clients import Client, sign_in_user
+from clients.local_app import local_config
 from clients.targets import local_target
 from clients.transport import TRANSPORTS, TransportName
 from localcore.functions import FunctionSettings
 from localcore.iam.private_files import write_private_json
-from localcore.testing import RunningLocalcore, free_port_config
+from localcore.testing import RunningLocalcore
 
 QUESTIONS = (
     "Explain in two sentences why streaming an answer feels faster than waiting for all of it.",
@@ -48,7 +49,7 @@ class Measured:
 def measure(answers: int, max_tokens: int, transports: list[TransportName], ready: Path) -> list[Measured]:
     functions = FunctionSettings(environment={"LLM_PROVIDER": "local"})
     results: list[Measured] = []
-    with RunningLocalcore(free_port_config(functions=functions)) as core:
+    with RunningLocalcore(local_config(functions=functions)) as core:
         write_private_json(ready, core.endpoints)
         session = sign_in_user(local_target(ready), "bench-user")
         for transport in transports:

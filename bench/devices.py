@@ -24,10 +24,11 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from clients.local_app import local_config
 from localcore.app import LocalcoreConfig
 from localcore.broker.limits import BrokerLimits
 from localcore.broker.testing import MqttTestClient
-from localcore.testing import RunningLocalcore, free_port_config, provision_device
+from localcore.testing import RunningLocalcore, provision_device
 
 LOCAL_USER = "us-east-1:00000000-0000-4000-8000-0000000000be"
 THING = "arn:aws:iot:*:*:{}/${{iot:Connection.Thing.ThingName}}{}"
@@ -93,7 +94,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-devices-") as scratch:
         no_rules = Path(scratch) / "no-rules"  # publishes only route: no rule, no Lambda in either row
         no_rules.mkdir()
-        config = free_port_config(mqtts_port=0, limits=BrokerLimits.unlimited(), rules_dir=no_rules)
+        config = local_config(mqtts_port=0, limits=BrokerLimits.unlimited(), rules_dir=no_rules)
         run(config, Path(scratch), args)
 
 

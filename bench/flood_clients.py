@@ -30,7 +30,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 from bench.broadcast_clients import connect_subscribed
 from bench.mqtt_pump import MqttPump
 from bench.proc_usage import descendants, memory_kb
-from streaming.wire import (
+from iotstream_lambdas.streaming.wire import (
     Prompt,
     decode_event,
     encode_prompt,

@@ -46,7 +46,7 @@ from bench.broadcast_clients import Answer, Chat, FeedDashboard
 from bench.mqtt_pump import MqttPump
 from bench.stack_process import StackProcess
 from clients.config import ClientConfig
-from streaming.wire import Start, encode_event, response_topic
+from iotstream_lambdas.streaming.wire import Start, encode_event, response_topic
 
 ENVIRONMENT = {
     "LLM_PROVIDER": "scripted",
@@ -58,7 +58,7 @@ ENVIRONMENT = {
 """Limits that never refuse a benchmark chat asking back to back, but are still checked for every prompt."""
 FIRST_TOKEN_PROMPTS = 20
 IDLE_TIMEOUT_S = 30.0
-"""`StreamAssembler`'s default idle timeout (lambdas/streaming/assembler.py)."""
+"""`StreamAssembler`'s default idle timeout (lambdas/iotstream_lambdas/streaming/assembler.py)."""
 KNEE_EFFICIENCY = 0.9
 WARM_UP_S = 3.0
 """Every chat asks for this long before the rungs, so that cold starts are not counted in any rung."""

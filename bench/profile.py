@@ -31,7 +31,7 @@ from bench.stack_process import StackProcess
 
 _FRAME_FILE = re.compile(r"\((?P<file>[^:()<>]+\.py):\d+\)$")
 _TWO_LEVELS = ("localcore", "streaming")
-"""Packages shown one level deeper (`localcore.broker`, `streaming.publisher`)."""
+"""Packages shown one level deeper (`localcore.broker`, `iotstream_lambdas.streaming.publisher`)."""
 
 
 @dataclass

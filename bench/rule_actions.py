@@ -21,6 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from clients.local_app import local_config
 from localcore.broker.message import Message, Publisher
 from localcore.testing import RunningLocalcore
 
@@ -153,7 +154,7 @@ def main() -> None:
     parser.add_argument("--messages", type=int, default=200)
     parser.add_argument("--plot", type=Path, default=None, help="write a PNG bar chart here")
     args = parser.parse_args()
-    with RunningLocalcore() as stack:
+    with RunningLocalcore(local_config()) as stack:
         bench = Bench(stack)
         rows = [
             (kind, _timed(args.messages, rule), _timed(args.messages, direct))

@@ -131,7 +131,7 @@ def latency_table(messages: int, burst: int) -> None:
         stamp_file = root / "stamps.txt"
         # iotstream's own policies (local-mode users may publish their prompts), the bench's rule and function
         project = dataclasses.replace(
-            builtin_project(), rules_dir=root / "rules", functions=root / "functions.json"
+            builtin_project(), rules_dir=root / "rules", functions=root / "functions.json", code_root=None
         )
         config = project_config(project, {"STAMP_FILE": str(stamp_file)})
         accepted: dict[int, float] = {}

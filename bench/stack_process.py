@@ -26,11 +26,12 @@ from types import TracebackType
 from typing import Any
 
 from bench.proc_usage import Usage, sample
+from clients.local_app import local_config
+from iotstream_lambdas.streaming.status import DASHBOARD_TOPIC_PREFIX, decode_status
 from localcore.broker.message import Message
 from localcore.functions import FunctionSettings
 from localcore.lambda_runtime import ConcurrencyConfig
-from localcore.testing import RunningLocalcore, free_port_config
-from streaming.status import DASHBOARD_TOPIC_PREFIX, decode_status
+from localcore.testing import RunningLocalcore
 
 STARTUP_TIMEOUT_S = 120.0
 
@@ -93,7 +94,7 @@ def _serve(environment: dict[str, str], lambda_concurrency: int | None, conn: Co
     logging.basicConfig(level=logging.ERROR)  # the broker's per-drop warnings are what the tap counts anyway
     concurrency = ConcurrencyConfig() if lambda_concurrency is None else ConcurrencyConfig(lambda_concurrency)
     settings = FunctionSettings(environment=environment, concurrency=concurrency)
-    with RunningLocalcore(free_port_config(functions=settings)) as stack:
+    with RunningLocalcore(local_config(functions=settings)) as stack:
         tap = _Tap()
         stack.core.broker.add_listener(tap)
         conn.send(stack.endpoints)

@@ -31,11 +31,12 @@ from typing import Any
 import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
-from localcore.testing import RunningLocalcore, free_port_config
-from streaming.llm.base import GenerationParams, TextChunk
-from streaming.llm.scripted import ScriptedProvider
-from streaming.publisher import CoalescingPublisher, PublisherConfig
-from streaming.wire import Usage, decode_event, event_text, response_filter
+from clients.local_app import local_config
+from iotstream_lambdas.streaming.llm.base import GenerationParams, TextChunk
+from iotstream_lambdas.streaming.llm.scripted import ScriptedProvider
+from iotstream_lambdas.streaming.publisher import CoalescingPublisher, PublisherConfig
+from iotstream_lambdas.streaming.wire import Usage, decode_event, event_text, response_filter
+from localcore.testing import RunningLocalcore
 
 PRICE_PER_MILLION = 1.00
 PRICE_SOURCE = (
@@ -189,7 +190,7 @@ def run(tokens: int, rates: list[float], repeats: int) -> list[Row]:
         "coalesced": PublisherConfig(),  # the DEFAULT config
     }
     rows: list[Row] = []
-    with RunningLocalcore(free_port_config()) as core:
+    with RunningLocalcore(local_config()) as core:
         iot = core.client("iot-data")  # admin credentials; SigV4-verified by localcore
         identity = f"{core.core.config.region}:{uuid.uuid4()}"
         subscriber = Subscriber(identity)

@@ -29,12 +29,13 @@ from typing import Any
 from playwright.sync_api import expect, sync_playwright
 
 from clients.config import ClientConfig
+from clients.local_app import local_config
 from clients.session import Session, sign_in, sign_up
 from clients.web import serve_pages
 from clients.web.chromium import launch_chromium
+from iotstream_lambdas.streaming.wire import End, decode_event, event_text, response_filter
 from localcore.functions import FunctionSettings
-from localcore.testing import RunningLocalcore, free_port_config
-from streaming.wire import End, decode_event, event_text, response_filter
+from localcore.testing import RunningLocalcore
 
 PASSWORD = "Passw0rd!-bench"
 QUESTIONS = [
@@ -127,7 +128,7 @@ def open_dashboard(browser: Any, running: RunningLocalcore) -> Any:
 
 def run(count: int, screenshots: Path | None = None) -> list[Sample]:
     running = RunningLocalcore(
-        free_port_config(functions=FunctionSettings(environment={"LLM_PROVIDER": "local"}))
+        local_config(functions=FunctionSettings(environment={"LLM_PROVIDER": "local"}))
     )
     serve_pages(running.core)
     samples: list[Sample] = []

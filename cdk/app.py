@@ -8,9 +8,8 @@ import sys
 from aws_cdk import App, Environment
 
 from cdk.config import DeployConfig
-from cdk.deployment import DEFAULT_STACK_NAME
-from cdk.errors import DeploySourceError
 from cdk.stack import IotStreamStack
+from clients.deployment import DEFAULT_STACK_NAME, DeploySourceError
 
 
 def build_app(app: App | None = None) -> App:

@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from cdk.errors import DeploySourceError
 from cdk.models import DEFAULT_MODEL_ID, check_model_id
 from cdk.sources import REPO_ROOT
+from clients.deployment import DeploySourceError
 
 POWERTOOLS_ACCOUNT = "017000801446"  # publisher of the public Powertools for AWS Lambda layers
 POWERTOOLS_LAYER = "AWSLambdaPowertoolsPythonV3-python312-x86_64"
@@ -110,7 +110,7 @@ class DeployConfig:
 
     @property
     def functions_manifest(self) -> Path:
-        return self.lambdas_dir / "functions.json"
+        return self.lambdas_dir / "iotstream_lambdas" / "functions.json"
 
     @property
     def deletion_protection(self) -> bool:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Literal
 
-from cdk.errors import DeploySourceError
+from clients.deployment import DeploySourceError
 
 DEFAULT_MODEL_ID = "global.amazon.nova-2-lite-v1:0"
 
@@ -82,10 +82,6 @@ class ModelRef:
             if model_id.startswith(prefix):
                 return cls(model_id, "geographic-profile", model_id.removeprefix(prefix))
         return cls(model_id, "foundation-model", model_id)
-
-    @property
-    def is_profile(self) -> bool:
-        return self.kind in ("geographic-profile", "global-profile")
 
 
 def end_of_life(model_id: str) -> EndOfLife | None:

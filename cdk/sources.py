@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cdk.errors import DeploySourceError
+from clients.deployment import DeploySourceError
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TABLE_ACCESS = ("read", "write", "readWrite")
@@ -85,7 +85,7 @@ def _iot_permissions(source: str, name: str, entry: Any) -> tuple[IotPermission,
 
 @dataclass(frozen=True)
 class FunctionSpec:
-    """One entry of `lambdas/functions.json`."""
+    """One entry of `lambdas/iotstream_lambdas/functions.json`."""
 
     name: str
     handler: str

@@ -9,8 +9,6 @@ from aws_cdk import CfnOutput, Duration, Stack
 from constructs import Construct
 
 from cdk.config import DeployConfig
-from cdk.deployment import OUTPUT_KEYS, TOPICS
-from cdk.errors import DeploySourceError
 from cdk.models import ModelRef
 from cdk.parts.detach import PolicyDetacher
 from cdk.parts.endpoint import IotDataEndpoint
@@ -25,15 +23,16 @@ from cdk.parts.prompt_invocation import PromptInvocation
 from cdk.parts.rules import TopicRules
 from cdk.parts.state import StateTable
 from cdk.sources import FunctionSpec, PolicySources, load_functions
+from clients.deployment import OUTPUT_KEYS, TOPICS, DeploySourceError
 from iot_rules.definitions import load_rules
-from streaming.status import dashboard_shards
+from iotstream_lambdas.streaming.status import dashboard_shards
 
 REQUIRED_FUNCTIONS = ("prompt", "cancel", "attach_policy", "detach_policies")
 PROMPT_MAX_AGE_MS = 30_000
 """A prompt older than this is answered with `prompt_expired`: the client's idle timeout
-(`streaming.assembler.DEFAULT_IDLE_TIMEOUT_S`), after which nobody listens for the answer."""
+(`iotstream_lambdas.streaming.assembler.DEFAULT_IDLE_TIMEOUT_S`), after which nobody listens for the answer."""
 OPERATOR_OUTPUTS = {"alarm_topic_arn": "AlarmTopicArn", "dashboard_name": "DashboardName"}
-"""Outputs for the operator (not read by the clients, see `cdk.deployment.OUTPUT_KEYS`)."""
+"""Outputs for the operator (not read by the clients, see `clients.deployment.OUTPUT_KEYS`)."""
 
 
 class IotStreamStack(Stack):
@@ -97,7 +96,7 @@ class IotStreamStack(Stack):
 
         # The attach function resolves identities with cognito-identity:GetId, a public API that needs no IAM
         # grant (API_GetId.html: "You do not need any credentials to call this API"); its role may only
-        # iot:AttachPolicy (lambdas/functions.json). Settings: lambdas/attach_policy/service.py.
+        # iot:AttachPolicy (lambdas/iotstream_lambdas/functions.json). Settings: lambdas/iotstream_lambdas/attach_policy/service.py.
         attach = functions["attach_policy"]
         for name, value in {
             "IDENTITY_POOL_ID": identity.identity_pool.ref,
@@ -156,7 +155,7 @@ class IotStreamStack(Stack):
         )
 
     def _outputs(self, **values: str) -> None:
-        """One `CfnOutput` per `OUTPUT_KEYS` entry (named as `cdk.deployment` reads them), then the
+        """One `CfnOutput` per `OUTPUT_KEYS` entry (named as `clients.deployment` reads them), then the
         operator's `OPERATOR_OUTPUTS`."""
         for field, key in {**OUTPUT_KEYS, **OPERATOR_OUTPUTS}.items():
             output = CfnOutput(
@@ -168,5 +167,7 @@ class IotStreamStack(Stack):
 def _required_variable(spec: FunctionSpec, name: str) -> str:
     """A variable the stack reads from the manifest (e.g. the metrics namespace its dashboard shows)."""
     if not spec.environment.get(name):
-        raise DeploySourceError("lambdas/functions.json", f"{spec.name}.environment.{name} is required")
+        raise DeploySourceError(
+            "lambdas/iotstream_lambdas/functions.json", f"{spec.name}.environment.{name} is required"
+        )
     return spec.environment[name]

@@ -47,7 +47,7 @@ if TYPE_CHECKING:
     from clients.session import Session, confirm_sign_up, sign_in, sign_up
     from clients.targets import Target, resolve_target
     from clients.token_cache import TokenCache
-    from streaming.status import StreamStatus
+    from iotstream_lambdas.streaming.status import StreamStatus
 
 # Imported on first use, so `iotstream` subcommands that need none of this start fast.
 _HOMES = {
@@ -69,7 +69,7 @@ _HOMES = {
         "StackNotRunningError",
         "WrongPasswordError",
     ],
-    "streaming.status": ["StreamStatus"],
+    "iotstream_lambdas.streaming.status": ["StreamStatus"],
     "clients.session": ["Session", "confirm_sign_up", "sign_in", "sign_up"],
     "clients.targets": ["Target", "resolve_target"],
     "clients.token_cache": ["TokenCache"],

@@ -21,9 +21,9 @@ from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 
 from clients.errors import ClientTimeoutError, ServiceError
-from streaming.assembler import StreamAssembler
-from streaming.errors import ProtocolError
-from streaming.wire import End, Error, Event, StopReason, Usage, event_text, is_terminal
+from iotstream_lambdas.streaming.assembler import StreamAssembler
+from iotstream_lambdas.streaming.errors import ProtocolError
+from iotstream_lambdas.streaming.wire import End, Error, Event, StopReason, Usage, event_text, is_terminal
 
 DEFAULT_IDLE_TIMEOUT_S = 60.0  # no event for this long: the answer is given up (the model may be loading)
 POLL_S = 0.1  # how often a waiting reader checks the idle timeout

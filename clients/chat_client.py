@@ -16,9 +16,9 @@ from typing import Any
 
 import paho.mqtt.client as paho
 
-from streaming.assembler import StreamAssembler
-from streaming.errors import ProtocolError
-from streaming.wire import (
+from iotstream_lambdas.streaming.assembler import StreamAssembler
+from iotstream_lambdas.streaming.errors import ProtocolError
+from iotstream_lambdas.streaming.wire import (
     Event,
     Params,
     Prompt,

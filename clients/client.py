@@ -20,10 +20,11 @@ from typing import TYPE_CHECKING, TypedDict
 
 from clients.answers import DEFAULT_IDLE_TIMEOUT_S, Answer, AnswerState, AsyncAnswer
 from clients.errors import PromptError
+from clients.open_transport import open_transport
 from clients.session import Session
-from clients.transport import ConnectOptions, StatusHandler, TransportName, open_transport
-from streaming.errors import ProtocolError
-from streaming.wire import (
+from clients.transport import ConnectOptions, StatusHandler, TransportName
+from iotstream_lambdas.streaming.errors import ProtocolError
+from iotstream_lambdas.streaming.wire import (
     PROTOCOL_VERSION,
     Params,
     Prompt,

@@ -13,10 +13,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from cdk.deployment import Deployment
-from cdk.errors import DeploySourceError
+from clients.deployment import Deployment, DeploySourceError
 from clients.errors import ClientConfigError
-from streaming.status import DEFAULT_DASHBOARD_SHARDS
+from iotstream_lambdas.streaming.status import DEFAULT_DASHBOARD_SHARDS
 
 _LOCALCORE_KEYS = (
     "region",
@@ -105,7 +104,7 @@ class ClientConfig:
 
     @classmethod
     def from_cdk_outputs(cls, path: Path, stack_name: str | None = None) -> ClientConfig:
-        """From `cdk deploy --outputs-file` (see `cdk/deployment.py`)."""
+        """From `cdk deploy --outputs-file` (see `clients/deployment.py`)."""
         try:
             deployment = Deployment.from_outputs_file(path, stack_name)
         except DeploySourceError as error:

@@ -24,10 +24,11 @@ from types import TracebackType
 
 from clients.errors import PolicyDeniedError
 from clients.feed_state import FeedState, FeedTotals
+from clients.open_transport import open_transport
 from clients.session import Session
-from clients.transport import ConnectOptions, StatusHandler, Transport, TransportName, open_transport
-from streaming.errors import ProtocolError
-from streaming.status import StreamStatus, dashboard_topic, decode_status
+from clients.transport import ConnectOptions, StatusHandler, Transport, TransportName
+from iotstream_lambdas.streaming.errors import ProtocolError
+from iotstream_lambdas.streaming.status import StreamStatus, dashboard_topic, decode_status
 
 DEFAULT_TIMEOUT_S = 20.0
 

@@ -2,7 +2,7 @@
 
 The service publishes one small status message per stream to `dashboard/streams/{shard}` at the start,
 about once per second while it streams, and once at the end (docs/protocol.md "Dashboard feed"; the message
-is `streaming.status.StreamStatus`). Every message carries the whole current state, so `FeedView` keeps, per
+is `iotstream_lambdas.streaming.status.StreamStatus`). Every message carries the whole current state, so `FeedView` keeps, per
 request id, the update with the highest `n`; `end` and `error` are final.
 """
 
@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from streaming.status import FeedView, StreamStatus
+from iotstream_lambdas.streaming.status import FeedView, StreamStatus
 
 KEEP_FINISHED = 200  # finished streams a dashboard remembers (live ones are always kept)
 

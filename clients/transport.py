@@ -141,23 +141,6 @@ class ReconnectingTransport:
             self._on_status(f"connection lost{detail}, reconnecting")
 
 
-def open_transport(
-    name: TransportName,
-    session: Session,
-    options: ConnectOptions,
-    on_message: MessageHandler,
-    on_status: StatusHandler | None = None,
-) -> Transport:
-    """A transport of the given kind for a signed-in session (not started yet)."""
-    if name == "paho":
-        from clients.paho_transport import PahoTransport
-
-        return PahoTransport(session, options, on_message, on_status)
-    from clients.mqtt5_transport import Mqtt5Transport
-
-    return Mqtt5Transport(session, options, on_message, on_status)
-
-
 UPGRADE_REFUSED_HINT = (
     "the signature or the credentials were not accepted: sign in again, and check this computer's clock "
     "(AWS SigV4 allows 5 minutes of difference)"

@@ -78,10 +78,6 @@ class Statement:
             not self.conditions or self.conditions_hold(lookup, multi)
         )
 
-    def applies(self, action: str, resource: str, lookup: Lookup, multi: MultiLookup) -> bool:
-        """Does this statement cover the request (lower-case `action`, full resource ARN)?"""
-        return self.matches_action(action) and self.covers(resource, lookup, multi)
-
 
 @dataclass(frozen=True)
 class PolicyDocument:

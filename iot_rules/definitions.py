@@ -1,6 +1,6 @@
 """Topic-rule definitions as data: one JSON file per rule in this folder, shared by CDK and localcore.
 
-A definition names Lambda functions by their logical name in `lambdas/functions.json` ("prompt"); CDK and
+A definition names Lambda functions by their logical name in `lambdas/iotstream_lambdas/functions.json` ("prompt"); CDK and
 localcore each turn a definition into an AWS `TopicRulePayload` with `to_topic_rule_payload`, given a
 resolver from logical name to function ARN.
 """

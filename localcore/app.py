@@ -15,9 +15,10 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aiohttp import web
@@ -59,8 +60,9 @@ from localcore.services.permissions.place import Place
 from localcore.services.role_calls import RoleCaller
 from localcore.sigv4 import SigV4Verifier
 from localcore.version import installed_version
-from streaming.state import create_state_table
-from streaming.status import DEFAULT_DASHBOARD_SHARDS, dashboard_shards
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 log = logging.getLogger("localcore")
 
@@ -70,6 +72,19 @@ DASHBOARD_GROUP = "dashboard"
 IOTSTREAM_PASSWORD_POLICY = PasswordPolicy(minimum_length=12, require_symbols=False)
 """The deployed user pool's policy (cdk/parts/identity.py; tests/cdk checks they agree): a password
 accepted locally is accepted on AWS."""
+
+
+@dataclass(frozen=True)
+class Application:
+    """What the served application adds around its functions, as its CDK app does on AWS: localcore imports
+    no application code, the application passes this in (iotstream's: `clients.local_app.IOTSTREAM`)."""
+
+    create_tables: Callable[[DynamoDBClient, str], None] | None = None
+    """At start, once the data services serve: (a boto3 DynamoDB client signed with the admin key, the name
+    of the state table the manifest's `stateTable` grants access to)."""
+    outputs: Callable[[Mapping[str, Mapping[str, str]]], Mapping[str, Any]] | None = None
+    """Extra entries of `endpoints` (and the ready file), from each function's environment by name: what the
+    application's CDK stack outputs."""
 
 
 @dataclass
@@ -98,6 +113,7 @@ class LocalcoreConfig:
     http_limits: HttpLimits = field(default_factory=HttpLimits)  # capped at start by the open-files limit
     project_dir: Path | None = None  # where the folders above come from (shown by /_localcore/info)
     persist: bool = False  # keep users, attachments, rules, retained messages... in <state-dir>/state.json
+    application: Application = field(default_factory=Application)  # its tables and outputs
 
 
 def _iot_policies(config: LocalcoreConfig) -> list[tuple[str, str]]:
@@ -199,8 +215,8 @@ class Localcore(Service):
             self.saver = StateSaver(StateFile(config.state_dir / STATE_FILE), parts)
         """With `persist`: restores the state at start, saves it after changes and at stop."""
         self.endpoints: dict[str, Any] = {}
-        self.dashboard_shards = DEFAULT_DASHBOARD_SHARDS
-        """The prompt function's DASHBOARD_SHARDS: dashboards open one connection per shard."""
+        self.application_outputs: Mapping[str, Any] = {}
+        """`config.application.outputs` of the functions started (in `endpoints` too)."""
         self._running: contextlib.AsyncExitStack | None = None
 
     @property
@@ -246,7 +262,9 @@ class Localcore(Service):
             started.push_async_callback(asyncio.to_thread, self.services.close)
             await started.enter_async_context(self.gateway.serving(config.host, config.http_port))
             started.callback(self.events.close)  # event followers end before the gateway waits for them
-            await asyncio.to_thread(lambda: create_state_table(self._admin_client("dynamodb"), STATE_TABLE))
+            create_tables = config.application.create_tables
+            if create_tables is not None:
+                await asyncio.to_thread(create_tables, self._admin_client("dynamodb"), STATE_TABLE)
             self.services.moto.start_sweeping()
             started.push_async_callback(self.services.moto.stop_sweeping)
             self.identity.set_public_url(self.gateway_url)
@@ -289,10 +307,9 @@ class Localcore(Service):
             config.account,
             {"attach_policy": self._attach_environment()},
         )
-        prompt = next((f for f in functions if f.name == "prompt"), None)
-        self.dashboard_shards = (
-            dashboard_shards(prompt.environment) if prompt is not None else DEFAULT_DASHBOARD_SHARDS
-        )
+        outputs = config.application.outputs
+        if outputs is not None:
+            self.application_outputs = outputs({f.name: f.environment for f in functions})
         return LambdaRuntime(
             functions,
             {},
@@ -391,7 +408,7 @@ class Localcore(Service):
             "user_pool_client_id": identity.client_id,
             "identity_pool_id": identity.identity_pool_id,
             "attach_policy_url": function_url(self.gateway_url, "attach_policy"),
-            "dashboard_shards": self.dashboard_shards,
+            **self.application_outputs,
             "admin_access_key_id": self.admin.access_key_id,
             "admin_secret_access_key": self.admin.secret_access_key,
             "environment": self.boto3_environment(),

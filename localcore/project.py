@@ -6,7 +6,8 @@ A project is a folder. Its layout is the convention below, or what the `[tool.io
     [tool.iotstream]
     rules = "iot_rules"             # topic-rule definitions, one *.json per rule (required folder)
     policies = "iot_policies"       # IoT policies, one *.json per policy, named after the file (required folder)
-    functions = "functions.json"    # the functions manifest; handler code beside it (optional)
+    functions = "functions.json"    # the functions manifest (optional)
+    code_root = ""                  # the folder handler modules are found in (default: the manifest's folder)
     env_file = "functions.env"      # KEY=VALUE lines for every function's environment (optional)
     policy_prefix = ""              # put before every policy's file name ("iotstream-" for iotstream itself)
     local_mode_policy = "user"      # the policy (file name) plain-MQTT local-mode connections get
@@ -33,7 +34,7 @@ from iot_rules.definitions import RuleDefinition, RuleDefinitionError, parse_rul
 from localcore.app import LocalcoreConfig
 from localcore.errors import LocalcoreError
 from localcore.functions import FunctionSettings, load_manifest
-from localcore.functions.settings import LAMBDAS_DIR
+from localcore.functions.settings import FUNCTIONS_MANIFEST, LAMBDAS_CODE_ROOT
 from localcore.iot.exceptions import IotError, SqlParseException
 from localcore.iot.topic_rules import RuleStore
 
@@ -42,6 +43,7 @@ SETTINGS = {
     "rules": "iot_rules",
     "policies": "iot_policies",
     "functions": "functions.json",
+    "code_root": None,
     "env_file": None,
     "policy_prefix": "",
     "local_mode_policy": "user",
@@ -60,8 +62,9 @@ class Project:
     root: Path
     rules_dir: Path
     policies_dir: Path
-    functions: Path | None  # the manifest; its folder is the code root
+    functions: Path | None  # the manifest
     env_file: Path | None = None
+    code_root: Path | None = None  # where handler modules are found (None: the manifest's folder)
     policy_prefix: str = ""
     local_mode_policy: str = "user"
     settings_file: Path | None = None  # the pyproject.toml whose [tool.iotstream] table was read
@@ -71,8 +74,17 @@ class Project:
         return ProjectContents(
             rules=_check_rules(self.rules_dir),
             policies=_check_policies(self.policies_dir, self.policy_prefix),
-            functions=[] if self.functions is None else list(load_manifest(self.functions)),
+            functions=[]
+            if self.functions is None
+            else list(load_manifest(self.functions, self.function_code_root)),
         )
+
+    @property
+    def function_code_root(self) -> Path:
+        """The folder the manifest's handler modules are found in (the Lambda asset's root)."""
+        if self.code_root is not None:
+            return self.code_root
+        return self.functions.parent if self.functions else self.root
 
     def config(self, environment: dict[str, str] | None = None, **overrides: Any) -> LocalcoreConfig:
         """A LocalcoreConfig serving this project (`overrides`: any other LocalcoreConfig field; `functions`
@@ -80,7 +92,7 @@ class Project:
         functions: FunctionSettings = overrides.pop("functions", FunctionSettings())
         functions = dataclasses.replace(
             functions,
-            code_root=self.functions.parent if self.functions else self.root,
+            code_root=self.function_code_root,
             manifest=self.functions,
             environment={**functions.environment, **(environment or {})},
         )
@@ -107,10 +119,11 @@ class ProjectContents:
 def builtin_project() -> Project:
     """iotstream's own stack (the chat): its rules, policies and functions as installed."""
     return Project(
-        root=LAMBDAS_DIR.parent,
+        root=LAMBDAS_CODE_ROOT or rules_dir().parent,
         rules_dir=rules_dir(),
         policies_dir=policy_dir(),
-        functions=LAMBDAS_DIR / "functions.json",
+        functions=FUNCTIONS_MANIFEST,
+        code_root=LAMBDAS_CODE_ROOT,
         policy_prefix="iotstream-",
     )
 
@@ -155,6 +168,11 @@ def load_project(root: Path) -> Project:
             f"project {root}: the functions manifest {manifest} named in {where} does not exist"
         )
     functions = manifest.resolve() if manifest.is_file() else None
+    code_root = None if settings["code_root"] is None else root / str(settings["code_root"])
+    if code_root is not None and not code_root.is_dir():
+        raise ProjectError(
+            f"project {root}: the code_root folder {code_root} named in {where} does not exist"
+        )
     env_file = None if settings["env_file"] is None else root / str(settings["env_file"])
     if env_file is not None and not env_file.is_file():
         raise ProjectError(f"project {root}: the env file {env_file} named in {where} does not exist")
@@ -164,6 +182,7 @@ def load_project(root: Path) -> Project:
         policies_dir=policies.resolve(),
         functions=functions,
         env_file=env_file,
+        code_root=None if code_root is None else code_root.resolve(),
         policy_prefix=str(settings["policy_prefix"]),
         local_mode_policy=str(settings["local_mode_policy"]),
         settings_file=pyproject if table is not None else None,

@@ -105,6 +105,7 @@ def resolve_project(config: pytest.Config) -> Project:
         rules_dir=rules or project.rules_dir,
         policies_dir=policies or project.policies_dir,
         functions=lambdas / "functions.json" if lambdas else project.functions,
+        code_root=lambdas if lambdas else project.code_root,
     )
 
 

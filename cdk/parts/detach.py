@@ -19,7 +19,7 @@ from cdk.parts.nag import acknowledge_wildcards
 
 
 class PolicyDetacher(Construct):
-    """`Custom::IotPolicyDetacher` served by `lambdas/detach_policies` with exactly the rights it uses."""
+    """`Custom::IotPolicyDetacher` served by `lambdas/iotstream_lambdas/detach_policies` with exactly the rights it uses."""
 
     def __init__(
         self, scope: Construct, construct_id: str, *, function: lambda_.Function, policy_names: Sequence[str]

@@ -1,4 +1,4 @@
-"""Lambda functions, one per entry of `lambdas/functions.json`, all from the `lambdas/` asset folder."""
+"""Lambda functions, one per entry of `lambdas/iotstream_lambdas/functions.json`, all from the `lambdas/` asset folder."""
 
 from __future__ import annotations
 

@@ -91,7 +91,7 @@ def grant_iot_permissions(function: lambda_.Function, permissions: Sequence[IotP
         acknowledge_wildcards(
             function,
             resources,
-            "IoT permissions of lambdas/functions.json: a topic pattern where the function serves every "
+            "IoT permissions of lambdas/iotstream_lambdas/functions.json: a topic pattern where the function serves every "
             "user's topics (it writes only the topic the rule's topic(2) names), `*` where IAM has no resource "
             "type for the target (iot:AttachPolicy to a Cognito identity, iot:ListAttachedPolicies).",
         )

@@ -31,7 +31,7 @@ PERIOD = Duration.minutes(5)
 SLOW_FRACTION = 0.8
 """The prompt function's p99 duration alarm fires at this fraction of its timeout (answers cut by `timeout`)."""
 ANSWER_METRICS = ("TimeToFirstToken", "TokensPerSecond", "MessagesPerAnswer", "PromptsRefused")
-"""Emitted by the prompt function with Powertools (EMF), see `lambdas/prompt/answer_metrics.py`."""
+"""Emitted by the prompt function with Powertools (EMF), see `lambdas/iotstream_lambdas/prompt/answer_metrics.py`."""
 
 
 def rule_failures(rule: str) -> cloudwatch.MathExpression:

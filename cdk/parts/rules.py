@@ -14,8 +14,8 @@ from aws_cdk import aws_lambda as lambda_
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
-from cdk.errors import DeploySourceError
 from cdk.parts.naming import pascal
+from clients.deployment import DeploySourceError
 from iot_rules.definitions import RuleDefinition
 
 SUBSTITUTION = re.compile(r"\$\{[^}]*\}")

@@ -17,7 +17,7 @@ from rich.markdown import Markdown
 from rich.text import Text
 
 from clients.answers import Answer
-from streaming.wire import Event, event_text, event_to_json
+from iotstream_lambdas.streaming.wire import Event, event_text, event_to_json
 
 CHARS_PER_TOKEN = 4  # the usual estimate, only for the live tokens/s before the `end` event counts them
 

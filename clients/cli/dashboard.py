@@ -22,7 +22,7 @@ from clients.dashboard_feed import DashboardFeed
 from clients.errors import IotstreamClientError
 from clients.feed_state import FeedTotals
 from clients.targets import Target
-from streaming.status import StreamStatus, dashboard_topic
+from iotstream_lambdas.streaming.status import StreamStatus, dashboard_topic
 
 LOCAL_DASHBOARD_USER = "dashboard"
 SPARKS = "▁▂▃▄▅▆▇█"

@@ -21,12 +21,12 @@ from clients.dashboard_feed import DashboardFeed
 from clients.errors import IotstreamClientError
 from clients.targets import Target, local_target
 from clients.web import serve_pages
+from iotstream_lambdas.streaming.status import StreamStatus, dashboard_topic, shard_of
+from iotstream_lambdas.streaming.wire import Error, Start, event_text
 from localcore.aio.listen import ListenError
 from localcore.iam.private_files import write_private_json
 from localcore.project import builtin_project
 from localcore.testing import RunningLocalcore
-from streaming.status import StreamStatus, dashboard_topic, shard_of
-from streaming.wire import Error, Start, event_text
 
 DEFAULT_QUESTION = "Explain in two sentences why streaming an answer feels faster than waiting for all of it."
 MODEL_WAIT_S = 300.0  # the first answer waits for the model to load

@@ -12,10 +12,10 @@ import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from iotstream_lambdas.streaming.config import service_config_from_env
+from iotstream_lambdas.streaming.errors import StreamingError
+from iotstream_lambdas.streaming.llm import missing_settings, provider_from_env
 from localcore.functions.env_file import EnvFileError, checked_name, read_env_file
-from streaming.config import service_config_from_env
-from streaming.errors import StreamingError
-from streaming.llm import missing_settings, provider_from_env
 
 PROVIDER_VARIABLE = "LLM_PROVIDER"
 BEDROCK_ENDPOINT_VARIABLE = "AWS_ENDPOINT_URL_BEDROCK_RUNTIME"

@@ -1,7 +1,7 @@
 """localcore's endpoints in the `cdk deploy --outputs-file` format, so one client config (and one parity
 suite) reads a real deployment and a local stack alike: `ClientConfig.from_cdk_outputs(path)`.
 
-The keys are `cdk.deployment.OUTPUT_KEYS` plus `LOCAL_OUTPUT_KEYS` (where localcore's APIs and MQTT listener
+The keys are `clients.deployment.OUTPUT_KEYS` plus `LOCAL_OUTPUT_KEYS` (where localcore's APIs and MQTT listener
 are); `IotDataEndpoint` is the WebSocket listener's `host:port`.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from cdk.deployment import DEFAULT_STACK_NAME, LOCAL_OUTPUT_KEYS, OUTPUT_KEYS, TOPICS
+from clients.deployment import DEFAULT_STACK_NAME, LOCAL_OUTPUT_KEYS, OUTPUT_KEYS, TOPICS
 
 
 def cdk_outputs(

@@ -45,7 +45,6 @@ from localcore.errors import LocalcoreError
 from localcore.iot.exceptions import IotError
 from localcore.iot.topic_rules import RuleStore
 from localcore.project import Project, ProjectError, check_rule_file, find_project
-from localcore.rules.actions import ActionFailed, ActionScope, Render
 from localcore.rules.engine import Rule, RuleRun, RulesEngine
 from localcore.rules.service_calls import HttpAnswer, HttpDelivery, ServiceCall
 
@@ -240,28 +239,23 @@ def _plain(value: Any) -> Any:
     raise TypeError(f"{type(value).__name__} is not JSON")
 
 
-class RecordingEngine(RulesEngine):
-    """The real engine, also noting failed actions in order among the deliveries."""
-
-    def __init__(self, store: RuleStore, deliveries: list[Delivery], known: set[str] | None) -> None:
-        super().__init__(
-            store,
-            RecordingInvoker(deliveries, known),
-            RecordingPublisher(deliveries),
-            ACCOUNT,
-            log_sink=RecordingLogSink(deliveries),
-            services=RecordingServices(deliveries),
+def recording_engine(store: RuleStore, deliveries: list[Delivery], known: set[str] | None) -> RulesEngine:
+    """The real engine over recording invoker, publisher, log sink and services; a failed action is noted too,
+    in order among the deliveries."""
+    engine = RulesEngine(
+        store,
+        RecordingInvoker(deliveries, known),
+        RecordingPublisher(deliveries),
+        ACCOUNT,
+        log_sink=RecordingLogSink(deliveries),
+        services=RecordingServices(deliveries),
+    )
+    engine.failure_observers.append(
+        lambda failure: deliveries.append(
+            Delivery(failure.kind, failure.resource, b"", failed=failure.message)
         )
-        self.deliveries = deliveries
-
-    async def _run_action(
-        self, action: Mapping[str, Any], output: Any, render: Render, scope: ActionScope
-    ) -> str:
-        try:
-            return await super()._run_action(action, output, render, scope)
-        except ActionFailed as failure:
-            self.deliveries.append(Delivery(failure.kind, failure.resource, b"", failed=failure.message))
-            raise
+    )
+    return engine
 
 
 def _headers(props: PublishProperties) -> dict[str, Any]:
@@ -355,9 +349,7 @@ def _print_run(run: RuleRun, deliveries: list[Delivery], rule: Rule) -> None:
         _print_delivery("errorAction", deliveries[-1])
 
 
-async def _run_each_rule(
-    engine: RecordingEngine, message: Message, deliveries: list[Delivery]
-) -> list[RuleRun]:
+async def _run_each_rule(engine: RulesEngine, message: Message, deliveries: list[Delivery]) -> list[RuleRun]:
     rules, topic = engine.rules_for(message)
     runs = []
     for rule in rules:
@@ -381,7 +373,7 @@ def _test(args: argparse.Namespace) -> int:
     functions = args.functions
     if functions is None and args.rules_dir is None:
         functions = _project(args).functions
-    engine = RecordingEngine(store, deliveries, _known_functions(functions))
+    engine = recording_engine(store, deliveries, _known_functions(functions))
     message = Message(
         topic=args.topic,
         payload=_read_payload(args.payload),

@@ -19,6 +19,7 @@ from clients.cli.function_env import (
     function_environment,
 )
 from clients.cli.outputs import cdk_outputs
+from clients.local_app import IOTSTREAM
 from clients.targets import READY_FILE_ENV, ready_file_path
 from clients.web import serve_pages
 from iot_policies.errors import PolicyError
@@ -143,6 +144,7 @@ def stack_config(args: argparse.Namespace, project: Project, contents: ProjectCo
         explain_refusals=args.explain_refusals,
         admin_on_mqtt=args.admin_mqtt,
         persist=getattr(args, "persist", False),
+        application=IOTSTREAM,
     )
 
 

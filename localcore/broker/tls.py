@@ -52,9 +52,6 @@ class LocalCA:
         context.load_verify_locations(cafile=str(self.ca_file))
         return context
 
-    def client_context(self) -> ssl.SSLContext:
-        return ssl.create_default_context(cafile=str(self.ca_file))
-
 
 def trust_client_certificate(context: ssl.SSLContext, pem: str) -> None:
     """Accept client certificates that chain to `pem` (or are `pem`) on connections after this call."""

@@ -1,4 +1,4 @@
-"""The project's Lambda functions (`lambdas/functions.json`) as localcore runs them.
+"""The project's Lambda functions (`lambdas/iotstream_lambdas/functions.json`) as localcore runs them.
 
 Each function gets its own IAM-style credentials, minted by localcore for an execution role whose policy
 is the manifest's `iotPermissions` and `stateTable` access (CDK grants the same: tests/cdk compares them), and
@@ -7,6 +7,7 @@ is the manifest's `iotPermissions` and `stateTable` access (CDK grants the same:
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,19 @@ from localcore.functions.manifest import load_manifest
 from localcore.identity.credentials import CredentialStore, Role
 from localcore.lambda_runtime import ConcurrencyConfig, FunctionConfig
 
-LAMBDAS_DIR = Path(__file__).resolve().parents[2] / "lambdas"
+
+def _installed_functions() -> tuple[Path | None, Path | None]:
+    """iotstream's own functions, the default project: (code root, manifest) of the `iotstream_lambdas`
+    package wherever it is installed (a checkout's `lambdas/` or site-packages), found by name without
+    importing it, as the Lambda runtime finds a handler; (None, None) when it is not installed."""
+    spec = importlib.util.find_spec("iotstream_lambdas")
+    if spec is None or spec.origin is None:
+        return None, None
+    package = Path(spec.origin).resolve().parent
+    return package.parent, package / "functions.json"
+
+
+LAMBDAS_CODE_ROOT, FUNCTIONS_MANIFEST = _installed_functions()
 STATE_TABLE = "iotstream-state"  # the functions' STATE_TABLE (CDK names its table; localcore uses this name)
 _READ = ("BatchGetItem", "GetRecords", "GetShardIterator", "Query", "GetItem", "Scan", "ConditionCheckItem")
 _WRITE = ("BatchWriteItem", "PutItem", "UpdateItem", "DeleteItem")
@@ -34,8 +47,8 @@ class FunctionSettings:
     """How localcore runs the functions: where the code is, extra environment, timeouts, retries and the
     account's concurrency limit."""
 
-    code_root: Path = LAMBDAS_DIR
-    manifest: Path | None = LAMBDAS_DIR / "functions.json"  # None: no functions
+    code_root: Path = LAMBDAS_CODE_ROOT or Path()
+    manifest: Path | None = FUNCTIONS_MANIFEST  # None: no functions
     environment: Mapping[str, str] = field(
         default_factory=dict
     )  # added to every function (e.g. LLM_PROVIDER)

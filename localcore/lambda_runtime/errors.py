@@ -15,10 +15,6 @@ class LambdaRuntimeError(LocalcoreError):
         self.message = message
         self.function_name = function_name
 
-    def to_dict(self) -> dict[str, str]:
-        """The error as the Lambda API's JSON error body (`Type`, `Message`)."""
-        return {"Type": "User", "__type": self.code, "Message": self.message}
-
 
 class ResourceNotFoundException(LambdaRuntimeError):
     """The function does not exist (Invoke returns HTTP 404)."""

@@ -124,6 +124,9 @@ class RulesEngine:
         self.log_sink: LogSink = log_sink or LoggingSink()
         self.observers: list[Callable[[RuleRun], None]] = []
         """Called with every RuleRun, matched or not (localcore's event lines and rule counters)."""
+        self.failure_observers: list[Callable[[ActionFailed], None]] = []
+        """Called with each action that fails (an errorAction too) as it fails, before the rule goes on
+        (`iotstream rules test` prints failures in order among the deliveries)."""
         self.services: ServiceCaller = services or NoServices()
         self._tasks: set[asyncio.Task[list[RuleRun]]] = set()
         self._idle = asyncio.Event()
@@ -212,12 +215,19 @@ class RulesEngine:
         kind, params = next(iter(action.items()))
         try:
             return await self._dispatch(kind, params, output, render, scope)
-        except ActionFailed:
+        except ActionFailed as failure:
+            self._failed(failure)
             raise
         except LocalcoreError as error:  # e.g. a template that renders badly: this action fails, not the rule
-            raise ActionFailed(
+            failed = ActionFailed(
                 kind, str(params.get("topic") or params.get("functionArn") or ""), str(error)
-            ) from error
+            )
+            self._failed(failed)
+            raise failed from error
+
+    def _failed(self, failure: ActionFailed) -> None:
+        for observer in self.failure_observers:
+            observer(failure)
 
     async def _dispatch(
         self, kind: str, params: Mapping[str, Any], output: Any, render: Render, scope: ActionScope

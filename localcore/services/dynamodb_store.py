@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import copy
 import time
-from collections.abc import Callable
 from typing import Any
 
 from moto.dynamodb.comparisons import get_filter_expression
@@ -130,14 +129,13 @@ def use_local_transactions() -> None:
     DynamoDBBackend.transact_write_items = transact  # type: ignore[method-assign]
 
 
-def sweep_expired(
-    now: float | None = None, backends: Callable[[], list[DynamoDBBackend]] | None = None
-) -> int:
-    """Delete every item past its table's TTL (epoch seconds <= now) in every backend; how many were deleted.
-    Run it on the thread that runs moto."""
+def sweep_expired(account: str, now: float | None = None) -> int:
+    """Delete every item past its table's TTL (epoch seconds <= now) in the account's backends (one per region
+    it used); how many were deleted. Only localcore's account: another moto user of the same process (a test's
+    own moto server) keeps its items. Run it on the thread that runs moto."""
     now = time.time() if now is None else now
     deleted = 0
-    for backend in (backends or _all_backends)():
+    for backend in list(dynamodb_backends[account].values()):
         for table in list(backend.tables.values()):
             ttl = table.ttl
             if ttl.get("TimeToLiveStatus") != "ENABLED" or not ttl.get("AttributeName"):
@@ -155,8 +153,3 @@ def sweep_expired(
                     table.delete_item(item.hash_key, item.range_key)
                     deleted += 1
     return deleted
-
-
-def _all_backends() -> list[DynamoDBBackend]:
-    """Every DynamoDB backend moto created in this process (one per account and region used)."""
-    return [backend for regions in list(dynamodb_backends.values()) for backend in list(regions.values())]

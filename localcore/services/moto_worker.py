@@ -104,7 +104,7 @@ class MotoWorker:
 
     async def sweep_now(self) -> int:
         """One sweep (what the periodic one does): how many expired items were deleted."""
-        return await asyncio.get_running_loop().run_in_executor(self._executor, sweep_expired)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, sweep_expired, self._account)
 
     async def _sweep_forever(self, interval_s: float) -> None:
         while True:

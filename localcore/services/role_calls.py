@@ -35,7 +35,6 @@ from localcore.services.roles import RoleRecord, RoleUnusable, check_trust, read
 
 SESSION_NAME = "iot-rules"
 HTTP_TIMEOUT_SECONDS = 4.0  # AWS reports "Request timeout ... after 4000 ms" for the http action
-MAX_READ = 16385  # enough to know a response is over the 16384 bytes after which AWS does not retry
 _NO_RETRIES = Config(retries={"max_attempts": 1, "mode": "standard"})
 
 

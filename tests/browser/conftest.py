@@ -7,10 +7,11 @@ from collections.abc import Callable, Iterator
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from clients.local_app import local_config
 from clients.web import serve_pages
 from localcore.functions import FunctionSettings
-from localcore.testing import RunningLocalcore, free_port_config
-from tests.browser.browser_support import TIMEOUT_MS, PageErrors, launch_for_tests, screenshots_on_exit
+from localcore.testing import RunningLocalcore
+from tests.support.browser_support import TIMEOUT_MS, PageErrors, launch_for_tests, screenshots_on_exit
 
 # About 90 word tokens at 30 tokens/s: an answer streams for ~3 s, long enough to watch it grow and to stop it.
 SCRIPT = (
@@ -34,7 +35,7 @@ def web_stack() -> Iterator[RunningLocalcore]:
         environment={"LLM_PROVIDER": "scripted", "SCRIPTED_TEXT": SCRIPT, "SCRIPTED_TOKENS_PER_S": "30"},
         retry_delays_seconds=(0.05, 0.05),
     )
-    running = RunningLocalcore(free_port_config(functions=functions))
+    running = RunningLocalcore(local_config(functions=functions))
     serve_pages(running.core)
     with running:
         yield running

@@ -9,7 +9,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.browser_support import ChatPage, PromptRecorder, drop_connections, new_username
+from tests.support.browser_support import ChatPage, PromptRecorder, drop_connections, new_username
 
 
 def signed_up(open_page) -> ChatPage:

@@ -10,14 +10,15 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import expect
 
+from clients.local_app import local_config
 from clients.web import serve_pages
-from localcore.testing import RunningLocalcore, free_port_config
-from tests.browser.browser_support import ChatPage, new_username
+from localcore.testing import RunningLocalcore
+from tests.support.browser_support import ChatPage, new_username
 
 
 @pytest.fixture(scope="module")
 def confirming_stack() -> Iterator[RunningLocalcore]:
-    running = RunningLocalcore(free_port_config(auto_confirm=False))
+    running = RunningLocalcore(local_config(auto_confirm=False))
     serve_pages(running.core)
     with running:
         yield running

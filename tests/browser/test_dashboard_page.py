@@ -7,7 +7,7 @@ import re
 
 from playwright.sync_api import expect
 
-from tests.browser.browser_support import ChatPage, DashboardPage, new_username, register_dashboard_user
+from tests.support.browser_support import ChatPage, DashboardPage, new_username, register_dashboard_user
 
 LIVE = re.compile("started|streaming")
 

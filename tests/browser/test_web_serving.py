@@ -57,7 +57,7 @@ def test_assets_are_served_and_nothing_else(web_stack):
 
 
 def test_config_json_describes_this_stack_with_the_contract_keys(web_stack):
-    """SPEC: the same keys locally and on AWS; locally Cognito is this gateway and the broker its ws:// port."""
+    """docs/web.md (config.json): the same keys locally and on AWS; locally Cognito is this gateway and the broker its ws:// port."""
     status, content_type, body = get(web_stack.url + "/config.json")
     config = json.loads(body)
     assert status == 200 and content_type == "application/json"

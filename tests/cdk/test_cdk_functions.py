@@ -35,7 +35,7 @@ def _actions(statements: list[dict]) -> set[str]:
 
 
 def test_every_manifest_function_is_deployed_as_written(synth):
-    """Handler, timeout, memory and environment from lambdas/functions.json; Python 3.12; the shared
+    """Handler, timeout, memory and environment from lambdas/iotstream_lambdas/functions.json; Python 3.12; the shared
     STATE_TABLE and IOT_DATA_ENDPOINT (the account's iot:Data-ATS endpoint) added."""
     table_id, _ = synth.one("AWS::DynamoDB::Table")
     (endpoint_id,) = synth.resources("Custom::AWS")
@@ -204,7 +204,7 @@ def test_localcore_gives_each_function_the_table_access_cdk_grants(synth):
     on the state table are exactly those of the execution role localcore mints for it, so a call refused on
     AWS is refused locally too (localcore's DynamoDB front authorizes every request by this role)."""
     table_id, _ = synth.one("AWS::DynamoDB::Table")
-    manifest = load_manifest(synth.config.functions_manifest)
+    manifest = load_manifest(synth.config.functions_manifest, synth.config.lambdas_dir)
     for name, spec in manifest.items():
         deployed = [s for s in _role_statements(synth, name) if "dynamodb:" in json.dumps(s["Action"])]
         assert all(s["Resource"] == [{"Fn::GetAtt": [table_id, "Arn"]}] for s in deployed), name
@@ -221,3 +221,18 @@ def test_localcore_gives_each_function_the_table_access_cdk_grants(synth):
         "dynamodb:DeleteItem",
         "dynamodb:DescribeTable",
     }
+
+
+def test_the_lambda_asset_holds_the_package_the_handlers_name(synth):
+    """Every function's code is the `lambdas/` asset, whose root Lambda puts on the path and imports the handler
+    from (https://docs.aws.amazon.com/lambda/latest/dg/python-handler.html, "Handler naming conventions"): its
+    only top-level entry is the `iotstream_lambdas` package, which holds each handler module; no README, tests
+    or bytecode caches."""
+    assets = json.loads((synth.outdir / "IotStream.assets.json").read_text())["files"]
+    for name, spec in load_functions(synth.config.functions_manifest).items():
+        _, function = _function(synth, name)
+        asset_hash = function["Properties"]["Code"]["S3Key"].removesuffix(".zip")
+        asset = synth.outdir / assets[asset_hash]["source"]["path"]
+        assert [entry.name for entry in asset.iterdir()] == ["iotstream_lambdas"], name
+        assert (asset / (spec.handler.rpartition(".")[0].replace(".", "/") + ".py")).is_file(), spec.handler
+        assert not [path for path in asset.rglob("*") if path.name in ("__pycache__", "README.md", "tests")]

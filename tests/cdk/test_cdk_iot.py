@@ -10,7 +10,7 @@ import pytest
 
 from cdk.sources import IOT_POLICY_FILES
 from iot_rules.definitions import load_rules
-from tests.cdk.conftest import synthesize
+from tests.support.cdk import synthesize
 
 POLICY_VARIABLE = "${cognito-identity.amazonaws.com:sub}"
 

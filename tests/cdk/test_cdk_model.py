@@ -13,11 +13,11 @@ import pytest
 from aws_cdk import App, Environment, Stack
 
 from cdk.config import DeployConfig
-from cdk.errors import DeploySourceError
 from cdk.models import DEFAULT_MODEL_ID, END_OF_LIFE, ModelRef, check_model_id, end_of_life
 from cdk.parts.grants import bedrock_model_statements
 from cdk.sources import REPO_ROOT
-from tests.cdk.conftest import ACCOUNT, REGION
+from clients.deployment import DeploySourceError
+from tests.support.cdk import ACCOUNT, REGION
 
 PROFILE_ARN = f"arn:aws:bedrock:{REGION}:{ACCOUNT}:inference-profile/{DEFAULT_MODEL_ID}"
 ACTION = "bedrock:InvokeModelWithResponseStream"
@@ -48,7 +48,7 @@ def test_prompt_function_calls_converse_stream_with_the_profile_id(synth):
     (prompt,) = [
         f
         for f in synth.resources("AWS::Lambda::Function").values()
-        if f["Properties"].get("Handler") == "prompt.handler.handler"
+        if f["Properties"].get("Handler") == "iotstream_lambdas.prompt.handler.handler"
     ]
     assert prompt["Properties"]["Environment"]["Variables"]["BEDROCK_MODEL_ID"] == DEFAULT_MODEL_ID
 

@@ -6,17 +6,17 @@ import json
 
 from cdk.config import DeployConfig
 from cdk.stack import PROMPT_MAX_AGE_MS
-from streaming.admission import AdmissionLimits
-from streaming.assembler import DEFAULT_IDLE_TIMEOUT_S
-from streaming.service import ServiceConfig
+from iotstream_lambdas.streaming.admission import AdmissionLimits
+from iotstream_lambdas.streaming.assembler import DEFAULT_IDLE_TIMEOUT_S
+from iotstream_lambdas.streaming.service import ServiceConfig
 
 
 def _prompt(synth) -> tuple[str, dict]:
-    return synth.one("AWS::Lambda::Function", Handler="prompt.handler.handler")
+    return synth.one("AWS::Lambda::Function", Handler="iotstream_lambdas.prompt.handler.handler")
 
 
 def test_per_identity_limits_and_token_cap_reach_the_prompt_function(synth, tuned):
-    """The CDK context values become the service's environment variables (streaming.admission,
+    """The CDK context values become the service's environment variables (iotstream_lambdas.streaming.admission,
     MAX_TOKENS_CAP); `-c promptsPerMinute=3` changes only that one."""
     defaults = DeployConfig()
     expected = {
@@ -62,7 +62,7 @@ def test_reserved_concurrency_is_a_context_choice(synth, tuned):
     others = [
         f
         for f in tuned.resources("AWS::Lambda::Function").values()
-        if f["Properties"].get("Handler") != "prompt.handler.handler"
+        if f["Properties"].get("Handler") != "iotstream_lambdas.prompt.handler.handler"
     ]
     assert all("ReservedConcurrentExecutions" not in f["Properties"] for f in others)
 

@@ -9,10 +9,9 @@ from aws_cdk import App, Environment, Stack
 from aws_cdk import aws_lambda as lambda_
 
 from cdk.config import DEFAULT_MODEL_ID, DeployConfig
-from cdk.deployment import OUTPUT_KEYS, TOPICS, Deployment
-from cdk.errors import DeploySourceError
 from cdk.parts.rules import TopicRules
 from cdk.sources import PolicySources, load_functions, read_policy_document
+from clients.deployment import OUTPUT_KEYS, TOPICS, Deployment, DeploySourceError
 from iot_rules.definitions import parse_rule
 
 
@@ -39,7 +38,7 @@ def test_functions_manifest_is_validated(tmp_path):
     is one of the table grants (read, write, readWrite)."""
     manifest = tmp_path / "functions.json"
     good = {
-        "handler": "prompt.handler.handler",
+        "handler": "iotstream_lambdas.prompt.handler.handler",
         "timeoutSeconds": 30,
         "memoryMB": 256,
         "environment": {"A": "b"},

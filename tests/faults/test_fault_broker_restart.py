@@ -17,7 +17,7 @@ import pytest
 from clients import Client
 from clients.targets import Target
 from localcore.testing import RunningLocalcore
-from tests.faults.faultkit import SCRIPT, new_user, running
+from tests.support.faultkit import SCRIPT, new_user, running
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ import pytest
 from clients import Client
 from clients.targets import Target
 from localcore.testing import RunningLocalcore
-from tests.faults.faultkit import new_user, running
-from tests.functional.clients.tcp_proxy import CuttableProxy
+from tests.support.faultkit import new_user, running
+from tests.support.tcp_proxy import CuttableProxy
 
 CREDENTIAL_SECONDS = 2
 LONG_SCRIPT = " ".join(f"word{i}" for i in range(90)) + "."  # 3 s at 30 tokens/s

@@ -2,7 +2,7 @@
 
 The prompt service ends a stream whose model is silent for `PROVIDER_IDLE_TIMEOUT_MS` with `error`
 `provider_error` (docs/protocol.md, "Error codes"), before a client's 30 s idle timeout would give up without a
-reason, and long before the Lambda's own timeout (300 s for the prompt function, lambdas/functions.json).
+reason, and long before the Lambda's own timeout (300 s for the prompt function, lambdas/iotstream_lambdas/functions.json).
 """
 
 from __future__ import annotations
@@ -14,10 +14,10 @@ import pytest
 
 from clients import Client, ServiceError
 from clients.targets import Target
+from iotstream_lambdas.streaming.llm.scripted import split_tokens
+from iotstream_lambdas.streaming.wire import E_PROVIDER
 from localcore.testing import RunningLocalcore
-from streaming.llm.scripted import split_tokens
-from streaming.wire import E_PROVIDER
-from tests.faults.faultkit import SCRIPT, new_user, running, runtime
+from tests.support.faultkit import SCRIPT, new_user, running, runtime
 
 IDLE_MS = 1500
 

@@ -20,11 +20,11 @@ import pytest
 
 from clients import Client
 from clients.targets import Target
+from iotstream_lambdas.streaming.wire import Prompt, encode_prompt, prompt_topic, response_filter
 from localcore.broker.codec import encode_connect, encode_publish, encode_subscribe
 from localcore.broker.limits import BrokerLimits
 from localcore.testing import RunningLocalcore
-from streaming.wire import Prompt, encode_prompt, prompt_topic, response_filter
-from tests.faults.faultkit import SCRIPT, TOKENS_PER_S, new_user, running
+from tests.support.faultkit import SCRIPT, TOKENS_PER_S, new_user, running
 
 KEEP_ALIVE_S = 2
 CONNACK_AND_SUBACK = bytes((0x20, 2, 0, 0, 0x90, 3, 0, 1, 1))

@@ -4,7 +4,7 @@ Every stream needs its request record (docs/protocol.md, "Idempotency and interr
 that cannot be claimed is answered with `error` `internal_error` ("The service failed while answering; please
 try again."), and a stream whose lease cannot be renewed ends with that error; iot-data still works, so the user
 hears about it. The prompt function's DynamoDB client gives up within seconds
-(`streaming.config.STATE_TABLE_CLIENT`), well before a client's idle timeout. Here the functions reach the table
+(`iotstream_lambdas.streaming.config.STATE_TABLE_CLIENT`), well before a client's idle timeout. Here the functions reach the table
 through a proxy that refuses connections while the store is "down" (a network partition, as a client would see
 an outage); iot-data and the broker are reached directly.
 """
@@ -18,10 +18,10 @@ import pytest
 
 from clients import Client, ServiceError
 from clients.targets import Target
+from iotstream_lambdas.streaming.wire import E_INTERNAL
 from localcore.testing import RunningLocalcore
-from streaming.wire import E_INTERNAL
-from tests.faults.faultkit import new_user, running
-from tests.functional.clients.tcp_proxy import CuttableProxy
+from tests.support.faultkit import new_user, running
+from tests.support.tcp_proxy import CuttableProxy
 
 LONG_SCRIPT = " ".join(f"word{i}" for i in range(90)) + "."  # 3 s at 30 tokens/s
 GIVE_UP_S = 8.0

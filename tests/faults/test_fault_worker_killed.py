@@ -17,11 +17,11 @@ import pytest
 
 from clients import Client, ServiceError
 from clients.targets import Target
+from iotstream_lambdas.streaming.lease import LEASE_MIN_MS
+from iotstream_lambdas.streaming.state import StateStore
+from iotstream_lambdas.streaming.wire import E_INTERRUPTED
 from localcore.testing import RunningLocalcore
-from streaming.lease import LEASE_MIN_MS
-from streaming.state import StateStore
-from streaming.wire import E_INTERRUPTED
-from tests.faults.faultkit import SCRIPT, new_user, running, runtime
+from tests.support.faultkit import SCRIPT, new_user, running, runtime
 
 
 @pytest.fixture(scope="module")

@@ -17,9 +17,9 @@ import pytest
 from clients.errors import AttachPolicyError
 from clients.presign import AwsCredentials
 from clients.session import call_attach_policy
-from streaming.wire import End, cancel_topic, prompt_topic, response_filter
-from tests.functional.session.session_support import CrtClient, new_prompt, paho_ws
-from tests.parity.conftest import ParityUsers, Target
+from iotstream_lambdas.streaming.wire import End, cancel_topic, prompt_topic, response_filter
+from tests.support.parity import ParityUsers, Target
+from tests.support.session_support import CrtClient, new_prompt, paho_ws
 
 pytestmark = pytest.mark.parity
 NOT_AUTHORIZED = 0x87

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from clients.cli import SUBCOMMANDS, build_parser, main
-from tests.functional.stack.up_process import FREE_PORTS
+from tests.support.up_process import FREE_PORTS
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -9,7 +9,7 @@ import pytest
 
 from clients.cli import main
 from clients.cli.function_env import FunctionEnvError, function_environment
-from tests.functional.stack.up_process import FREE_PORTS
+from tests.support.up_process import FREE_PORTS
 
 
 def test_env_file_then_env_flags(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,5 +1,5 @@
 """`iotstream web --aws cdk-outputs.json --out DIR`: the pages plus a config.json from the deployment's outputs (the
-file `cdk deploy --outputs-file` writes: {stack: {OutputKey: value}}, see cdk/deployment.py)."""
+file `cdk deploy --outputs-file` writes: {stack: {OutputKey: value}}, see clients/deployment.py)."""
 
 from __future__ import annotations
 

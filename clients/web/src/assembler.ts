@@ -1,4 +1,4 @@
-/** Reassembly of one response stream, with the rules of lambdas/streaming/assembler.py (docs/protocol.md,
+/** Reassembly of one response stream, with the rules of lambdas/iotstream_lambdas/streaming/assembler.py (docs/protocol.md,
  * "Delivery rules"): AWS IoT does not guarantee order and QoS 1 may deliver a message twice
  * (https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html, "Message ordering"), so events are
  * released strictly in `seq` order, duplicates are dropped, gaps are reported, the stream is complete once the

@@ -1,4 +1,4 @@
-/** Wire protocol v1 as the browser speaks it (docs/protocol.md; the Python twin is lambdas/streaming/wire.py):
+/** Wire protocol v1 as the browser speaks it (docs/protocol.md; the Python twin is lambdas/iotstream_lambdas/streaming/wire.py):
  * topics, the prompt and cancel payloads, and strict decoding of response events. */
 
 export const PROTOCOL_VERSION = 1;

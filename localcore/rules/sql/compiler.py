@@ -38,9 +38,37 @@ class Compiler:
         self.norm: Callable[[Any], Any] = (lambda v: v) if version == V1 else whole_to_int
 
     def expr(self, node: ast.Node) -> Eval:
-        method = getattr(self, "_" + type(node).__name__.lower())
-        result: Eval = method(node)
-        return result
+        """The closure of one node, by its type."""
+        match node:
+            case ast.Literal():
+                return self._literal(node)
+            case ast.Wildcard():
+                return self._wildcard(node)
+            case ast.Field():
+                return self._field(node)
+            case ast.Variable():
+                return self._variable(node)
+            case ast.Member():
+                return self._member(node)
+            case ast.Index():
+                return self._index(node)
+            case ast.Unary():
+                return self._unary(node)
+            case ast.Binary():
+                return self._binary(node)
+            case ast.Call():
+                return self._call(node)
+            case ast.Cast():
+                return self._cast(node)
+            case ast.Case():
+                return self._case(node)
+            case ast.ObjectLiteral():
+                return self._object_literal(node)
+            case ast.ArrayLiteral():
+                return self._array_literal(node)
+            case ast.Query():
+                return self._query(node)
+        raise TypeError(f"the SQL compiler has no rule for {type(node).__name__}")
 
     # -- leaves ---------------------------------------------------------------------------------
     def _literal(self, node: ast.Literal) -> Eval:
@@ -169,7 +197,7 @@ class Compiler:
         return case
 
     # -- literals -------------------------------------------------------------------------------
-    def _objectliteral(self, node: ast.ObjectLiteral) -> Eval:
+    def _object_literal(self, node: ast.ObjectLiteral) -> Eval:
         members = [(key, self.expr(value)) for key, value in node.members]
 
         def build(s: Scope) -> Any:
@@ -182,7 +210,7 @@ class Compiler:
 
         return build
 
-    def _arrayliteral(self, node: ast.ArrayLiteral) -> Eval:
+    def _array_literal(self, node: ast.ArrayLiteral) -> Eval:
         items = [self.expr(i) for i in node.items]
 
         def build(s: Scope) -> Any:

@@ -72,12 +72,6 @@ def type_name(value: Any) -> str:
     return _TYPE_NAMES.get(type(value), "Undefined")
 
 
-def is_number(value: Any) -> bool:
-    """Int or Decimal (a bool is not a number)."""
-    t = type(value)
-    return t is int or t is Decimal
-
-
 def parse_decimal_string(text: str) -> Decimal | None:
     """A string matching the docs' numeric regex as a Decimal, else None."""
     if _NUMERIC.match(text) is None:

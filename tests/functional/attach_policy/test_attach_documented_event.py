@@ -15,8 +15,8 @@ import pytest
 from clients.config import ClientConfig
 from clients.session import authenticate, identity_id_for
 from localcore.testing import RunningLocalcore
-from tests.aws_events import sample
-from tests.functional.session.session_support import PASSWORD, Users, stack
+from tests.support.aws_events import sample
+from tests.support.session_support import PASSWORD, Users, stack
 
 
 @pytest.fixture(scope="module")

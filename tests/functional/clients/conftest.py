@@ -6,25 +6,21 @@ same way a user's do (`--ready-file` / IOTSTREAM_READY_FILE).
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import uuid
 from pathlib import Path
 
 import pytest
 
-from clients.accounts import sign_in_user
-from clients.session import Session
+from clients.local_app import local_config
 from clients.targets import Target, local_target
 from clients.token_cache import TokenCache
 from localcore.functions import FunctionSettings
 from localcore.iam.private_files import write_private_json
-from localcore.testing import RunningLocalcore, free_port_config
+from localcore.testing import RunningLocalcore
+from tests.support.cli import (
+    FAST_SCRIPT,
+    SLOW_SCRIPT,
+)
 
-ROOT = Path(__file__).resolve().parents[3]
-FAST_SCRIPT = "Clients stream answers over MQTT. Every delta arrives in order."
-SLOW_SCRIPT = " ".join(f"word{i}" for i in range(60)) + "."
 SLOW_TOKENS_PER_S = 30  # 61 tokens: about 2 s per answer, time to cut the socket or cancel mid-answer
 
 
@@ -43,7 +39,7 @@ def _stack(name: str, script: str, tokens_per_s: int, ready: Path) -> tuple[Runn
             },
             retry_delays_seconds=(0.05, 0.05),
         )
-        core = RunningLocalcore(free_port_config(functions=functions)).start()
+        core = RunningLocalcore(local_config(functions=functions)).start()
         write_private_json(ready, core.endpoints)
         _STACKS[name] = (core, local_target(ready))
     return _STACKS[name]
@@ -73,61 +69,3 @@ def slow(tmp_path_factory: pytest.TempPathFactory) -> tuple[RunningLocalcore, Ta
 @pytest.fixture
 def cache(tmp_path: Path) -> TokenCache:
     return TokenCache(tmp_path / "config" / "tokens.json")
-
-
-def new_user(target: Target, cache: TokenCache | None = None, *, dashboard: bool = False) -> Session:
-    """A fresh local user, created on first use like `iotstream chat --user NAME` does."""
-    return sign_in_user(target, f"u-{uuid.uuid4().hex[:10]}", cache=cache, dashboard=dashboard)
-
-
-def cli_environment(tmp_path: Path, ready_file: Path | None = None) -> dict[str, str]:
-    """The environment of a user's shell: their own config folder and, when given, the stack's ready file."""
-    environment = {key: value for key, value in os.environ.items() if not key.startswith("IOTSTREAM_")}
-    environment["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
-    if ready_file is not None:
-        environment["IOTSTREAM_READY_FILE"] = str(ready_file)
-    return environment
-
-
-def iotstream(*arguments: str) -> list[str]:
-    """The `iotstream` command line (this interpreter, so the test's virtualenv)."""
-    return [sys.executable, "-m", "clients.cli", *arguments]
-
-
-def run_cli(
-    arguments: list[str], environment: dict[str, str], cwd: Path, *, stdin: str = "", timeout: float = 60
-) -> subprocess.CompletedProcess[str]:
-    """`iotstream …` as a user runs it, from `cwd` outside the repository (the installed package must do)."""
-    return subprocess.run(
-        iotstream(*arguments),
-        input=stdin,
-        capture_output=True,
-        text=True,
-        env=environment,
-        cwd=cwd,
-        timeout=timeout,
-        check=False,
-    )
-
-
-def start_cli(
-    arguments: list[str], environment: dict[str, str], cwd: Path, ready_line: str, stream: str
-) -> tuple[subprocess.Popen[str], str]:
-    """Start a long-running `iotstream …` and read its `stream` ("stdout" or "stderr") until a line containing
-    `ready_line` (or the end); returns the process and what it printed until then."""
-    process = subprocess.Popen(
-        iotstream(*arguments),
-        cwd=cwd,
-        env=environment,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    output = getattr(process, stream)
-    assert output is not None
-    seen = ""
-    for line in output:
-        seen += line
-        if ready_line in line:
-            break
-    return process, seen

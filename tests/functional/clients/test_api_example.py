@@ -12,7 +12,7 @@ from pathlib import Path
 import clients
 from clients.targets import Target
 from localcore.testing import RunningLocalcore
-from tests.functional.clients.conftest import FAST_SCRIPT, ROOT, cli_environment
+from tests.support.cli import FAST_SCRIPT, ROOT, cli_environment
 
 EXAMPLE = re.compile(r"```python\n(from clients import Client, .*?)```", re.S)
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 from clients import sign_in_user
 from clients.targets import Target
+from iotstream_lambdas.streaming.wire import End, Start, decode_event
 from localcore.testing import RunningLocalcore
-from streaming.wire import End, Start, decode_event
-from tests.functional.clients.conftest import FAST_SCRIPT, cli_environment, run_cli, start_cli
-from tests.functional.stack.up_process import FREE_PORTS
+from tests.support.cli import FAST_SCRIPT, cli_environment, run_cli, start_cli
+from tests.support.up_process import FREE_PORTS
 
 Stack = tuple[RunningLocalcore, Target]
 

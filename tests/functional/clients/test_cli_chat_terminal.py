@@ -14,7 +14,7 @@ import pexpect
 
 from clients.targets import Target
 from localcore.testing import RunningLocalcore
-from tests.functional.clients.conftest import cli_environment
+from tests.support.cli import cli_environment
 
 Stack = tuple[RunningLocalcore, Target]
 PROMPT = "you ›"

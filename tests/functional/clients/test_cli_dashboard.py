@@ -13,7 +13,7 @@ from pathlib import Path
 
 from clients.targets import Target
 from localcore.testing import RunningLocalcore
-from tests.functional.clients.conftest import cli_environment, run_cli, start_cli
+from tests.support.cli import cli_environment, run_cli, start_cli
 
 Stack = tuple[RunningLocalcore, Target]
 

@@ -12,7 +12,7 @@ from clients.accounts import sign_in_user
 from clients.targets import Target
 from clients.token_cache import TokenCache
 from localcore.testing import RunningLocalcore
-from tests.functional.clients.conftest import cli_environment, run_cli, start_cli
+from tests.support.cli import cli_environment, run_cli, start_cli
 
 
 def test_a_signed_in_user_subscribes_and_publishes_only_its_own_topics(

@@ -25,9 +25,9 @@ from clients import (
 )
 from clients.accounts import LOCAL_PASSWORD
 from clients.targets import Target
+from iotstream_lambdas.streaming.wire import Delta, End, Start
 from localcore.testing import RunningLocalcore
-from streaming.wire import Delta, End, Start
-from tests.functional.clients.conftest import FAST_SCRIPT, SLOW_SCRIPT, new_user
+from tests.support.cli import FAST_SCRIPT, SLOW_SCRIPT, new_user
 
 Stack = tuple[RunningLocalcore, Target]
 

@@ -15,9 +15,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 from clients import AsyncDashboardFeed, Client, DashboardFeed
 from clients.targets import Target
+from iotstream_lambdas.streaming.status import StreamStatus, shard_of
 from localcore.testing import RunningLocalcore
-from streaming.status import StreamStatus, shard_of
-from tests.functional.clients.conftest import new_user
+from tests.support.cli import new_user
 
 Stack = tuple[RunningLocalcore, Target]
 CHATS = 4

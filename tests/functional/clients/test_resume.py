@@ -17,10 +17,10 @@ import pytest
 
 from clients import Client, ClientTimeoutError
 from clients.targets import Target
+from iotstream_lambdas.streaming.wire import event_text
 from localcore.testing import RunningLocalcore
-from streaming.wire import event_text
-from tests.functional.clients.conftest import SLOW_SCRIPT, new_user
-from tests.functional.clients.tcp_proxy import CuttableProxy
+from tests.support.cli import SLOW_SCRIPT, new_user
+from tests.support.tcp_proxy import CuttableProxy
 
 
 @pytest.mark.parametrize("transport", ["mqtt5", "paho"])

@@ -18,6 +18,7 @@ import pytest
 
 from clients import StackNotRunningError, TokenCache, WrongPasswordError, sign_in_user
 from clients.accounts import LOCAL_PASSWORD
+from clients.local_app import local_config
 from clients.session import cognito_idp
 from clients.targets import Target, local_target, resolve_target
 from localcore.testing import RunningLocalcore
@@ -78,7 +79,7 @@ def test_no_stack_and_a_stale_ready_file_say_how_to_start_one(tmp_path: Path) ->
     `iotstream up`."""
     with pytest.raises(StackNotRunningError, match="iotstream up"):
         resolve_target(environ={"IOTSTREAM_READY_FILE": str(tmp_path / "missing.json")})
-    with RunningLocalcore() as core:
+    with RunningLocalcore(local_config()) as core:
         endpoints = core.endpoints
     stale = tmp_path / "ready.json"
     stale.write_text(json.dumps(endpoints))

@@ -15,8 +15,8 @@ from clients import Client
 from clients.targets import Target
 from localcore.broker.tls import ensure_local_ca
 from localcore.testing import RunningLocalcore
-from tests.functional.clients.conftest import FAST_SCRIPT, new_user
-from tests.functional.clients.tcp_proxy import CuttableProxy
+from tests.support.cli import FAST_SCRIPT, new_user
+from tests.support.tcp_proxy import CuttableProxy
 
 
 @pytest.mark.parametrize("transport", ["mqtt5", "paho"])

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.functional.control_plane.control_plane_stack import running_control_plane
+from tests.support.control_plane_stack import running_control_plane
 
 
 @pytest.fixture(scope="module")

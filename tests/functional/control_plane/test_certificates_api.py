@@ -19,8 +19,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
 
-from tests.functional.control_plane.control_plane_stack import iot_client
-from tests.functional.devices.device_support import self_signed
+from tests.support.control_plane_stack import iot_client
+from tests.support.device_support import self_signed
 
 ALLOW_CONNECT = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iot:Connect", "Resource": "*"}]}

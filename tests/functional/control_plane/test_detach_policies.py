@@ -1,4 +1,4 @@
-"""The stack's policy detacher (lambdas/detach_policies) against localcore's IoT API: CloudFormation's
+"""The stack's policy detacher (lambdas/iotstream_lambdas/detach_policies) against localcore's IoT API: CloudFormation's
 documented Delete request (tests/fixtures/aws_events/cloudformation-custom-resource-delete.json, from
 https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/crpg-ref.html) with our `PolicyNames`; every
 target is found with ListTargetsForPolicy (paged, API_ListTargetsForPolicy.html), detached with DetachPolicy,
@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from detach_policies.handler import respond
-from detach_policies.service import SAFETY_MARGIN_MS
 from iot_policies.library import shipped_path
-from tests.aws_events import sample
-from tests.functional.control_plane.control_plane_stack import iot_client
+from iotstream_lambdas.detach_policies.handler import respond
+from iotstream_lambdas.detach_policies.service import SAFETY_MARGIN_MS
+from tests.support.aws_events import sample
+from tests.support.control_plane_stack import iot_client
 
 TARGETS = [f"us-east-1:00000000-0000-4000-8000-{n:012d}" for n in range(7)]
 
@@ -94,7 +94,7 @@ def test_delete_detaches_every_target_then_the_policy_can_go(
     )
     assert [len(page["targets"]) for page in pages] == [3, 3, 1]
     event = delete_request(cloudformation.url, ["doomed", "already-gone"])
-    answer = respond(event, Context(), iot)  # type: ignore[arg-type]
+    answer = respond(event, Context(), iot=iot)  # type: ignore[arg-type]
     assert iot.list_targets_for_policy(policyName="doomed")["targets"] == []
     iot.delete_policy(policyName="doomed")
     [body] = cloudformation.bodies
@@ -137,7 +137,7 @@ def test_create_and_update_detach_nothing_still_in_use(
         "OldResourceProperties": {"PolicyNames": ["kept", "dropped"]},
     }
     for event in (create, update):
-        assert respond(event, Context(), iot)["Status"] == "SUCCESS"  # type: ignore[arg-type]
+        assert respond(event, Context(), iot=iot)["Status"] == "SUCCESS"  # type: ignore[arg-type]
     assert iot.list_targets_for_policy(policyName="kept")["targets"] == [TARGETS[1]]
     assert iot.list_targets_for_policy(policyName="dropped")["targets"] == []
 
@@ -153,8 +153,8 @@ def test_failures_and_lack_of_time_are_answered_as_failed(
     iot.create_policy(policyName="slow", policyDocument=shipped_path("user").read_text())
     iot.attach_policy(policyName="slow", target=TARGETS[2])
     event = delete_request(cloudformation.url, ["slow"])
-    assert respond(event, Context(), refused)["Status"] == "FAILED"  # type: ignore[arg-type]
-    assert respond(event, Context(SAFETY_MARGIN_MS - 1), iot)["Status"] == "FAILED"  # type: ignore[arg-type]
+    assert respond(event, Context(), iot=refused)["Status"] == "FAILED"  # type: ignore[arg-type]
+    assert respond(event, Context(SAFETY_MARGIN_MS - 1), iot=iot)["Status"] == "FAILED"  # type: ignore[arg-type]
     reasons = [body["Reason"] for body in cloudformation.bodies]
     assert "AccessDeniedException" in reasons[0] and "OutOfTime" in reasons[1]
     assert iot.list_targets_for_policy(policyName="slow")["targets"] == [TARGETS[2]]

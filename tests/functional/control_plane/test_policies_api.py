@@ -9,7 +9,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from iot_policies.library import shipped_path
-from tests.functional.control_plane.control_plane_stack import ADMIN_KEYS, IDENTITY, iot_client
+from tests.support.control_plane_stack import ADMIN_KEYS, IDENTITY, iot_client
 
 
 def test_policy_lifecycle_through_boto3(control_plane: dict[str, Any]) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.functional.control_plane.control_plane_stack import IDENTITY, iot_client
+from tests.support.control_plane_stack import IDENTITY, iot_client
 
 
 def error_code(error: pytest.ExceptionInfo[ClientError]) -> str:

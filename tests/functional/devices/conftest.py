@@ -6,10 +6,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from localcore.testing import RunningLocalcore, free_port_config
+from clients.local_app import local_config
+from localcore.testing import RunningLocalcore
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[RunningLocalcore]:
-    with RunningLocalcore(free_port_config(mqtts_port=0, wss_port=0)) as running:
+    with RunningLocalcore(local_config(mqtts_port=0, wss_port=0)) as running:
         yield running

@@ -25,7 +25,7 @@ from cryptography.x509.oid import NameOID
 
 from localcore.broker.testing import MqttTestClient
 from localcore.testing import Device, RunningLocalcore
-from tests.functional.devices.device_support import (
+from tests.support.device_support import (
     provision,
     self_signed,
     unique,

@@ -19,7 +19,7 @@ import paho.mqtt.client as paho
 from paho.mqtt.enums import CallbackAPIVersion
 
 from localcore.testing import RunningLocalcore
-from tests.functional.devices.device_support import THING_POLICY, provision, unique
+from tests.support.device_support import THING_POLICY, provision, unique
 
 NOT_AUTHORIZED = 0x87
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from localcore.testing import Device, RunningLocalcore, free_port_config
-from tests.functional.devices.device_support import (
+from clients.local_app import local_config
+from localcore.testing import Device, RunningLocalcore
+from tests.support.device_support import (
     THING_POLICY,
     provision,
     self_signed,
@@ -24,7 +25,7 @@ def test_devices_survive_a_restart(tmp_path: Path) -> None:
     After a restart with the same state dir: the registry and the attachments are back, the active devices
     connect and publish with their files (the registered certificate is trusted again), the revoked one is
     refused."""
-    config = free_port_config(state_dir=tmp_path / "state", persist=True, mqtts_port=0)
+    config = local_config(state_dir=tmp_path / "state", persist=True, mqtts_port=0)
     with RunningLocalcore(config) as first:
         iot = first.client("iot")
         active, revoked = provision(iot, tmp_path), provision(iot, tmp_path)

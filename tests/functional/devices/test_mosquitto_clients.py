@@ -8,7 +8,7 @@ import subprocess
 from pathlib import Path
 
 from localcore.testing import RunningLocalcore
-from tests.functional.devices.device_support import THING_POLICY, Device, provision
+from tests.support.device_support import THING_POLICY, Device, provision
 
 # The publisher may also write to other things' inboxes (what a fleet controller would be allowed).
 CONTROLLER_POLICY = {

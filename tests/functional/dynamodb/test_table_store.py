@@ -11,13 +11,15 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from localcore.testing import RunningLocalcore, free_port_config
-from streaming.state import create_state_table
+from clients.local_app import local_config
+from iotstream_lambdas.streaming.state import create_state_table
+from localcore.testing import RunningLocalcore
+from tests.support.streaming import dynamodb_client, serving_moto
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[RunningLocalcore]:
-    with RunningLocalcore(free_port_config()) as running:
+    with RunningLocalcore(local_config()) as running:
         yield running
 
 
@@ -109,3 +111,16 @@ def test_ttl_deletes_expired_items_at_the_next_sweep(stack: RunningLocalcore, ta
     assert stack.thread.run(stack.core.services.moto.sweep_now()) >= 1
     left = {i["pk"]["S"] for i in client.scan(TableName=name)["Items"]}
     assert left == {"new", "text", "forever"}
+
+
+def test_the_ttl_sweep_deletes_in_localcores_account_only(stack: RunningLocalcore) -> None:
+    """The sweep is localcore's stand-in for DynamoDB TTL in its own account: another moto user of the same
+    process (the streaming unit tests' own moto server, whose items carry a fake clock's past expiry) keeps its
+    items (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/howitworks-ttl.html: TTL acts
+    per table, in the table's own account)."""
+    with serving_moto() as url:
+        other, name = dynamodb_client(url), f"t-{uuid.uuid4().hex[:10]}"
+        create_state_table(other, name)
+        other.put_item(TableName=name, Item={**key("old"), "expires_at": {"N": str(int(time.time()) - 1)}})
+        stack.thread.run(stack.core.services.moto.sweep_now())
+        assert "Item" in other.get_item(TableName=name, Key=key("old"))

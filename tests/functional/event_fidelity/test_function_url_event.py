@@ -25,7 +25,7 @@ from localcore.http.testing import GatewayThread
 from localcore.identity.credentials import CredentialStore, Role
 from localcore.lambda_runtime import FunctionConfig, LambdaRuntime
 from localcore.sigv4 import SigV4Verifier
-from tests.aws_events import assert_same_shape, sample
+from tests.support.aws_events import assert_same_shape, sample
 
 CODE_ROOT = Path(__file__).resolve().parents[2] / "fixtures" / "lambdas"
 REGION = "us-east-1"

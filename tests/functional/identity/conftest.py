@@ -11,7 +11,7 @@ import pytest
 from localcore.http import Gateway
 from localcore.http.testing import GatewayThread
 from localcore.identity import IdentityConfig, IdentityService
-from tests.functional.identity.cognito_stack import DASHBOARD, UNAUTH, Clock, Stack
+from tests.support.cognito_stack import DASHBOARD, UNAUTH, Clock, Stack
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from localcore.identity import DEFAULT_CLIENT_ID, DEFAULT_USER_POOL_ID
-from tests.functional.identity.cognito_stack import (
+from tests.support.cognito_stack import (
     DASHBOARD,
     PASSWORD,
     Stack,

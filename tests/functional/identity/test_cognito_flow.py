@@ -26,7 +26,7 @@ from localcore.identity import (
     DEFAULT_USER_POOL_ID,
 )
 from localcore.sigv4 import parse_query
-from tests.functional.identity.cognito_stack import (
+from tests.support.cognito_stack import (
     DASHBOARD,
     PASSWORD,
     PROVIDER,
@@ -268,7 +268,7 @@ def test_function_url_authorizer_context_names_the_role_but_no_cognito_identity(
     """Function URLs with IAM auth report the caller's assumed-role ARN but no Cognito identity ("Lambda sets
     this to null or excludes this from the JSON", https://docs.aws.amazon.com/lambda/latest/dg/urls-invocation.html):
     the attach function reads the role from `userArn` and must get the identity elsewhere (the ID token)."""
-    from attach_policy.service import caller_role
+    from iotstream_lambdas.attach_policy.service import caller_role
 
     sign_up_and_confirm(stack, "max")
     stack.idp.admin_add_user_to_group(UserPoolId=DEFAULT_USER_POOL_ID, Username="max", GroupName="dashboard")

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from localcore.testing import RunningLocalcore
-from tests.functional.rules_stack import rules_stack
+from tests.support.rules_stack import rules_stack
 
 
 @pytest.fixture(scope="package")

@@ -5,9 +5,8 @@ from __future__ import annotations
 import asyncio
 import re
 
-from lambda_helpers import LOCAL_ENV, function, run
-
 from localcore.lambda_runtime import LambdaRuntime, LambdaRuntimeError
+from tests.support.lambda_helpers import LOCAL_ENV, function, run
 
 TINY_DELAYS = (0.01, 0.02)
 TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
@@ -200,7 +199,7 @@ def test_the_failure_record_a_destination_function_gets_has_awss_documented_shap
     (tests/fixtures/aws_events/lambda-async-invocation-record.json, "Example Invocation Record" on
     https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html): the same fields present,
     none added; the payloads are the caller's and the function's own (compared as maps)."""
-    from tests.aws_events import assert_same_shape, sample
+    from tests.support.aws_events import assert_same_shape, sample
 
     async def scenario():
         failing = function("fail", "basic.raise_error", retry_delays_seconds=TINY_DELAYS, on_failure="sink")

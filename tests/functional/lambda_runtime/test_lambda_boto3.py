@@ -6,9 +6,9 @@ import asyncio
 import json
 
 from aiohttp import web
-from lambda_helpers import LOCAL_ENV, function, run
 
 from localcore.lambda_runtime import LambdaRuntime
+from tests.support.lambda_helpers import LOCAL_ENV, function, run
 
 
 def test_boto3_in_the_handler_calls_the_local_endpoint_with_local_credentials() -> None:

@@ -19,8 +19,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from lambda_helpers import CODE_ROOT, LOCAL_ENV, Gate, function, run
 
+from clients.local_app import local_config
 from clients.presign import AwsCredentials, sign_http_request
 from localcore.functions import FunctionSettings
 from localcore.lambda_runtime import (
@@ -29,7 +29,8 @@ from localcore.lambda_runtime import (
     LambdaRuntime,
     TooManyRequestsException,
 )
-from localcore.testing import RunningLocalcore, free_port_config
+from localcore.testing import RunningLocalcore
+from tests.support.lambda_helpers import CODE_ROOT, LOCAL_ENV, Gate, function, run
 
 
 def live_workers() -> int:
@@ -176,7 +177,7 @@ def test_a_synchronous_invoke_over_the_limit_gets_http_429_through_a_function_ur
     )
     settings = FunctionSettings(code_root=CODE_ROOT, manifest=manifest, concurrency=ConcurrencyConfig(1))
     with (
-        RunningLocalcore(free_port_config(functions=settings)) as stack,
+        RunningLocalcore(local_config(functions=settings)) as stack,
         socket.create_server(("127.0.0.1", 0)) as gate,
     ):
         gate.settimeout(30)

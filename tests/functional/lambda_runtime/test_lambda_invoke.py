@@ -6,7 +6,6 @@ import logging
 import os
 
 import pytest
-from lambda_helpers import CODE_ROOT, LOCAL_ENV, function, run
 
 from localcore.errors import LocalcoreError
 from localcore.lambda_runtime import (
@@ -14,6 +13,7 @@ from localcore.lambda_runtime import (
     LambdaRuntime,
     ResourceNotFoundException,
 )
+from tests.support.lambda_helpers import CODE_ROOT, LOCAL_ENV, function, run
 
 
 def test_echo_returns_the_handler_value_and_cloudwatch_style_logs(caplog: pytest.LogCaptureFixture) -> None:

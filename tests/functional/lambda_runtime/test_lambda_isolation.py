@@ -7,9 +7,9 @@ import contextlib
 import os
 
 import pytest
-from lambda_helpers import LOCAL_ENV, Gate, function, run
 
 from localcore.lambda_runtime import LambdaRuntime, TooManyRequestsException
+from tests.support.lambda_helpers import LOCAL_ENV, Gate, function, run
 
 
 def _process_exists(pid: int) -> bool:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from lambda_helpers import LOCAL_ENV, function, run
 
 from localcore.lambda_runtime import LambdaRuntime
 from localcore.rules.actions import ActionFailed, run_lambda
+from tests.support.lambda_helpers import LOCAL_ENV, function, run
 
 
 def test_rule_lambda_action_invokes_asynchronously_and_a_missing_function_is_an_action_failure() -> None:

@@ -12,7 +12,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from localcore.broker.testing import MqttTestClient
 from localcore.testing import RunningLocalcore
-from tests.functional.cli_process import Running, iotstream
+from tests.support.cli_process import Running, iotstream
 
 NOT_AUTHORIZED, BAD_USER_OR_PASSWORD = 0x87, 0x86
 

@@ -11,12 +11,13 @@ from pathlib import Path
 
 import pytest
 
+from clients.local_app import local_config
 from localcore.broker.message import Message
 from localcore.broker.testing import MqttTestClient
 from localcore.functions import FunctionSettings
 from localcore.iam.private_files import write_private_json
-from localcore.testing import RunningLocalcore, free_port_config
-from tests.functional.cli_process import ROOT, Running, iotstream
+from localcore.testing import RunningLocalcore
+from tests.support.cli_process import ROOT, Running, iotstream
 
 LAMBDA_FIXTURES = ROOT / "tests" / "fixtures" / "lambdas"
 
@@ -115,7 +116,7 @@ def test_logs_follow_streams_function_lines_while_the_function_runs(tmp_path: Pa
     functions = FunctionSettings(
         code_root=LAMBDA_FIXTURES, manifest=manifest, retry_delays_seconds=(0.05, 0.05)
     )
-    config = free_port_config(functions=functions, state_dir=tmp_path / "state")
+    config = local_config(functions=functions, state_dir=tmp_path / "state")
     with RunningLocalcore(config) as core, socket.create_server(("127.0.0.1", 0)) as gate:
         ready = tmp_path / "ready.json"
         write_private_json(ready, core.endpoints)

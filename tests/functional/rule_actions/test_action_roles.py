@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.functional.rule_actions.conftest import ACCOUNT, REGION, Rules, unique
+from tests.support.rule_actions import ACCOUNT, REGION, Rules, unique
 
 
 def _only_failure(rules: Rules, errors: str) -> dict[str, Any]:

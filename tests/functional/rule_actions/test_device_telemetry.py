@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from boto3.session import Session
 
-from localcore.testing import RunningLocalcore, free_port_config, provision_device
-from tests.functional.rule_actions.conftest import IOT_TRUST, unique
+from clients.local_app import local_config
+from localcore.testing import RunningLocalcore, provision_device
+from tests.support.rule_actions import IOT_TRUST, unique
 
 # AWS's thing-policy example shape (thing-policy-examples.html): connect as the attached thing, publish under it.
 DEVICE_POLICY = {
@@ -43,7 +44,7 @@ NOT_AUTHORIZED = 0x87
 @pytest.fixture(scope="module")
 def device_stack() -> Iterator[RunningLocalcore]:
     """A stack with the `mqtts` listener: devices connect with their X.509 client certificates."""
-    with RunningLocalcore(free_port_config(mqtts_port=0)) as running:
+    with RunningLocalcore(local_config(mqtts_port=0)) as running:
         yield running
 
 

@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.functional.rule_actions.conftest import Rules, unique
+from tests.support.rule_actions import Rules, unique
 
 
 @dataclass

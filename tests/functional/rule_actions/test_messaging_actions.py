@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import json
 
-from tests.functional.rule_actions.conftest import Rules, original_payload, unique
+from tests.support.rule_actions import Rules, original_payload, unique
 
 
 def test_sqs_sends_the_select_output_to_the_templated_queue(rules: Rules) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from tests.functional.rule_actions.conftest import ACCOUNT, REGION, Rules, unique
+from tests.support.rule_actions import ACCOUNT, REGION, Rules, unique
 
 ALL_USERS = "http://acs.amazonaws.com/groups/global/AllUsers"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from tests.functional.rule_actions.conftest import ACCOUNT, REGION, Rules, unique
+from tests.support.rule_actions import ACCOUNT, REGION, Rules, unique
 
 
 def test_kinesis_puts_the_output_with_the_templated_partition_key(rules: Rules) -> None:

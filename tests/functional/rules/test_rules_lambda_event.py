@@ -15,7 +15,7 @@ from typing import Any
 
 from localcore.broker.testing import MqttTestClient
 from localcore.testing import RunningLocalcore
-from tests.aws_events import sample
+from tests.support.aws_events import sample
 
 
 def captured(stack: RunningLocalcore, payload: bytes) -> dict[str, Any]:

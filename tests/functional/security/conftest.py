@@ -4,17 +4,15 @@ every test and must keep streaming: `unaffected()` checks it after each attack."
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 
 import pytest
 
 from clients.config import ClientConfig
 from clients.session import Session
+from iotstream_lambdas.streaming.wire import response_filter
 from localcore.testing import RunningLocalcore
-from streaming.wire import response_filter
-from tests.functional.session.session_support import SCRIPT, CrtClient, Users, stack
+from tests.support.session_support import SCRIPT, CrtClient, Users, stack
 
 
 @pytest.fixture(scope="package")
@@ -63,14 +61,3 @@ def unaffected(victim: Session, victim_client: CrtClient) -> Callable[[], None]:
         assert all(t.startswith(f"chat/{victim.identity_id}/response/") for t in victim_client.topics())
 
     return check
-
-
-@contextmanager
-def identity_clock_shifted(core: RunningLocalcore, seconds: float) -> Iterator[None]:
-    """Move localcore's identity clock (credential expiry, SigV4 handshake checks) forward, then back."""
-    identity = core.core.identity
-    identity.clock = lambda: time.time() + seconds
-    try:
-        yield
-    finally:
-        identity.clock = time.time

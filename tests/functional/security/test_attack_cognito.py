@@ -20,9 +20,9 @@ from clients.session import (
     sign_in,
 )
 from localcore.testing import RunningLocalcore
-from tests.functional.security.conftest import identity_clock_shifted
 from tests.functional.security.test_attack_credentials import upgrade_status
-from tests.functional.session.session_support import PASSWORD, Users, paho_ws
+from tests.support.identity_clock import identity_clock_shifted
+from tests.support.session_support import PASSWORD, Users, paho_ws
 
 NOT_AUTHORIZED = 0x87
 

@@ -29,8 +29,8 @@ from clients.presign import AwsCredentials, PresignedWebSocket, presign_mqtt_url
 from clients.session import Session, call_attach_policy, credentials_for, sign_in
 from localcore.broker.testing import MqttTestClient
 from localcore.testing import RunningLocalcore
-from tests.functional.security.conftest import identity_clock_shifted
-from tests.functional.session.session_support import PASSWORD, CrtClient, Users, authz_events, paho_ws
+from tests.support.identity_clock import identity_clock_shifted
+from tests.support.session_support import PASSWORD, CrtClient, Users, authz_events, paho_ws
 
 UPGRADE_HEADERS = {
     "Upgrade": "websocket",
@@ -281,7 +281,7 @@ def test_attach_url_ignores_an_identity_named_in_the_body(
 
 
 def test_attach_url_without_an_id_token_is_400(attacker: Session, client_config: ClientConfig) -> None:
-    """SPEC §2: a body without `idToken` is 400 with a message saying what to send."""
+    """docs/security.md, "The attach-policy front door": a body without `idToken` is 400 with a message saying what to send."""
     with pytest.raises(AttachPolicyError) as error:
         call_attach_policy(client_config, attacker.credentials, "")
     assert error.value.status == 400 and "idToken" in error.value.body

@@ -15,15 +15,16 @@ from collections.abc import Callable
 import pytest
 
 from clients.config import ClientConfig
+from clients.local_app import local_config
 from clients.session import Session
+from iotstream_lambdas.streaming.wire import decode_event, is_terminal, response_filter
 from localcore.broker import codec
 from localcore.broker.testing import MessageRecorder
 from localcore.functions.settings import FunctionSettings
 from localcore.lambda_runtime import ConcurrencyConfig
-from localcore.testing import RunningLocalcore, free_port_config
-from streaming.wire import decode_event, is_terminal, response_filter
-from tests.functional.security.raw_client import NeverReadingClient
-from tests.functional.session.session_support import AUTHZ_LOGGER, SCRIPT, TIMEOUT, CrtClient, Users
+from localcore.testing import RunningLocalcore
+from tests.support.raw_client import NeverReadingClient
+from tests.support.session_support import AUTHZ_LOGGER, SCRIPT, TIMEOUT, CrtClient, Users
 
 PINGREQ = b"\xc0\x00"
 
@@ -154,7 +155,7 @@ def test_a_prompt_flood_does_not_put_another_users_answer_behind_its_backlog() -
         concurrency=ConcurrencyConfig(account_limit=1),
     )
     connections, per_connection = 3, 40
-    with RunningLocalcore(free_port_config(functions=functions)) as running:
+    with RunningLocalcore(local_config(functions=functions)) as running:
         users = Users(running, ClientConfig.from_localcore(running.endpoints))
         victim, attacker = users.create("victim"), users.create("mallory")
         answers = MessageRecorder(lambda m: m.topic.startswith(f"chat/{attacker.identity_id}/response/"))

@@ -23,8 +23,8 @@ import pytest
 
 from clients.config import ClientConfig
 from clients.session import sign_in, sign_up
-from tests.functional.session.session_support import PASSWORD, SCRIPT, CrtClient, response_filter
-from tests.functional.stack.up_process import FREE_PORTS
+from tests.support.session_support import PASSWORD, SCRIPT, CrtClient, response_filter
+from tests.support.up_process import FREE_PORTS
 
 ROOT = Path(__file__).resolve().parents[3]
 OPEN_FILES = 256

@@ -15,11 +15,11 @@ import pytest
 
 from clients.config import ClientConfig
 from clients.session import Session
+from iotstream_lambdas.streaming.state import StateStore
+from iotstream_lambdas.streaming.wire import INVALID_RID, Error, cancel_topic, prompt_topic, response_filter
 from localcore.functions import STATE_TABLE
 from localcore.testing import RunningLocalcore
-from streaming.state import StateStore
-from streaming.wire import INVALID_RID, Error, cancel_topic, prompt_topic, response_filter
-from tests.functional.session.session_support import CrtClient
+from tests.support.session_support import CrtClient
 
 PYTHON_WORDS = ("Traceback", "recursion", "Error(", "Exception(", "line 1 column")
 

@@ -16,13 +16,13 @@ from botocore.exceptions import ClientError
 
 from clients.presign import AwsCredentials, presign_mqtt_url, sign_http_request
 from clients.session import Session
+from iotstream_lambdas.streaming.state import StateStore
+from iotstream_lambdas.streaming.wire import End, prompt_topic
 from localcore.functions import STATE_TABLE
 from localcore.iam.admin_key import ADMIN_CREDENTIALS_FILE
 from localcore.testing import RunningLocalcore
-from streaming.state import StateStore
-from streaming.wire import End, prompt_topic
 from tests.functional.security.test_attack_credentials import NOT_AUTHORIZED, refusals, upgrade_status
-from tests.functional.session.session_support import SCRIPT, CrtClient, authz_events, new_prompt, paho_ws
+from tests.support.session_support import SCRIPT, CrtClient, authz_events, new_prompt, paho_ws
 
 OLD_FIXED_SECRET = "localcore-admin-secret"
 

@@ -14,8 +14,8 @@ from collections.abc import Callable
 import pytest
 
 from clients.session import Session
-from streaming.wire import cancel_topic, prompt_topic, response_filter
-from tests.functional.session.session_support import CrtClient, authz_events, new_prompt, paho_ws
+from iotstream_lambdas.streaming.wire import cancel_topic, prompt_topic, response_filter
+from tests.support.session_support import CrtClient, authz_events, new_prompt, paho_ws
 
 NOT_AUTHORIZED = 0x87
 SUBACK_FAILURE = 0x80

@@ -19,9 +19,9 @@ import pytest
 
 from clients.session import Session, sign_in
 from iot_policies.library import policy_dir
+from iotstream_lambdas.streaming.wire import prompt_topic, response_filter, response_topic
 from localcore.testing import RunningLocalcore
-from streaming.wire import prompt_topic, response_filter, response_topic
-from tests.functional.session.session_support import PASSWORD, Users, authz_events, new_prompt, paho_ws
+from tests.support.session_support import PASSWORD, Users, authz_events, new_prompt, paho_ws
 
 NOT_AUTHORIZED = 0x87
 

@@ -8,15 +8,16 @@ from typing import Any
 import boto3
 import pytest
 
+from clients.local_app import local_config
 from localcore.identity.credentials import Role
-from localcore.testing import RunningLocalcore, free_port_config
+from localcore.testing import RunningLocalcore
 
 Signer = Callable[[str, dict[str, Any]], Any]
 
 
 @pytest.fixture(scope="package")
 def stack() -> Iterator[RunningLocalcore]:
-    with RunningLocalcore(free_port_config()) as running:
+    with RunningLocalcore(local_config()) as running:
         yield running
 
 

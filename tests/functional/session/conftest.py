@@ -8,7 +8,7 @@ import pytest
 
 from clients.config import ClientConfig
 from localcore.testing import RunningLocalcore
-from tests.functional.session.session_support import Users, stack
+from tests.support.session_support import Users, stack
 
 
 @pytest.fixture(scope="package")

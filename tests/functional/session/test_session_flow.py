@@ -17,9 +17,15 @@ import pytest
 
 from clients.config import ClientConfig
 from clients.session import sign_in
+from iotstream_lambdas.streaming.wire import (
+    cancel_topic,
+    decode_event,
+    event_text,
+    prompt_topic,
+    response_filter,
+)
 from localcore.testing import RunningLocalcore
-from streaming.wire import cancel_topic, decode_event, event_text, prompt_topic, response_filter
-from tests.functional.session.session_support import (
+from tests.support.session_support import (
     PASSWORD,
     SCRIPT,
     CrtClient,

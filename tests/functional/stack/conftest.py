@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from clients.local_app import local_config
 from localcore.functions import FunctionSettings
-from localcore.testing import RunningLocalcore, free_port_config
+from localcore.testing import RunningLocalcore
 
 SCRIPT = "Streaming over MQTT works. Every delta arrives in order, and the stream always ends."
 
@@ -24,5 +25,5 @@ def stack() -> Iterator[RunningLocalcore]:
         environment={"LLM_PROVIDER": "scripted", "SCRIPTED_TEXT": SCRIPT, "SCRIPTED_TOKENS_PER_S": "400"},
         retry_delays_seconds=(0.05, 0.05),
     )
-    with RunningLocalcore(free_port_config(functions=functions)) as running:
+    with RunningLocalcore(local_config(functions=functions)) as running:
         yield running

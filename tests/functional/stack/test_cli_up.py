@@ -14,7 +14,7 @@ from pathlib import Path
 
 from clients.config import ClientConfig
 from localcore.broker.testing import MqttTestClient
-from tests.functional.stack.up_process import FREE_PORTS
+from tests.support.up_process import FREE_PORTS
 
 ROOT = Path(__file__).resolve().parents[3]
 

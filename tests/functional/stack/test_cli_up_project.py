@@ -10,8 +10,8 @@ from pathlib import Path
 import boto3
 
 from localcore.broker.testing import MqttTestClient
-from tests.functional.cli_process import ROOT, iotstream
-from tests.functional.stack.up_process import UpProcess
+from tests.support.cli_process import ROOT, iotstream
+from tests.support.up_process import UpProcess
 
 GREENHOUSE = ROOT / "examples" / "greenhouse"
 

@@ -3,7 +3,7 @@
 moto, behind localcore's DynamoDB endpoint, keeps every model instance it ever made (for the dashboard of its
 own server, which localcore does not serve), and TransactWriteItems deep-copies each table it touches to roll
 back on failure: every transaction kept a whole copy of the table alive. The prompt function runs one per
-prompt (its admission counters, lambdas/streaming/admission.py), so a prompt flood grew localcore by hundreds of
+prompt (its admission counters, lambdas/iotstream_lambdas/streaming/admission.py), so a prompt flood grew localcore by hundreds of
 MB that never came back (bench.flood, docs/benchmarks.md "Flood").
 """
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import uuid
 
+from clients.local_app import local_config
 from localcore.broker.testing import MqttTestClient
-from localcore.testing import RunningLocalcore, free_port_config
+from localcore.testing import RunningLocalcore
 
 DENY_SUBSCRIBE = {
     "Version": "2012-10-17",
@@ -21,7 +22,7 @@ def test_local_mode_follows_policy_changes_made_on_the_control_plane() -> None:
     """CreatePolicyVersion(setAsDefault) changes what local-mode connections may do, at once
     (localcore applies policy changes immediately; AWS takes up to 6-8 minutes, iot-policies.html)."""
     user = f"us-east-1:{uuid.uuid4()}"
-    with RunningLocalcore(free_port_config()) as stack:
+    with RunningLocalcore(local_config()) as stack:
         iot = stack.client("iot")
         with MqttTestClient(stack.mqtt_port, client_id=user, username=user) as client:
             client.connect()
@@ -36,7 +37,7 @@ def test_local_mode_follows_policy_changes_made_on_the_control_plane() -> None:
 
 def test_local_mode_needs_a_username() -> None:
     """Local mode: the MQTT username is the identity id; without one the CONNECT is refused (0x86)."""
-    with RunningLocalcore(free_port_config()) as stack:
+    with RunningLocalcore(local_config()) as stack:
         client = MqttTestClient(stack.mqtt_port, client_id="anonymous")
         client.connect(expect_success=False)
         assert client.connack is not None and client.connack.reason_code == 0x86

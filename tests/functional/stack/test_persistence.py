@@ -17,12 +17,13 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
+from clients.local_app import local_config
 from localcore.app import LocalcoreConfig
 from localcore.broker.testing import MqttTestClient
 from localcore.identity import DEFAULT_CLIENT_ID, DEFAULT_IDENTITY_POOL_ID, DEFAULT_USER_POOL_ID
 from localcore.persistence import STATE_FILE, PersistenceError
-from localcore.testing import RunningLocalcore, free_port_config
-from tests.functional.rules_stack import PROJECT as RULES_PROJECT
+from localcore.testing import RunningLocalcore
+from tests.support.rules_stack import PROJECT as RULES_PROJECT
 
 PASSWORD = "persisted-Passw0rd"
 DEVICE_POLICY = {
@@ -40,7 +41,7 @@ RULE = {
 
 
 def _config(state_dir: Path, **overrides: Any) -> LocalcoreConfig:
-    return free_port_config(state_dir=state_dir, persist=True, **overrides)
+    return local_config(state_dir=state_dir, persist=True, **overrides)
 
 
 def _sign_in(core: RunningLocalcore, username: str) -> dict[str, Any]:
@@ -114,7 +115,7 @@ def _jwt_part(token: str) -> bytes:
 
 def test_without_persist_a_restart_starts_empty(tmp_path: Path) -> None:
     """Persistence is opt-in: the same state dir without `persist` keeps nothing (and writes no state file)."""
-    config = free_port_config(state_dir=tmp_path)
+    config = local_config(state_dir=tmp_path)
     with RunningLocalcore(config) as core:
         core.client("iot").create_topic_rule(ruleName="telemetry_copy", topicRulePayload=RULE)
     assert not (tmp_path / STATE_FILE).exists()

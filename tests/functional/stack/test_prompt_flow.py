@@ -7,10 +7,10 @@ import json
 import time
 import uuid
 
+from iotstream_lambdas.streaming.assembler import StreamAssembler
+from iotstream_lambdas.streaming.wire import decode_event, prompt_topic, response_filter
 from localcore.broker.testing import MqttTestClient
 from localcore.testing import RunningLocalcore
-from streaming.assembler import StreamAssembler
-from streaming.wire import decode_event, prompt_topic, response_filter
 
 
 def collect_stream(client: MqttTestClient, timeout: float = 30.0) -> StreamAssembler:

@@ -22,9 +22,10 @@ import pytest
 
 from clients.cli import main
 from clients.cli.up import PORT_OPTIONS
+from clients.local_app import local_config
 from localcore.aio.listen import ListenError
 from localcore.app import Localcore, LocalcoreConfig
-from localcore.testing import RunningLocalcore, free_port_config
+from localcore.testing import RunningLocalcore
 
 LISTENERS = tuple(PORT_OPTIONS)
 
@@ -86,7 +87,7 @@ async def failed_start(config: LocalcoreConfig) -> FailedStart:
 def config_taking(listener: str, port: int, state_dir: Path) -> LocalcoreConfig:
     """Every listener on (the TLS one too), `listener` on the taken `port`, the others on free ports."""
     ports = {"mqtts_port": 0, "wss_port": 0, f"{listener}_port": port}
-    return free_port_config(state_dir=state_dir, **ports)
+    return local_config(state_dir=state_dir, **ports)
 
 
 @pytest.mark.parametrize("listener", LISTENERS)
@@ -112,7 +113,7 @@ def test_the_test_harness_start_that_fails_leaves_no_thread(taken_port: int, tmp
     """`RunningLocalcore.start()` (tests, `iotstream demo`) raises the ListenError and takes its loop thread
     and temporary state with it."""
     before, sockets = threads(), open_sockets()
-    running = RunningLocalcore(free_port_config(http_port=taken_port))
+    running = RunningLocalcore(local_config(http_port=taken_port))
     with pytest.raises(ListenError):
         running.start()
     assert threads() <= before

@@ -15,14 +15,14 @@ from collections.abc import Iterator
 from contextlib import ExitStack
 
 import pytest
-from streamkit import connected_user, running_stack
 
 from clients.config import ClientConfig
+from iotstream_lambdas.streaming.status import StreamStatus, dashboard_topic, decode_status, shard_of
+from iotstream_lambdas.streaming.wire import End, prompt_topic
 from localcore.broker.testing import MqttTestClient, Received
 from localcore.testing import RunningLocalcore
-from streaming.status import StreamStatus, dashboard_topic, decode_status, shard_of
-from streaming.wire import End, prompt_topic
-from tests.functional.session.session_support import Users, paho_ws
+from tests.support.session_support import Users, paho_ws
+from tests.support.streamkit import connected_user, running_stack
 
 SHARDS = 4
 SCRIPT = " ".join(f"token{i}" for i in range(40)) + "."
@@ -66,7 +66,7 @@ def final_arrived(rid: str) -> object:
 
 
 def test_ready_file_publishes_the_shard_count(stack: RunningLocalcore) -> None:
-    """SPEC §1 discovery: localcore's endpoints (the ready file) carry the prompt function's DASHBOARD_SHARDS."""
+    """docs/protocol.md, "Dashboard feed" (discovery): localcore's endpoints (the ready file) carry the prompt function's DASHBOARD_SHARDS."""
     assert stack.endpoints["dashboard_shards"] == SHARDS
     assert ClientConfig.from_localcore(stack.endpoints).dashboard_shards == SHARDS
 

@@ -8,11 +8,11 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from streamkit import connected_user, running_stack, runtime
 
+from iotstream_lambdas.streaming.llm.scripted import split_tokens
+from iotstream_lambdas.streaming.wire import Delta, End, Start, cancel_topic, event_text
 from localcore.testing import RunningLocalcore
-from streaming.llm.scripted import split_tokens
-from streaming.wire import Delta, End, Start, cancel_topic, event_text
+from tests.support.streamkit import connected_user, running_stack, runtime
 
 SCRIPT = " ".join(f"word{i}" for i in range(60)) + "."
 TOKENS_PER_S = 5

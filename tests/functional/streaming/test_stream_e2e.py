@@ -10,13 +10,10 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from streamkit import connected_user, rule_event, running_stack, runtime, stored_answer
 
-from localcore.broker.message import Message
-from localcore.testing import RunningLocalcore
-from streaming.assembler import StreamAssembler
-from streaming.errors import ProtocolError
-from streaming.wire import (
+from iotstream_lambdas.streaming.assembler import StreamAssembler
+from iotstream_lambdas.streaming.errors import ProtocolError
+from iotstream_lambdas.streaming.wire import (
     AWS_IOT_MAX_PAYLOAD_BYTES,
     E_INVALID_JSON,
     E_INVALID_UTF8,
@@ -30,6 +27,9 @@ from streaming.wire import (
     prompt_topic,
     response_topic,
 )
+from localcore.broker.message import Message
+from localcore.testing import RunningLocalcore
+from tests.support.streamkit import connected_user, rule_event, running_stack, runtime, stored_answer
 
 WAIT = 30.0
 SCRIPT = (

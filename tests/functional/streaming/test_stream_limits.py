@@ -1,5 +1,5 @@
 """Per-identity limits through localcore, the path a deployed stack takes: prompt on chat/{id}/prompt -> rule
-iotstream_prompt (adds `timestamp() AS received_at_ms`) -> prompt Lambda -> `streaming.admission` on the state
+iotstream_prompt (adds `timestamp() AS received_at_ms`) -> prompt Lambda -> `iotstream_lambdas.streaming.admission` on the state
 table -> one `error` event with a documented code for the identity over its limit, while another identity
 streams as usual. Limits come from the Lambda's environment, as the CDK stack sets them."""
 
@@ -11,10 +11,8 @@ import uuid
 from collections.abc import Iterator
 
 import pytest
-from streamkit import User, connected_user, rule_event, running_stack, runtime
 
-from localcore.testing import RunningLocalcore
-from streaming.wire import (
+from iotstream_lambdas.streaming.wire import (
     E_PROMPT_EXPIRED,
     E_RATE_LIMITED,
     E_TOO_MANY_STREAMS,
@@ -28,6 +26,8 @@ from streaming.wire import (
     encode_prompt,
     prompt_topic,
 )
+from localcore.testing import RunningLocalcore
+from tests.support.streamkit import User, connected_user, rule_event, running_stack, runtime
 
 PROMPTS_PER_DAY = 3
 

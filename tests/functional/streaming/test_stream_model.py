@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from streamkit import connected_user, running_stack, stored_answer
 
+from iotstream_lambdas.streaming.wire import End, Params, Start
 from localcore.testing import RunningLocalcore
-from streaming.wire import End, Params, Start
-from tests.model_support import require_llama_cpp
+from tests.support.model_support import require_llama_cpp
+from tests.support.streamkit import connected_user, running_stack, stored_answer
 
 pytestmark = pytest.mark.model
 require_llama_cpp()

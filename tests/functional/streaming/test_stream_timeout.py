@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from streamkit import connected_user, running_stack
 
+from iotstream_lambdas.streaming.llm.scripted import split_tokens
+from iotstream_lambdas.streaming.wire import End, Start
 from localcore.testing import RunningLocalcore
-from streaming.llm.scripted import split_tokens
-from streaming.wire import End, Start
+from tests.support.streamkit import connected_user, running_stack
 
 SCRIPT = "One two three four five six seven eight."
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from attach_policy.service import (
+from iotstream_lambdas.attach_policy.service import (
     AttachRequest,
     AttachService,
     AttachSettings,
@@ -71,7 +71,7 @@ class FakeIot:
 
 def service(error: str | None = None) -> tuple[AttachService, FakeIdentity, FakeIot]:
     identity, iot = FakeIdentity(error), FakeIot()
-    return AttachService(SETTINGS, identity, iot), identity, iot  # type: ignore[arg-type]
+    return AttachService(SETTINGS, identity=identity, iot=iot), identity, iot  # type: ignore[arg-type]
 
 
 def test_the_identity_comes_from_get_id_with_the_token_and_nothing_in_the_body_overrides_it() -> None:
@@ -115,7 +115,7 @@ def test_callers_that_are_not_this_pools_roles_are_refused(caller: str) -> None:
 
 @pytest.mark.parametrize("raw", [None, "", "not json", "[]", '{"idToken": ""}', '{"idToken": 5}', "{}"])
 def test_a_missing_or_malformed_body_is_400(raw: str | None) -> None:
-    """SPEC: 400 {"message"} for a missing or malformed body, before any Cognito call."""
+    """docs/security.md, "The attach-policy front door": 400 {"message"} for a missing or malformed body, before any Cognito call."""
     svc, identity, _ = service()
     with pytest.raises(BadRequest):
         svc.attach(AttachRequest(arn("auth-role"), raw))
@@ -149,7 +149,7 @@ def test_other_cognito_errors_propagate() -> None:
 
 
 def test_success_response_is_the_documented_json() -> None:
-    """SPEC §2: 200 {"identityId", "policyName", "attached": true}, as a function-URL response payload."""
+    """docs/security.md, "The attach-policy front door": 200 {"identityId", "policyName", "attached": true}, as a function-URL response payload."""
     svc, _, _ = service()
     response = svc.respond(AttachRequest(arn("auth-role"), body(jwt({}))))
     assert response["statusCode"] == 200 and response["headers"] == {"content-type": "application/json"}

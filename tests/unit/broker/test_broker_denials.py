@@ -16,7 +16,7 @@ from localcore.broker import codec
 from localcore.broker.broker import Broker
 from localcore.broker.denials import DenialLog
 from localcore.broker.testing import RuleAuthenticator
-from tests.unit.broker.protocol_support import T0, FakeClock, Wire
+from tests.support.protocol_support import T0, FakeClock, Wire
 
 AUTHZ = "localcore.broker.authz"
 

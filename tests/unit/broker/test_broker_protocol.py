@@ -18,7 +18,7 @@ from localcore.broker.broker import Broker
 from localcore.broker.lifecycle import DisconnectReason
 from localcore.broker.protocol import CLOSED, CLOSING, CONNECTING, OPEN, Accepted, Closing
 from localcore.broker.testing import RuleAuthenticator
-from tests.unit.broker.protocol_support import T0, FakeClock, Wire, record
+from tests.support.protocol_support import T0, FakeClock, Wire, record
 
 CONNACK_ACCEPTED_311 = b"\x20\x02\x00\x00"
 

@@ -20,7 +20,7 @@ from localcore.broker.message import Message
 from localcore.broker.outbound import PACKET_OVERHEAD
 from localcore.broker.protocol import CLOSING, OPEN
 from localcore.broker.reasons import RC
-from tests.unit.broker.protocol_support import T0, FakeClock, Wire, record
+from tests.support.protocol_support import T0, FakeClock, Wire, record
 
 BOUND = 4096
 PINGREQ = b"\xc0\x00"

@@ -15,7 +15,7 @@ from localcore.broker.lifecycle import DisconnectReason
 from localcore.broker.limits import BrokerLimits
 from localcore.broker.protocol import CLOSING, OPEN
 from localcore.broker.testing import RuleAuthenticator
-from tests.unit.broker.protocol_support import FakeClock, Wire
+from tests.support.protocol_support import FakeClock, Wire
 
 PUBLISH_QOS0 = b"\x30\x07\x00\x03a/bhi"  # PUBLISH QoS 0, topic "a/b", payload "hi" (MQTT 3.1.1)
 PUBLISH_QOS1_PID1 = b"\x32\x09\x00\x03a/b\x00\x01hi"  # the same at QoS 1 with packet id 1

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from clients.cli.dashboard import render, sparkline
 from clients.feed_state import KEEP_FINISHED, FeedState
-from streaming.status import StreamStatus
+from iotstream_lambdas.streaming.status import StreamStatus
 
 
 def _status(rid: str, n: int, state: str = "streaming", tokens: int = 0, **extra) -> StreamStatus:

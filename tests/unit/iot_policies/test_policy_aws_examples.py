@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from iot_policies import RequestContext, parse_policy
 from iot_policies.arns import CONNECT, PUBLISH, RECEIVE, SUBSCRIBE
-from tests.unit.iot_policies.policy_helpers import decide, doc
+from tests.support.policy_helpers import decide, doc
 
 A = "arn:aws:iot:us-east-1:123456789012"
 

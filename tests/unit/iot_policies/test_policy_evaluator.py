@@ -10,7 +10,7 @@ import pytest
 from iot_policies import RequestContext, evaluate, evaluate_authenticated, resource_arn
 from iot_policies.arns import CONNECT, PUBLISH, RECEIVE, SUBSCRIBE
 from iot_policies.evaluator import NO_IOT_POLICY, NO_MATCHING_ALLOW
-from tests.unit.iot_policies.policy_helpers import IDENTITY, doc
+from tests.support.policy_helpers import IDENTITY, doc
 
 TOPIC = "arn:aws:iot:us-east-1:123456789012:topic/"
 

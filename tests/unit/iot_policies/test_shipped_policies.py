@@ -11,7 +11,7 @@ from iot_policies.arns import CONNECT, PUBLISH, RECEIVE, RETAIN_PUBLISH, SUBSCRI
 from iot_policies.document import MAX_POLICY_CHARS
 from iot_policies.errors import UnknownPolicyError
 from iot_policies.library import SHIPPED_POLICIES
-from tests.unit.iot_policies.policy_helpers import IDENTITY, OTHER, decide
+from tests.support.policy_helpers import IDENTITY, OTHER, decide
 
 USER = RequestContext.for_identity(IDENTITY, client_id=IDENTITY)
 RID = "0f8fad5b-d9cb-469f-a165-70867728950e"

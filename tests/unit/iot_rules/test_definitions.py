@@ -9,11 +9,13 @@ import pytest
 
 from iot_rules.definitions import DEFAULT_SQL_VERSION, RuleDefinitionError, load_rules, parse_rule
 
-FUNCTIONS = json.loads((Path(__file__).parents[3] / "lambdas" / "functions.json").read_text())
+FUNCTIONS = json.loads(
+    (Path(__file__).parents[3] / "lambdas" / "iotstream_lambdas" / "functions.json").read_text()
+)
 
 
 def test_project_rules_load_and_reference_known_functions() -> None:
-    """Every shipped rule is valid and every Lambda it names exists in lambdas/functions.json."""
+    """Every shipped rule is valid and every Lambda it names exists in lambdas/iotstream_lambdas/functions.json."""
     rules = load_rules()
     assert {rule.name for rule in rules} == {"iotstream_prompt", "iotstream_cancel"}
     for rule in rules:

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from localcore.rules.sql import SqlContext, compile_sql, render_template
-from tests.unit.rules_sql.cases import CASES, NO_MATCH, TEMPLATE_CASES, Case, TemplateCase
+from tests.support.sql_cases import CASES, NO_MATCH, TEMPLATE_CASES, Case, TemplateCase
 
 
 def _ctx(topic: str, payload: str | bytes, extra: dict[str, Any]) -> SqlContext:

@@ -17,14 +17,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from streaming.config import service_config_from_env
-from streaming.dashboard_feed import DashboardFeed, FeedConfig, Progress, StreamFeed
-from streaming.errors import ProtocolError
-from streaming.llm.scripted import ScriptedProvider, split_tokens
-from streaming.publisher import PublisherConfig
-from streaming.service import ServiceConfig, StreamingService
-from streaming.state import StateStore
-from streaming.status import (
+from iotstream_lambdas.streaming.config import service_config_from_env
+from iotstream_lambdas.streaming.dashboard_feed import DashboardFeed, FeedConfig, Progress, StreamFeed
+from iotstream_lambdas.streaming.errors import ProtocolError
+from iotstream_lambdas.streaming.llm.scripted import ScriptedProvider, split_tokens
+from iotstream_lambdas.streaming.publisher import PublisherConfig
+from iotstream_lambdas.streaming.service import ServiceConfig, StreamingService
+from iotstream_lambdas.streaming.state import StateStore
+from iotstream_lambdas.streaming.status import (
     FeedView,
     StreamStatus,
     dashboard_shards,
@@ -33,10 +33,10 @@ from streaming.status import (
     encode_status,
     shard_of,
 )
-from streaming.wire import End, response_topic
+from iotstream_lambdas.streaming.wire import End, response_topic
 
 if TYPE_CHECKING:
-    from tests.unit.streaming.conftest import IotDataSink
+    from tests.support.streaming import IotDataSink
 
 IDENTITY = "us-east-1:1111-alice"
 TEXT = " ".join(f"word{i}." if i % 9 == 8 else f"word{i}" for i in range(60))
@@ -64,7 +64,7 @@ def prompt(rid: str, text: str = "Hi") -> dict[str, object]:
 
 
 def test_status_round_trips_and_leaves_unknown_numbers_out() -> None:
-    """SPEC §1 message: `ttft_ms`/`tokens_per_s` are absent (not null) until known, `stop` only on `end`,
+    """docs/protocol.md, "Dashboard feed" (message): `ttft_ms`/`tokens_per_s` are absent (not null) until known, `stop` only on `end`,
     `code` only on `error`; the shard is CRC-32 of the rid modulo the shard count."""
     rid = str(uuid.uuid4())
     started = StreamStatus(rid, IDENTITY, 0, "started", "m", 1, 1, 0, 0)
@@ -182,7 +182,7 @@ def test_a_provider_error_ends_the_feed_with_its_code(iot_sink: IotDataSink, sto
 def test_a_rejected_prompt_with_a_usable_rid_gets_one_error_update(
     iot_sink: IotDataSink, store: StateStore
 ) -> None:
-    """SPEC §1: rejected prompts that have a usable rid end with `error` (one update, n 0); without a usable
+    """docs/protocol.md, "Dashboard feed": rejected prompts that have a usable rid end with `error` (one update, n 0); without a usable
     rid there is nothing to report on."""
     rid = str(uuid.uuid4())
     feeding = service(iot_sink, store, ScriptedProvider())
@@ -228,7 +228,7 @@ def test_a_stuck_feed_never_delays_the_users_stream(iot_sink: IotDataSink, store
 
 
 def test_shards_and_interval_come_from_the_environment() -> None:
-    """DASHBOARD_SHARDS (default 8) and DASHBOARD_INTERVAL_MS (default 1000), as lambdas/functions.json sets."""
+    """DASHBOARD_SHARDS (default 8) and DASHBOARD_INTERVAL_MS (default 1000), as lambdas/iotstream_lambdas/functions.json sets."""
     assert service_config_from_env({}).feed == FeedConfig(shards=8, interval_s=1.0)
     env = {"DASHBOARD_SHARDS": "16", "DASHBOARD_INTERVAL_MS": "250"}
     assert service_config_from_env(env).feed == FeedConfig(shards=16, interval_s=0.25)
@@ -240,7 +240,7 @@ def test_shards_and_interval_come_from_the_environment() -> None:
 def test_a_burst_of_tokens_has_no_rate_yet():
     """tokens/s needs tokens spread over at least RATE_MIN_WINDOW_S: 24 tokens within 2 ms would read as
     ~12,000 tokens/s on a dashboard, which says nothing about the model."""
-    from streaming.run import RATE_MIN_WINDOW_S, StreamRun
+    from iotstream_lambdas.streaming.run import RATE_MIN_WINDOW_S, StreamRun
 
     run = StreamRun(started=0.0, clock=lambda: 0.0, publisher=None)  # type: ignore[arg-type]
     run.first_token_at, run.last_token_at, run.chunks = 0.010, 0.012, 24

@@ -1,4 +1,4 @@
-"""Per-identity limits (streaming.admission, passed through streaming.gate in the same transaction as the rid's
+"""Per-identity limits (iotstream_lambdas.streaming.admission, passed through iotstream_lambdas.streaming.gate in the same transaction as the rid's
 claim) against moto's DynamoDB server through a real boto3 client: conditional writes decide, so racing
 prompts cannot exceed a limit
 (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/Expressions.ConditionExpressions.html,
@@ -13,17 +13,23 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from streaming.admission import Admission, AdmissionLimits, Lease, Refusal
-from streaming.gate import Gate, Opened
-from streaming.lease import LeaseTiming
-from streaming.llm.scripted import ScriptedProvider
-from streaming.publisher import PublisherConfig
-from streaming.service import ServiceConfig, StreamingService
-from streaming.state import StateStore
-from streaming.wire import E_PROMPT_EXPIRED, E_RATE_LIMITED, E_TOO_MANY_STREAMS, Error, response_topic
+from iotstream_lambdas.streaming.admission import Admission, AdmissionLimits, Lease, Refusal
+from iotstream_lambdas.streaming.gate import Gate, Opened
+from iotstream_lambdas.streaming.lease import LeaseTiming
+from iotstream_lambdas.streaming.llm.scripted import ScriptedProvider
+from iotstream_lambdas.streaming.publisher import PublisherConfig
+from iotstream_lambdas.streaming.service import ServiceConfig, StreamingService
+from iotstream_lambdas.streaming.state import StateStore
+from iotstream_lambdas.streaming.wire import (
+    E_PROMPT_EXPIRED,
+    E_RATE_LIMITED,
+    E_TOO_MANY_STREAMS,
+    Error,
+    response_topic,
+)
 
 if TYPE_CHECKING:
-    from tests.unit.streaming.conftest import IotDataSink
+    from tests.support.streaming import IotDataSink
 
 NOON = datetime(2026, 12, 1, 12, 0, 10, tzinfo=UTC).timestamp()
 MINUTE_LEFT_MS = 50_000  # from 12:00:10 to 12:01:00

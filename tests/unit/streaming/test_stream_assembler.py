@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import random
 
-from streaming.assembler import StreamAssembler
-from streaming.wire import Delta, End, Error, Event, Start, Usage, encode_event
+from iotstream_lambdas.streaming.assembler import StreamAssembler
+from iotstream_lambdas.streaming.wire import Delta, End, Error, Event, Start, Usage, encode_event
 
 RID = "6f1c1b9e-3d1c-4c1e-9a55-0c1c7c7e2b10"
 

@@ -12,14 +12,14 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from cancel import handler as cancel_handler
-from prompt import handler as prompt_handler
-from streaming.assembler import StreamAssembler
-from streaming.state import StateStore
-from streaming.wire import End, response_topic
+from iotstream_lambdas.cancel import handler as cancel_handler
+from iotstream_lambdas.prompt import handler as prompt_handler
+from iotstream_lambdas.streaming.assembler import StreamAssembler
+from iotstream_lambdas.streaming.state import StateStore
+from iotstream_lambdas.streaming.wire import End, response_topic
 
 if TYPE_CHECKING:
-    from tests.unit.streaming.conftest import IotDataSink
+    from tests.support.streaming import IotDataSink
 
 IDENTITY = "us-east-1:3333-carol"
 

@@ -1,4 +1,4 @@
-"""The request record's lease (streaming.gate, streaming.lease, streaming.takeover) against moto's DynamoDB
+"""The request record's lease (iotstream_lambdas.streaming.gate, iotstream_lambdas.streaming.lease, iotstream_lambdas.streaming.takeover) against moto's DynamoDB
 server through a real boto3 client. Lambda may deliver an async event more than once and retries a failed
 invocation (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html): a duplicate
 must not stream twice, and a retry of an invocation that died mid-stream must end that stream for the client
@@ -11,18 +11,27 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from streaming.assembler import StreamAssembler
-from streaming.gate import Cancelled, Gate, Interrupted, Opened, Skipped
-from streaming.lease import LeaseTiming
-from streaming.llm.scripted import ScriptedProvider
-from streaming.publisher import CoalescingPublisher, PublisherConfig
-from streaming.service import ServiceConfig, StreamingService
-from streaming.state import RequestRecord, StateStore
-from streaming.takeover import closing_events
-from streaming.wire import E_INTERRUPTED, Delta, End, Error, Start, Usage, encode_event, response_topic
+from iotstream_lambdas.streaming.assembler import StreamAssembler
+from iotstream_lambdas.streaming.gate import Cancelled, Gate, Interrupted, Opened, Skipped
+from iotstream_lambdas.streaming.lease import LeaseTiming
+from iotstream_lambdas.streaming.llm.scripted import ScriptedProvider
+from iotstream_lambdas.streaming.publisher import CoalescingPublisher, PublisherConfig
+from iotstream_lambdas.streaming.service import ServiceConfig, StreamingService
+from iotstream_lambdas.streaming.state import RequestRecord, StateStore
+from iotstream_lambdas.streaming.takeover import closing_events
+from iotstream_lambdas.streaming.wire import (
+    E_INTERRUPTED,
+    Delta,
+    End,
+    Error,
+    Start,
+    Usage,
+    encode_event,
+    response_topic,
+)
 
 if TYPE_CHECKING:
-    from tests.unit.streaming.conftest import IotDataSink
+    from tests.support.streaming import IotDataSink
 
 IDENTITY = "us-east-1:2222-bob"
 TIMING = LeaseTiming(heartbeat_s=0.5, reserve=4)

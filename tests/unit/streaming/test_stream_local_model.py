@@ -7,16 +7,16 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from streaming.assembler import StreamAssembler
-from streaming.llm.base import Finish, GenerationParams, Message, TextChunk
-from streaming.llm.local import LocalLlamaProvider, find_model_file
-from streaming.service import ServiceConfig, StreamingService
-from streaming.state import StateStore
-from streaming.wire import End, Start, response_topic
-from tests.model_support import require_llama_cpp
+from iotstream_lambdas.streaming.assembler import StreamAssembler
+from iotstream_lambdas.streaming.llm.base import Finish, GenerationParams, Message, TextChunk
+from iotstream_lambdas.streaming.llm.local import LocalLlamaProvider, find_model_file
+from iotstream_lambdas.streaming.service import ServiceConfig, StreamingService
+from iotstream_lambdas.streaming.state import StateStore
+from iotstream_lambdas.streaming.wire import End, Start, response_topic
+from tests.support.model_support import require_llama_cpp
 
 if TYPE_CHECKING:
-    from tests.unit.streaming.conftest import IotDataSink
+    from tests.support.streaming import IotDataSink
 
 pytestmark = pytest.mark.model
 require_llama_cpp()

@@ -13,13 +13,17 @@ import botocore.session
 import botocore.validate
 import pytest
 
-from streaming.errors import ProviderError, StreamingError
-from streaming.llm import provider_from_env
-from streaming.llm.base import Chunk, Finish, GenerationParams, Message, TextChunk
-from streaming.llm.bedrock import BedrockProvider, build_converse_request, map_converse_events
-from streaming.llm.openai_compat import OpenAICompatibleProvider, iter_sse_data
-from streaming.llm.scripted import ScriptedProvider
-from streaming.wire import Usage
+from iotstream_lambdas.streaming.errors import ProviderError, StreamingError
+from iotstream_lambdas.streaming.llm import provider_from_env
+from iotstream_lambdas.streaming.llm.base import Chunk, Finish, GenerationParams, Message, TextChunk
+from iotstream_lambdas.streaming.llm.bedrock import (
+    BedrockProvider,
+    build_converse_request,
+    map_converse_events,
+)
+from iotstream_lambdas.streaming.llm.openai_compat import OpenAICompatibleProvider, iter_sse_data
+from iotstream_lambdas.streaming.llm.scripted import ScriptedProvider
+from iotstream_lambdas.streaming.wire import Usage
 
 MESSAGES = [
     Message("system", "sys"),

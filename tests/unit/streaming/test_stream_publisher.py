@@ -13,14 +13,24 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from streaming.errors import PublishError
-from streaming.llm.base import GenerationParams, TextChunk
-from streaming.llm.scripted import ScriptedProvider
-from streaming.publisher import CoalescingPublisher, PublisherConfig
-from streaming.wire import Delta, End, Error, Event, Start, Usage, event_text, is_terminal, response_topic
+from iotstream_lambdas.streaming.errors import PublishError
+from iotstream_lambdas.streaming.llm.base import GenerationParams, TextChunk
+from iotstream_lambdas.streaming.llm.scripted import ScriptedProvider
+from iotstream_lambdas.streaming.publisher import CoalescingPublisher, PublisherConfig
+from iotstream_lambdas.streaming.wire import (
+    Delta,
+    End,
+    Error,
+    Event,
+    Start,
+    Usage,
+    event_text,
+    is_terminal,
+    response_topic,
+)
 
 if TYPE_CHECKING:
-    from tests.unit.streaming.conftest import IotDataSink
+    from tests.support.streaming import IotDataSink
 
 IDENTITY = "us-east-1:0000-user"
 
@@ -245,7 +255,7 @@ def test_a_failed_delta_still_ends_the_stream_with_an_error(iot_sink: IotDataSin
 
 def test_coalescing_knobs_come_from_the_environment() -> None:
     """docs/streaming.md: PUBLISH_* variables of the prompt function set the publisher; unset means default."""
-    from streaming.config import service_config_from_env
+    from iotstream_lambdas.streaming.config import service_config_from_env
 
     env = {
         "PUBLISH_MAX_PER_SECOND": "10",

@@ -17,16 +17,16 @@ from typing import TYPE_CHECKING, Any
 import boto3
 from botocore.config import Config
 
-from streaming.assembler import StreamAssembler
-from streaming.llm.base import Chunk, GenerationParams, Message
-from streaming.llm.scripted import ScriptedProvider, split_tokens
-from streaming.publisher import PublisherConfig
-from streaming.service import ServiceConfig, StreamingService
-from streaming.state import StateStore
-from streaming.wire import INVALID_RID, End, Error, Start, event_text, response_topic
+from iotstream_lambdas.streaming.assembler import StreamAssembler
+from iotstream_lambdas.streaming.llm.base import Chunk, GenerationParams, Message
+from iotstream_lambdas.streaming.llm.scripted import ScriptedProvider, split_tokens
+from iotstream_lambdas.streaming.publisher import PublisherConfig
+from iotstream_lambdas.streaming.service import ServiceConfig, StreamingService
+from iotstream_lambdas.streaming.state import StateStore
+from iotstream_lambdas.streaming.wire import INVALID_RID, End, Error, Start, event_text, response_topic
 
 if TYPE_CHECKING:
-    from tests.unit.streaming.conftest import IotDataSink
+    from tests.support.streaming import IotDataSink
 
 IDENTITY = "us-east-1:1111-alice"
 TEXT = "One. Two three four five six seven eight nine ten eleven twelve. Thirteen fourteen."

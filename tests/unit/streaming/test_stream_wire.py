@@ -7,8 +7,8 @@ import uuid
 
 import pytest
 
-from streaming.errors import ProtocolError
-from streaming.wire import (
+from iotstream_lambdas.streaming.errors import ProtocolError
+from iotstream_lambdas.streaming.wire import (
     INVALID_RID,
     Delta,
     End,

@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.unit.web.js_harness import JsModule
+from tests.support.js_harness import JsModule
 
 
 @pytest.fixture(scope="session")

@@ -1,5 +1,5 @@
 """The browser's stream assembler (clients/web/src/assembler.ts) follows the same delivery rules as
-`lambdas/streaming/assembler.py`: order by seq, drop duplicates, report gaps, complete at the terminal event, give up
+`lambdas/iotstream_lambdas/streaming/assembler.py`: order by seq, drop duplicates, report gaps, complete at the terminal event, give up
 after an idle timeout. AWS IoT may reorder and duplicate QoS 1 messages
 (https://docs.aws.amazon.com/iot/latest/developerguide/mqtt.html, "Message ordering"), so both clients must.
 """
@@ -11,9 +11,9 @@ import json
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from streaming.assembler import StreamAssembler
-from streaming.errors import ProtocolError
-from streaming.wire import Delta, End, Error, Start, Usage, encode_event
+from iotstream_lambdas.streaming.assembler import StreamAssembler
+from iotstream_lambdas.streaming.errors import ProtocolError
+from iotstream_lambdas.streaming.wire import Delta, End, Error, Start, Usage, encode_event
 
 RID = "6f1c1b9e-3d1c-4c1e-9a55-0c1c7c7e2b10"
 OTHER = "0b8e5d0c-1111-4222-8333-944455556666"

@@ -1,1 +1,0 @@
-"""The cancel Lambda: `cancel.handler.handler`."""

@@ -1,0 +1,1 @@
+"""The cancel Lambda: `iotstream_lambdas.cancel.handler.handler`."""

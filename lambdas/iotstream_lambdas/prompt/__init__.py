@@ -1,0 +1,1 @@
+"""The prompt Lambda: `iotstream_lambdas.prompt.handler.handler`."""

@@ -1,1 +1,0 @@
-"""The prompt Lambda: `prompt.handler.handler`."""
