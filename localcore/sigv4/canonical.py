@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from urllib.parse import quote, unquote
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -81,8 +82,12 @@ def string_to_sign(amz_date: str, scope: str, request: str) -> str:
     return "\n".join([ALGORITHM, amz_date, scope, digest])
 
 
+@lru_cache(maxsize=1024)
 def signing_key(secret_key: str, date: str, region: str, service: str) -> bytes:
-    """HMAC chain from `AWS4<secret>` over date, region, service and `aws4_request`."""
+    """HMAC chain from `AWS4<secret>` over date, region, service and `aws4_request`.
+
+    Kept per (secret, date, region, service): the key is the same for every request signed with one credential
+    on one day, so a verifier derives it once a day per key and service instead of four HMACs per request."""
     key = ("AWS4" + secret_key).encode("utf-8")
     for part in (date, region, service, "aws4_request"):
         key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
