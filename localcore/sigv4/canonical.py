@@ -27,8 +27,9 @@ def parse_query(raw_query: str) -> list[tuple[str, str]]:
     return pairs
 
 
+@lru_cache(maxsize=4096)
 def canonical_uri(raw_path: str, *, s3: bool = False) -> str:
-    """The canonical URI of a wire path.
+    """The canonical URI of a wire path (kept per path: a stream publishes every message to one topic).
 
     For every service but S3, AWS signers remove dot and empty segments and encode the already-encoded path
     once more (botocore's `quote(normalize_url_path(path), safe='/~')`), so `%2F` on the wire is `%252F`
