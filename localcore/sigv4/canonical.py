@@ -53,9 +53,16 @@ def canonical_uri(raw_path: str, *, s3: bool = False) -> str:
     return quote(path, safe="/~")
 
 
+@lru_cache(maxsize=1024)
+def _uri_encode(text: str) -> str:
+    """SigV4's URI encoding: every byte but the unreserved characters percent-encoded (kept per text: the
+    same few names and values come in request after request)."""
+    return quote(text, safe="-_.~")
+
+
 def canonical_query(pairs: Iterable[tuple[str, str]]) -> str:
     """Decoded query pairs, each URI-encoded (unreserved characters kept), sorted by key then value."""
-    encoded = sorted((quote(k, safe="-_.~"), quote(v, safe="-_.~")) for k, v in pairs)
+    encoded = sorted((_uri_encode(k), _uri_encode(v)) for k, v in pairs)
     return "&".join(f"{k}={v}" for k, v in encoded)
 
 

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Generic, Protocol, TypeVar
 
 from localcore.sigv4 import canonical as c
@@ -160,8 +161,10 @@ class SigV4Verifier(Generic[C2]):
         return signed_at
 
 
+@lru_cache(maxsize=256)
 def _amz_timestamp(amz_date: str) -> float:
-    """Epoch seconds of an `X-Amz-Date` value; SignatureError when it is not a valid UTC date and time."""
+    """Epoch seconds of an `X-Amz-Date` value; SignatureError when it is not a valid UTC date and time.
+    Kept per value: the requests signed within one second share it."""
     match = _AMZ_DATE.fullmatch(amz_date)
     try:
         if match is None:
