@@ -14,13 +14,16 @@ from collections.abc import Callable
 
 import pytest
 
+from clients.config import ClientConfig
 from clients.session import Session
 from localcore.broker import codec
 from localcore.broker.testing import MessageRecorder
-from localcore.testing import RunningLocalcore
-from streaming.wire import response_filter
+from localcore.functions.settings import FunctionSettings
+from localcore.lambda_runtime import ConcurrencyConfig
+from localcore.testing import RunningLocalcore, free_port_config
+from streaming.wire import decode_event, is_terminal, response_filter
 from tests.functional.security.raw_client import NeverReadingClient
-from tests.functional.session.session_support import AUTHZ_LOGGER, SCRIPT, TIMEOUT, CrtClient
+from tests.functional.session.session_support import AUTHZ_LOGGER, SCRIPT, TIMEOUT, CrtClient, Users
 
 PINGREQ = b"\xc0\x00"
 
@@ -121,3 +124,53 @@ def test_a_flood_of_denied_subscribes_writes_a_bounded_denial_log_that_counts_ev
     assert whole[0]["action"] == "iot:Subscribe" and whole[0]["resource"] == filters[0][0]
     assert len(whole) + sum(summary["suppressed"] for summary in summaries) == 16_000
     unaffected()
+
+
+def _ended(recorder: MessageRecorder) -> set[str]:
+    """The rids whose stream has ended (`end` or `error` published) among what `recorder` saw."""
+    return {
+        event.rid
+        for event in map(decode_event, (m.payload for m in list(recorder.messages)))
+        if is_terminal(event)
+    }
+
+
+def test_a_prompt_flood_does_not_put_another_users_answer_behind_its_backlog() -> None:
+    """One user publishes 120 prompts at AWS IoT's limit of 100 publishes/s per connection
+    (https://docs.aws.amazon.com/general/latest/gr/iot-core.html) into a stack whose account concurrency is 4
+    (a laptop's limit; AWS's is 1,000, https://docs.aws.amazon.com/lambda/latest/dg/lambda-concurrency.html).
+    Throttled async events wait per source and sources take turns (docs/lambda-runtime.md): the victim's whole
+    answer arrives while most of the flood is still queued. Before, the queue was one line and the victim
+    waited for all of it (36-60 s in the attack run). Every flood prompt still gets its terminal event."""
+    functions = FunctionSettings(
+        environment={
+            "LLM_PROVIDER": "scripted",
+            "SCRIPTED_TEXT": SCRIPT,
+            "SCRIPTED_TOKENS_PER_S": "2000",
+            "PROMPTS_PER_MINUTE": "0",
+            "PROMPTS_PER_DAY": "0",
+        },
+        concurrency=ConcurrencyConfig(account_limit=4),
+    )
+    flood = 120
+    with RunningLocalcore(free_port_config(functions=functions)) as running:
+        users = Users(running, ClientConfig.from_localcore(running.endpoints))
+        victim, attacker = users.create("victim"), users.create("mallory")
+        answers = MessageRecorder(lambda m: m.topic.startswith(f"chat/{attacker.identity_id}/response/"))
+        running.thread.call(lambda: running.core.broker.add_listener(answers))
+        victim_client, attacker_client = CrtClient.open(victim), CrtClient.open(attacker)
+        try:
+            assert victim_client.subscribe(response_filter(victim.identity_id)) == 1
+            flood_rids = set()
+            for n in range(flood):  # paced at 80/s: the attacker stays within the per-connection limit
+                flood_rids.add(attacker_client.prompt(attacker, f"flood {n}"))
+                time.sleep(1 / 80)
+            rid = victim_client.prompt(victim, "are you still there?")
+            assert victim_client.stream(rid).text == SCRIPT
+            answered_before_the_victim = len(_ended(answers) & flood_rids)
+            assert answered_before_the_victim < flood // 2, answered_before_the_victim
+            running.wait_lambdas_idle(timeout=120)
+            assert _ended(answers) >= flood_rids
+        finally:
+            victim_client.close()
+            attacker_client.close()
