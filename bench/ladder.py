@@ -2,6 +2,7 @@
 
     python -m bench.ladder [--quick] [--chats 1,10,50,75,100,200] [--dashboards 10] [--seconds 15]
                            [--lambda-concurrency N] [--plot bench/results/ladder.png] [--json FILE]
+                           [--function-env NAME=VALUE ...]
 
 localcore runs in a child process (`bench.stack_process`, as `iotstream up` runs it) with the scripted model
 at 100 tokens/s, 150 tokens per answer, no time to first token of its own (so every millisecond before the
@@ -188,10 +189,16 @@ def rung(
 
 
 def run(
-    ladder: list[int], dashboards: int, seconds: float, lambda_concurrency: int | None
+    ladder: list[int],
+    dashboards: int,
+    seconds: float,
+    lambda_concurrency: int | None,
+    function_env: dict[str, str] | None = None,
 ) -> tuple[FirstToken, list[Rung]]:
+    """`function_env` is added to the functions' environment (`ENVIRONMENT`): another publisher setting, say."""
     rungs: list[Rung] = []
-    with StackProcess(ENVIRONMENT, lambda_concurrency=lambda_concurrency) as stack:
+    environment = {**ENVIRONMENT, **(function_env or {})}
+    with StackProcess(environment, lambda_concurrency=lambda_concurrency) as stack:
         config = ClientConfig.from_localcore(stack.endpoints)
         endpoints = stack.endpoints
         credentials = {
@@ -320,11 +327,25 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lambda-concurrency", type=int, default=None, help="default: localcore's")
     parser.add_argument("--plot", type=Path, default=Path(__file__).parent / "results" / "ladder.png")
     parser.add_argument("--json", type=Path, default=None, help="also write the results as JSON")
+    parser.add_argument(
+        "--function-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="one more variable for the functions (e.g. PUBLISH_MAX_BATCH_TOKENS=10); repeatable",
+    )
     args = parser.parse_args(argv)
     if args.quick:
         args.chats, args.dashboards, args.seconds = "1,10", 2, 4.0
+    if any("=" not in item for item in args.function_env):
+        parser.error("--function-env takes NAME=VALUE")
+    function_env = dict(item.split("=", 1) for item in args.function_env)
     first, rungs = run(
-        _counts(args.chats), args.dashboards, max(1.0, min(args.seconds, 120.0)), args.lambda_concurrency
+        _counts(args.chats),
+        args.dashboards,
+        max(1.0, min(args.seconds, 120.0)),
+        args.lambda_concurrency,
+        function_env,
     )
     print(first_token_table(first))
     print()

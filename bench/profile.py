@@ -25,7 +25,7 @@ from pathlib import Path
 
 from bench.broadcast import run_step
 from bench.broadcast_clients import Chat
-from bench.ladder import ENVIRONMENT
+from bench.ladder import ENVIRONMENT, WARM_UP_S
 from bench.mqtt_pump import MqttPump
 from bench.stack_process import StackProcess
 
@@ -87,7 +87,9 @@ def run(chats: int, seconds: float, rate: int, raw_path: Path) -> Profile:
         pump = MqttPump()
         clients = [Chat(pump, port) for _ in range(chats)]
         try:
-            run_step(stack, clients, [], 0.1)  # cold starts are not what we profile
+            # Cold starts are not what we profile: every chat asks for a while first, so that the workers the load
+            # needs are all started (one answer each left a third of the workers to start while sampling).
+            run_step(stack, clients, [], WARM_UP_S)
             raw_path.parent.mkdir(parents=True, exist_ok=True)
             command = [spy, "record", "--pid", str(stack.pid), "--subprocesses", "--gil", "--format", "raw"]
             command += ["--rate", str(rate), "--duration", str(round(seconds)), "--output", str(raw_path)]

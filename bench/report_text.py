@@ -39,8 +39,10 @@ chat waited for a next event (a client gives up after 30 s idle); token latency 
 the model's schedule produced it; CPU per answer is localcore's process plus its Lambda workers, from /proc.
 """,
     "profile": """
-py-spy samples localcore's process and its Lambda workers while chats ask back to back; each sample is charged
-to the package of its innermost frame outside the standard library (only threads holding the GIL are sampled).
+py-spy samples localcore's process and its Lambda workers while chats ask back to back, after a warm-up as long
+as the ladder's (cold starts are left out); each sample is charged to the package of its innermost frame outside
+the standard library (only threads holding the GIL are sampled, which overstates aiohttp's C parser: read its
+row as the event loop's share).
 The worker's share is the production code path on AWS: boto3 calls to iot-data (the answer's messages) and
 DynamoDB (the gate, the lease's heartbeat, the outcome). localcore's share is the emulation: moto (DynamoDB),
 aiohttp and SigV4 (the HTTP endpoints), the broker.

@@ -281,6 +281,9 @@ class Gateway:
     async def _body_within_deadline(self, request: web.Request) -> bool:
         """Read the whole body within `limits.body_timeout` (handlers' `read()` then returns it at once);
         a body over `client_max_size` raises 413 here."""
+        if request.content.is_eof():  # came whole with the headers (most requests): no timer to start
+            await request.read()
+            return True
         try:
             async with asyncio.timeout(self.limits.body_timeout):
                 await request.read()

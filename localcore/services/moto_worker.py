@@ -24,6 +24,7 @@ from moto.moto_server.werkzeug_app import create_backend_app
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from localcore.services.dynamodb_store import SWEEP_INTERVAL_S, sweep_expired, use_local_transactions
+from localcore.services.moto_caches import keep_unchanging_results
 
 log = logging.getLogger(__name__)
 
@@ -75,7 +76,8 @@ class MotoAnswer:
 
 class MotoWorker:
     """`await worker.run(request)`: moto's applications, one per service, on one thread. DynamoDB's
-    transactions and TTL come from `dynamodb_store` (what moto lacks); the TTL sweep runs on the same thread."""
+    transactions and TTL come from `dynamodb_store` (what moto lacks); the TTL sweep runs on the same thread;
+    what moto would recompute on every request is kept (`moto_caches`)."""
 
     def __init__(self, account: str) -> None:
         self._account = account
@@ -83,6 +85,7 @@ class MotoWorker:
         self._apps: dict[str, Any] = {}
         self._sweeper: asyncio.Task[None] | None = None
         use_local_transactions()
+        keep_unchanging_results()
 
     async def run(self, request: MotoRequest) -> MotoAnswer:
         """Run one request through moto's application for its service, on the worker thread."""

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from urllib.parse import quote, unquote
 
 ALGORITHM = "AWS4-HMAC-SHA256"
@@ -25,8 +26,9 @@ def parse_query(raw_query: str) -> list[tuple[str, str]]:
     return pairs
 
 
+@lru_cache(maxsize=4096)
 def canonical_uri(raw_path: str, *, s3: bool = False) -> str:
-    """The canonical URI of a wire path.
+    """The canonical URI of a wire path (kept per path: a stream publishes every message to one topic).
 
     For every service but S3, AWS signers remove dot and empty segments and encode the already-encoded path
     once more (botocore's `quote(normalize_url_path(path), safe='/~')`), so `%2F` on the wire is `%252F`
@@ -50,9 +52,16 @@ def canonical_uri(raw_path: str, *, s3: bool = False) -> str:
     return quote(path, safe="/~")
 
 
+@lru_cache(maxsize=1024)
+def _uri_encode(text: str) -> str:
+    """SigV4's URI encoding: every byte but the unreserved characters percent-encoded (kept per text: the
+    same few names and values come in request after request)."""
+    return quote(text, safe="-_.~")
+
+
 def canonical_query(pairs: Iterable[tuple[str, str]]) -> str:
     """Decoded query pairs, each URI-encoded (unreserved characters kept), sorted by key then value."""
-    encoded = sorted((quote(k, safe="-_.~"), quote(v, safe="-_.~")) for k, v in pairs)
+    encoded = sorted((_uri_encode(k), _uri_encode(v)) for k, v in pairs)
     return "&".join(f"{k}={v}" for k, v in encoded)
 
 
@@ -80,8 +89,12 @@ def string_to_sign(amz_date: str, scope: str, request: str) -> str:
     return "\n".join([ALGORITHM, amz_date, scope, digest])
 
 
+@lru_cache(maxsize=1024)
 def signing_key(secret_key: str, date: str, region: str, service: str) -> bytes:
-    """HMAC chain from `AWS4<secret>` over date, region, service and `aws4_request`."""
+    """HMAC chain from `AWS4<secret>` over date, region, service and `aws4_request`.
+
+    Kept per (secret, date, region, service): the key is the same for every request signed with one credential
+    on one day, so a verifier derives it once a day per key and service instead of four HMACs per request."""
     key = ("AWS4" + secret_key).encode("utf-8")
     for part in (date, region, service, "aws4_request"):
         key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()

@@ -244,3 +244,17 @@ def test_default_port_in_host_header_is_tolerated() -> None:
     parts = urlsplit(signed.url)
     request = SignedRequest("GET", parts.path, parse_query(parts.query), {"host": "example.iot.local:443"})
     assert verifier().verify(request).credential is IAM
+
+
+@pytest.mark.parametrize(
+    "amz_date", ["20240230T120000Z", "20241301T120000Z", "2024011T120000Z", "20240101T120000"]
+)
+def test_x_amz_date_that_is_no_utc_date_and_time_is_malformed(amz_date: str) -> None:
+    """`X-Amz-Date` is ISO 8601 basic format in UTC, `YYYYMMDD'T'HHMMSS'Z'`
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_sigv-create-signed-request.html): a day that
+    does not exist or another format is refused as malformed, never read as some other time."""
+    request = botocore_request(TEMP, f"http://{HOST}/topics/t", b"{}")
+    headers = {**request.headers, "X-Amz-Date": amz_date}
+    with pytest.raises(SignatureError) as err:
+        verifier(request).verify(_with(request, headers=headers))
+    assert err.value.reason == "malformed"
