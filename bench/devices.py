@@ -1,13 +1,13 @@
 """Devices on localcore: what provisioning, a certificate CONNECT and certificate-authorized publishing cost.
 
-    python -m bench.devices [--connects 40] [--messages 2000] [--png devices.png]
+    python -m bench.devices [--connects 40] [--messages 2000] [--plot devices.png]
 
 One localcore in this process (mqtts on, no rules, AWS quotas off so the rate is localcore's, not AWS's 100/s).
 Rows:
 CreateKeysAndCertificate and CreateCertificateFromCsr through boto3 (RSA 2048 / P-256 key made locally);
 CONNECT→CONNACK with paho over TLS and a client certificate, against plain-MQTT local mode in the same run (the
 reference); QoS 1 publishes/s of one device whose certificate policy uses thing variables, against a local-mode
-user. Prints a table and, with --png, a bar chart of the ratios. No assertions.
+user. Prints a table and, with --plot, a bar chart of the ratios. No assertions.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--connects", type=int, default=40)
     parser.add_argument("--messages", type=int, default=2000)
-    parser.add_argument("--png", type=Path)
+    parser.add_argument("--plot", type=Path)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="bench-devices-") as scratch:
         no_rules = Path(scratch) / "no-rules"  # publishes only route: no rule, no Lambda in either row
@@ -130,7 +130,7 @@ def run(config: LocalcoreConfig, scratch: Path, args: argparse.Namespace) -> Non
         f"\nTLS connect / plain connect (median): {connect_ratio:.2f}×; publish rate, certificate / local mode: "
         f"{publish_ratio:.2f}×"
     )
-    if args.png is not None:
+    if args.plot is not None:
         import matplotlib
 
         matplotlib.use("Agg")
@@ -144,7 +144,7 @@ def run(config: LocalcoreConfig, scratch: Path, args: argparse.Namespace) -> Non
         axis.axhline(1.0, color="grey", linewidth=0.8)
         axis.set_ylabel("ratio to the reference")
         figure.tight_layout()
-        figure.savefig(args.png, dpi=120)
+        figure.savefig(args.plot, dpi=120)
 
 
 if __name__ == "__main__":

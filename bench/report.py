@@ -67,6 +67,28 @@ SECTIONS = [
     ),
     Section("policy", "Policy decisions per second", [], ["--seconds", "0.1"], fenced=True),
     Section("rules", "Rule evaluations per second", [], ["--messages", "50", "--burst", "20"], fenced=True),
+    Section(
+        "rule_actions",
+        "Rule actions that write to AWS services",
+        ["--messages", "300"],
+        ["--messages", "30"],
+        plot=True,
+    ),
+    Section(
+        "devices",
+        "Devices: certificates, TLS connects and publishes",
+        [],
+        ["--connects", "5", "--messages", "200"],
+        plot=True,
+    ),
+    Section(
+        "events",
+        "Event lines: what `iotstream logs` costs the broker",
+        [],
+        ["--messages", "5000"],
+        plot=True,
+        fenced=True,
+    ),
 ]
 
 

@@ -70,6 +70,27 @@ attackers stop and the victim asks again. Its time to first token in each phase 
 localcore's memory before, during and after (`bench/flood.py`, its actors in `bench/flood_clients.py`). The goal
 (issue 10): the victim within 2x of idle during the flood, memory back to its baseline afterwards.
 """,
+    "rule_actions": """
+The whole stack in the benchmark's process; for each action a rule `SELECT * FROM '<topic>'` writes every
+message, as a role allowed everything. A row's time is from handing a message to the broker (as iot-data does)
+until the rules engine is done with it, the write made: broker, SQL, the role (read from IAM once, then cached),
+boto3 signing, localcore's SigV4 and IAM check, moto. The reference is the same write made directly with boto3
+as the local admin, in the same process. moto's SQS send grows slower as a queue fills, so the two SQS rows write
+to separate queues.
+""",
+    "devices": """
+One localcore in the benchmark's process with the `mqtts` listener on, no rules and AWS's quotas off (so the rate
+is localcore's, not AWS's 100 publishes/s per connection). Provisioning goes through boto3 (CreateKeysAndCertificate
+is an RSA 2048 key generation; a CSR with the device's own key costs a signature only); connects and QoS 1
+publishes through paho, one client at a time; the reference is a local-mode user on the plain MQTT port, in the
+same process.
+""",
+    "events": """
+What the structured event lines (`iotstream logs`, `up -v`, docs/localcore.md "Seeing what happens") cost the
+broker: messages routed through `Broker.route` in one process without a listener (the reference), with the
+listener that records a PUBLISH line per message, and with a live follower reading the lines (what `logs -f`
+adds). A line keeps its message and is formatted only when read; a follower's backlog is capped at 10,000 lines.
+""",
     "broker": """
 localcore's broker and mosquitto in their own processes, driven by the same paho harness: messages delivered per
 second and broker CPU per message, 1→1, 1→50 and 50→1 at QoS 0 and 1; "localcore + policy" evaluates the IoT

@@ -21,6 +21,7 @@ from iotstream_lambdas.streaming.assembler import StreamAssembler
 from iotstream_lambdas.streaming.wire import prompt_topic, response_filter
 from localcore.broker.testing import MqttTestClient
 from localcore.functions import FunctionSettings
+from localcore.lambda_runtime import ConcurrencyConfig
 from localcore.testing import RunningLocalcore
 
 SCRIPT = "Each identity streams on its own topics, and nobody else can read them."
@@ -29,7 +30,7 @@ TIMEOUT = 20.0
 AUTHZ_LOGGER = "localcore.broker.authz"
 
 
-def stack(**overrides: Any) -> Iterator[RunningLocalcore]:
+def stack(concurrency: ConcurrencyConfig | None = None, **overrides: Any) -> Iterator[RunningLocalcore]:
     """A running stack with the scripted LLM (fast, deterministic) and fast Lambda retries."""
     functions = FunctionSettings(
         environment={
@@ -42,6 +43,7 @@ def stack(**overrides: Any) -> Iterator[RunningLocalcore]:
             "PROMPTS_PER_DAY": "0",
         },
         retry_delays_seconds=(0.05, 0.05),
+        concurrency=concurrency or ConcurrencyConfig(),
     )
     with RunningLocalcore(local_config(functions=functions, **overrides)) as running:
         yield running

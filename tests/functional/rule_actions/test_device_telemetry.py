@@ -19,25 +19,9 @@ from boto3.session import Session
 
 from clients.local_app import local_config
 from localcore.testing import RunningLocalcore, provision_device
+from tests.support.device_support import THING_POLICY
 from tests.support.rule_actions import IOT_TRUST, unique
 
-# AWS's thing-policy example shape (thing-policy-examples.html): connect as the attached thing, publish under it.
-DEVICE_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [
-        {
-            "Effect": "Allow",
-            "Action": "iot:Connect",
-            "Resource": "arn:aws:iot:*:*:client/${iot:Connection.Thing.ThingName}",
-            "Condition": {"Bool": {"iot:Connection.Thing.IsAttached": "true"}},
-        },
-        {
-            "Effect": "Allow",
-            "Action": "iot:Publish",
-            "Resource": "arn:aws:iot:*:*:topic/fleet/${iot:Connection.Thing.ThingName}/telemetry",
-        },
-    ],
-}
 NOT_AUTHORIZED = 0x87
 
 
@@ -90,19 +74,19 @@ def test_device_telemetry_reaches_a_queue_and_a_table_read_with_the_exported_end
         "Statement": [{"Effect": "Allow", "Action": a, "Resource": r} for a, r in allowed],
     }
     iam.put_role_policy(RoleName=role["RoleName"], PolicyName="telemetry", PolicyDocument=json.dumps(policy))
-    sql = "SELECT topic(2) AS device, seq, temperature FROM 'fleet/+/telemetry'"
+    sql = "SELECT topic(2) AS device, seq, temperature FROM 'things/+/telemetry'"
     for name, action in (
         ("telemetry_to_sqs", {"sqs": {"queueUrl": queue, "roleArn": role["Arn"]}}),
         ("telemetry_to_dynamodb", {"dynamoDBv2": {"putItem": {"tableName": table}, "roleArn": role["Arn"]}}),
     ):
         iot.create_topic_rule(ruleName=name, topicRulePayload={"sql": sql, "actions": [action]})
 
-    device = provision_device(iot, tmp_path, DEVICE_POLICY, thing="sensor-1")
+    device = provision_device(iot, tmp_path, THING_POLICY, thing="sensor-1")
     with device_stack.device_client(device).connect() as paho_device:
         for seq, temperature in ((1, 20.5), (2, 21.0)):
             assert (
                 paho_device.publish(
-                    "fleet/sensor-1/telemetry", json.dumps({"seq": seq, "temperature": temperature}), qos=1
+                    "things/sensor-1/telemetry", json.dumps({"seq": seq, "temperature": temperature}), qos=1
                 )
                 == 0
             )

@@ -6,6 +6,7 @@ WebSockets (`raw_client.NeverReadingClient`); the victim streams an answer while
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -15,16 +16,14 @@ from collections.abc import Callable
 import pytest
 
 from clients.config import ClientConfig
-from clients.local_app import local_config
 from clients.session import Session
 from iotstream_lambdas.streaming.wire import decode_event, is_terminal, response_filter
 from localcore.broker import codec
 from localcore.broker.testing import MessageRecorder
-from localcore.functions.settings import FunctionSettings
 from localcore.lambda_runtime import ConcurrencyConfig
 from localcore.testing import RunningLocalcore
 from tests.support.raw_client import NeverReadingClient
-from tests.support.session_support import AUTHZ_LOGGER, SCRIPT, TIMEOUT, CrtClient, Users
+from tests.support.session_support import AUTHZ_LOGGER, SCRIPT, TIMEOUT, CrtClient, Users, stack
 
 PINGREQ = b"\xc0\x00"
 
@@ -144,18 +143,8 @@ def test_a_prompt_flood_does_not_put_another_users_answer_behind_its_backlog() -
     between the victim's prompt and the end of its answer at most a turn of the flood runs, while most of the
     flood still waits. Before, the queue was one line and the victim waited for all of it (36-60 s in the
     attack run). Every flood prompt still gets its terminal event: nothing is lost."""
-    functions = FunctionSettings(
-        environment={
-            "LLM_PROVIDER": "scripted",
-            "SCRIPTED_TEXT": SCRIPT,
-            "SCRIPTED_TOKENS_PER_S": "2000",
-            "PROMPTS_PER_MINUTE": "0",
-            "PROMPTS_PER_DAY": "0",
-        },
-        concurrency=ConcurrencyConfig(account_limit=1),
-    )
     connections, per_connection = 3, 40
-    with RunningLocalcore(local_config(functions=functions)) as running:
+    with contextlib.contextmanager(stack)(ConcurrencyConfig(account_limit=1)) as running:
         users = Users(running, ClientConfig.from_localcore(running.endpoints))
         victim, attacker = users.create("victim"), users.create("mallory")
         answers = MessageRecorder(lambda m: m.topic.startswith(f"chat/{attacker.identity_id}/response/"))
