@@ -30,8 +30,8 @@ from bench.mqtt_pump import MqttPump
 from bench.stack_process import StackProcess
 
 _FRAME_FILE = re.compile(r"\((?P<file>[^:()<>]+\.py):\d+\)$")
-_TWO_LEVELS = ("localcore", "streaming")
-"""Packages shown one level deeper (`localcore.broker`, `iotstream_lambdas.streaming.publisher`)."""
+_DEEPER = {"localcore": 2, "iotstream_lambdas": 3}
+"""Packages shown deeper, to this many levels (`localcore.broker`, `iotstream_lambdas.streaming.publisher`)."""
 
 
 @dataclass
@@ -62,7 +62,7 @@ def package_of(stack: list[str]) -> str:
         parts = match["file"].removesuffix(".py").split("/")
         if parts[0] in sys.stdlib_module_names or parts[0].startswith("/"):
             continue
-        return ".".join(parts[:2]) if parts[0] in _TWO_LEVELS and len(parts) > 1 else parts[0]
+        return ".".join(parts[: _DEEPER.get(parts[0], 1)])
     return "stdlib"
 
 
