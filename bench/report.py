@@ -196,9 +196,8 @@ def render(runs: list[Ran], quick: bool, images: Path, output: Path) -> str:
         if ran.failed:
             lines += [f"**This benchmark did not finish ({ran.failed}).**", ""]
         if ran.output:
-            lines += (
-                ["```", ran.output, "```"] if section.fenced else [ran.output.replace(str(ROOT) + "/", "")]
-            )
+            printed = ran.output.replace(str(ROOT) + "/", "")  # paths as the repository names them
+            lines += ["```", printed, "```"] if section.fenced else [printed]
             lines += [""]
         if section.plot and (images / f"{section.name}.png").exists():
             lines += [f"![{section.title}]({image(section.name)})", ""]
