@@ -83,12 +83,12 @@ class ConcurrencyConfig:
 class Slots:
     """Concurrency slots. Throttled asynchronous events wait per source (who published what triggered them);
     freed slots go to the sources in turn, each source's events oldest first, and one source runs at most
-    `per_source` events at once while others wait.
+    `per_source` events at once (synchronous invokes and events without a source are not limited this way).
 
     AWS documents no order for a function's throttled events, and with its account limit of 1,000 one user's
     burst does not hold up another's. Locally the limit is a laptop's, so a flood from one identity would put
     every other user's events behind its whole backlog if the queue were one line, and would fill every slot
-    (docs/lambda-runtime.md, "Concurrency")."""
+    (docs/lambda-runtime.md, "What differs from AWS")."""
 
     def __init__(self, limit: int, reason: str, per_source: int | None = None) -> None:
         self.limit = limit
@@ -135,7 +135,7 @@ class Slots:
         return True
 
     def release(self, source: str = "") -> None:
-        """Free `source`'s slot and hand free slots to waiting sources in turn (each below its share)."""
+        """Free `source`'s slot and hand free slots to waiting sources in turn (each below its limit)."""
         self.in_use -= 1
         running = self._running[source] - 1
         if running:
