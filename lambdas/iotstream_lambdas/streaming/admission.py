@@ -25,7 +25,8 @@ helps, `retry_after_ms` (docs/protocol.md). Items (pk `LIMIT#{identity}`), all e
 A full rate window stays full until it ends (counters only rise), so once an identity is refused for a window
 the warm execution environment remembers it until the window ends (`remembered`) and refuses its further
 prompts without the transaction: a user flooding prompts costs one write per refusal, not a failed transaction
-(docs/security.md, the prompt-flood row of the attack matrix). Another environment learns it with its own first refusal.
+(docs/security.md, the prompt-flood row of the attack matrix). Another environment learns it with its own
+first refusal.
 """
 
 from __future__ import annotations
@@ -100,7 +101,8 @@ class _Window:
 
 class Admission:
     """Decides, per identity, whether a prompt may stream now. Its checks are conditional writes that
-    `iotstream_lambdas.streaming.gate` runs in the same transaction as the claim of the rid: one round trip per prompt."""
+    `iotstream_lambdas.streaming.gate` runs in the same transaction as the claim of the rid: one round trip per
+    prompt."""
 
     def __init__(
         self,
