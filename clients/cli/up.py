@@ -24,7 +24,7 @@ from clients.targets import READY_FILE_ENV, ready_file_path
 from clients.web import serve_pages
 from iot_policies.errors import PolicyError
 from localcore.aio.listen import ListenError
-from localcore.app import Localcore, LocalcoreConfig
+from localcore.app import Application, Localcore, LocalcoreConfig
 from localcore.broker.limits import BrokerLimits
 from localcore.errors import LocalcoreError
 from localcore.functions import FunctionSettings
@@ -144,7 +144,8 @@ def stack_config(args: argparse.Namespace, project: Project, contents: ProjectCo
         explain_refusals=args.explain_refusals,
         admin_on_mqtt=args.admin_mqtt,
         persist=getattr(args, "persist", False),
-        application=IOTSTREAM,
+        # iotstream's state table and clients' outputs only for iotstream's chat, not for another project
+        application=IOTSTREAM if PROMPT_FUNCTION in contents.functions else Application(),
     )
 
 
@@ -224,10 +225,11 @@ async def serve(args: argparse.Namespace, config: LocalcoreConfig, summary: list
         try:
             print("\n".join(summary))
             print_endpoints(core.endpoints, ready_file)
-            write_private_json(outputs, cdk_outputs(core.endpoints))
             write_private_json(ready_file, core.endpoints)  # it holds the admin secret: 0600
             print(f"  {'ready file':24} {ready_file}  (iotstream chat / dashboard read it)")
-            print(f"  {'CDK-format outputs':24} {outputs}")
+            if "dashboard_shards" in core.endpoints:  # iotstream's chat: what its clients read from CDK
+                write_private_json(outputs, cdk_outputs(core.endpoints))
+                print(f"  {'CDK-format outputs':24} {outputs}")
             print("localcore ready (Ctrl-C stops)", flush=True)
             await stop.wait()
         finally:

@@ -45,6 +45,10 @@ def test_up_serves_the_greenhouse_project_end_to_end(tmp_path: Path) -> None:
             by_topic = {m.topic: json.loads(m.payload) for m in device.expect(2, timeout=30)}
         assert by_topic["greenhouse/greenhouse-7/alerts"]["greenhouse"] == "greenhouse-7"
         assert by_topic["greenhouse/greenhouse-7/status"]["status"] == "too hot"
+        # iotstream's own state table and chat outputs stay out of another project's stack
+        assert _admin_client(up.endpoints, "dynamodb").list_tables()["TableNames"] == []  # type: ignore[attr-defined]
+        assert "dashboard_shards" not in up.endpoints
+        assert not (tmp_path / "state" / "cdk-outputs.json").exists()
 
 
 def test_persist_keeps_an_api_rule_and_a_retained_status_across_a_restart(tmp_path: Path) -> None:
