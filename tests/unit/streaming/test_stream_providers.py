@@ -231,6 +231,52 @@ def test_bedrock_provider_uses_the_injected_client() -> None:
     assert text == "Hi there" and client.calls[0]["modelId"] == "model-x" and client.stream.closed
 
 
+def test_bedrock_failures_become_provider_errors_with_safe_words() -> None:
+    """A refused call (ClientError with AWS's code), an error event while streaming (ConverseStream's
+    `throttlingException` and the like,
+    https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStream.html, which botocore
+    raises as EventStreamError, a ClientError) and a transport failure (BotoCoreError) all end as
+    `provider_error` without botocore's text; the event stream is closed either way."""
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    throttled = ClientError({"Error": {"Code": "ThrottlingException", "Message": "secret"}}, "ConverseStream")
+
+    class BreakingStream:
+        closed = False
+
+        def __init__(self, error: Exception) -> None:
+            self.error = error
+
+        def __iter__(self) -> Iterator[dict[str, Any]]:
+            yield {"contentBlockDelta": {"delta": {"text": "Hi"}}}
+            raise self.error
+
+        def close(self) -> None:
+            self.closed = True
+
+    class Client:
+        def __init__(self, refuse: Exception | None = None, stream: BreakingStream | None = None) -> None:
+            self.refuse, self.stream = refuse, stream
+
+        def converse_stream(self, **kwargs: Any) -> dict[str, Any]:
+            if self.refuse is not None:
+                raise self.refuse
+            return {"stream": self.stream}
+
+    def failure(client: Client) -> str:
+        with pytest.raises(ProviderError) as raised:
+            collect(BedrockProvider(client, "m").stream(MESSAGES, GenerationParams()))  # type: ignore[arg-type]
+        assert raised.value.code == "provider_error" and "secret" not in raised.value.message
+        return raised.value.message
+
+    assert "busy" in failure(Client(refuse=throttled))
+    assert "could not be reached" in failure(Client(refuse=EndpointConnectionError(endpoint_url="https://x")))
+    broken = BreakingStream(throttled)
+    assert "busy" in failure(Client(stream=broken)) and broken.closed
+    dropped = BreakingStream(EndpointConnectionError(endpoint_url="https://x"))
+    assert "connection to the model broke" in failure(Client(stream=dropped)) and dropped.closed
+
+
 # --------------------------------------------------------------------------- scripted and selection
 
 

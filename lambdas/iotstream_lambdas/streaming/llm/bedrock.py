@@ -10,6 +10,7 @@ Event shapes (Bedrock API reference, ConverseStream "Response Syntax"): `message
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -95,6 +96,19 @@ def _safe_message(error_name: str) -> str:
     return "The model failed while answering; please try again."
 
 
+@contextmanager
+def _provider_errors(unreachable: str) -> Iterator[None]:
+    """botocore's failures as the `provider_error` the client is shown: AWS's error code decides the words
+    (`_safe_message`; an EventStreamError while iterating is a ClientError too), a transport failure says
+    `unreachable`."""
+    try:
+        yield
+    except ClientError as exc:
+        raise ProviderError("provider_error", _safe_message(exc.response["Error"].get("Code", ""))) from exc
+    except BotoCoreError as exc:
+        raise ProviderError("provider_error", unreachable) from exc
+
+
 @dataclass
 class BedrockProvider:
     """Streams from a Bedrock model with `converse_stream` through an injected boto3 client."""
@@ -107,26 +121,11 @@ class BedrockProvider:
         return self.model_id
 
     def stream(self, messages: Sequence[Message], params: GenerationParams) -> Iterator[Chunk]:
-        try:
+        with _provider_errors("The model could not be reached; please try again."):
             response = self.client.converse_stream(**build_converse_request(self.model_id, messages, params))
-        except ClientError as exc:
-            raise ProviderError(
-                "provider_error", _safe_message(exc.response["Error"].get("Code", ""))
-            ) from exc
-        except BotoCoreError as exc:
-            raise ProviderError(
-                "provider_error", "The model could not be reached; please try again."
-            ) from exc
         stream = response["stream"]
         try:
-            yield from map_converse_events(stream)
-        except ClientError as exc:  # EventStreamError is a ClientError raised while iterating
-            raise ProviderError(
-                "provider_error", _safe_message(exc.response["Error"].get("Code", ""))
-            ) from exc
-        except BotoCoreError as exc:
-            raise ProviderError(
-                "provider_error", "The connection to the model broke; please try again."
-            ) from exc
+            with _provider_errors("The connection to the model broke; please try again."):
+                yield from map_converse_events(stream)
         finally:
             stream.close()
