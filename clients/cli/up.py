@@ -227,7 +227,7 @@ async def serve(args: argparse.Namespace, config: LocalcoreConfig, summary: list
             print_endpoints(core.endpoints, ready_file)
             write_private_json(ready_file, core.endpoints)  # it holds the admin secret: 0600
             print(f"  {'ready file':24} {ready_file}  (iotstream chat / dashboard read it)")
-            if "dashboard_shards" in core.endpoints:  # iotstream's chat: what its clients read from CDK
+            if config.application is IOTSTREAM:  # iotstream's chat (stack_config): what its clients read
                 write_private_json(outputs, cdk_outputs(core.endpoints))
                 print(f"  {'CDK-format outputs':24} {outputs}")
             print("localcore ready (Ctrl-C stops)", flush=True)
