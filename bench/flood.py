@@ -55,6 +55,7 @@ class Phase:
     asked: list[Asked]
     memory: Sample  # at the end of the phase
     peak: Sample  # the largest stack RSS sampled during the phase
+    live_blocks: int  # localcore's live Python objects at the end of the phase (`StackProcess.live_blocks`)
 
     @property
     def ttfts_ms(self) -> list[float]:
@@ -95,10 +96,10 @@ def ask(pump: MqttPump, port: int, answers: int, until: float | None = None) -> 
         victim.close()
 
 
-def phase(name: str, sampler: MemorySampler, asked: list[Asked], since: int) -> Phase:
+def phase(stack: StackProcess, name: str, sampler: MemorySampler, asked: list[Asked], since: int) -> Phase:
     end = sampler.sample()
     during = [s for s in sampler.samples[since:] if s.phase == name] or [end]
-    return Phase(name, asked, end, max(during, key=lambda s: s.stack_mb))
+    return Phase(name, asked, end, max(during, key=lambda s: s.stack_mb), stack.live_blocks())
 
 
 def run(args: argparse.Namespace) -> tuple[list[Phase], Flooded, list[Sample]]:
@@ -116,7 +117,7 @@ def run(args: argparse.Namespace) -> tuple[list[Phase], Flooded, list[Sample]]:
             ask(pump, mqtt_port, 1)  # the prompt function's cold start
             phases: list[Phase] = []
             sampler.phase, mark = "idle", len(sampler.samples)
-            phases.append(phase("idle", sampler, ask(pump, mqtt_port, args.answers), mark))
+            phases.append(phase(stack, "idle", sampler, ask(pump, mqtt_port, args.answers), mark))
 
             sampler.phase, mark = "flood", len(sampler.samples)
             flood = PromptFlood(pump, mqtt_port, args.flood_connections)
@@ -133,7 +134,7 @@ def run(args: argparse.Namespace) -> tuple[list[Phase], Flooded, list[Sample]]:
             flood.stop()
             sent_per_s = round(flood.sent / (time.monotonic() - started), 1)
             sockets.stop()
-            phases.append(phase("flood", sampler, asked, mark))
+            phases.append(phase(stack, "flood", sampler, asked, mark))
 
             sampler.phase = "settling"
             stopped = time.monotonic()
@@ -144,7 +145,7 @@ def run(args: argparse.Namespace) -> tuple[list[Phase], Flooded, list[Sample]]:
                 flood.sent, sent_per_s, sockets.opened, sockets.reopened, open_at_end, drained_s
             )
             sampler.phase, mark = "after", len(sampler.samples)
-            phases.append(phase("after", sampler, ask(pump, mqtt_port, args.answers), mark))
+            phases.append(phase(stack, "after", sampler, ask(pump, mqtt_port, args.answers), mark))
         finally:
             pump.close()
             sampler.stop()
@@ -162,14 +163,14 @@ def table(phases: list[Phase], flooded: Flooded, args: argparse.Namespace) -> st
         f"A TTFT of {ANSWER_TIMEOUT_S * 1000:.0f} ms means no text within the client's {ANSWER_TIMEOUT_S:.0f} s.",
         "",
         "| phase | answers ok | no text in time | TTFT p50 ms | TTFT max ms | p50 vs idle | localcore RSS MB (end) "
-        "| peak MB | Lambda workers MB |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| peak MB | live Python objects (end) | Lambda workers MB |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for p in phases:
         lines.append(
             f"| {p.name} | {sum(a.ok for a in p.asked)}/{len(p.asked)} | {p.timed_out} | {p.ttft_p50_ms:.0f} | "
             f"{max(p.ttfts_ms):.0f} | {p.ttft_p50_ms / idle.ttft_p50_ms:.2f}x | "
-            f"{p.memory.stack_mb:.0f} | {p.peak.stack_mb:.0f} | {p.memory.workers_mb:.0f} |"
+            f"{p.memory.stack_mb:.0f} | {p.peak.stack_mb:.0f} | {p.live_blocks:,} | {p.memory.workers_mb:.0f} |"
         )
     flood, after = phases[1], phases[2]
     drained = (
@@ -182,7 +183,8 @@ def table(phases: list[Phase], flooded: Flooded, args: argparse.Namespace) -> st
         f"- the Lambda invocations the flood caused: {drained}",
         f"- victim TTFT under flood: {flood.ttft_p50_ms / idle.ttft_p50_ms:.2f}x idle (goal: within 2x)",
         f"- localcore RSS after: {after.memory.stack_mb:.0f} MB vs {idle.memory.stack_mb:.0f} MB before "
-        f"(+{after.memory.stack_mb - idle.memory.stack_mb:.0f} MB; peak {flood.peak.stack_mb:.0f} MB)",
+        f"(+{after.memory.stack_mb - idle.memory.stack_mb:.0f} MB; peak {flood.peak.stack_mb:.0f} MB); live Python "
+        f"objects {after.live_blocks / idle.live_blocks:.3f}x the idle phase's",
     ]
     return "\n".join(lines)
 

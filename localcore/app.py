@@ -25,6 +25,7 @@ from aiohttp import web
 
 from iot_policies.library import policy_dir
 from iot_rules.definitions import load_rules, rules_dir
+from localcore.aio.memory import MemoryTrimmer
 from localcore.aio.service import Service
 from localcore.broker.codec import RC
 from localcore.broker.lifecycle import DisconnectReason
@@ -282,6 +283,7 @@ class Localcore(Service):
             started.push_async_callback(self.engine.wait_idle)
             self.broker.add_listener(self.engine.on_message)
             await started.enter_async_context(self.broker_server)
+            await started.enter_async_context(MemoryTrimmer())
             self._running = started.pop_all()
         self.endpoints = self._describe()
         log.info("localcore ready: %s", json.dumps(self.endpoints))

@@ -29,9 +29,12 @@ WORKERS_PER_CPU = 32
 """A streaming invocation mostly waits for the model (a 150-token answer costs its worker well under a tenth of
 its 1.5 s in CPU), so many run per core; more than this only slows every stream."""
 MIN_ACCOUNT_LIMIT = 8
-PER_SOURCE_LIMIT = 4
+PER_SOURCE_LIMIT = 2
 """Measured with `python -m bench.flood` (docs/benchmarks.md, "Flood"): one user's 500 prompts/s held another's
-time to first token at 2.9x idle with 4, 5x with 8, 5.6x with 16 and 40x with no limit (64 slots)."""
+time to first token at 1.8-1.9x idle with 1 or 2, 2.8-3.2x with 4, 5x with 8, 5.6x with 16 and 40x with no
+limit (64 slots); with 1 the flood's backlog took 33 s to drain, with 2 13 s (before refusals became cheap).
+2 is also the prompt service's own cap on one identity's concurrent streams (`MAX_STREAMS_PER_IDENTITY`), so
+it never holds back a chat user's own answers."""
 ACCOUNT_LIMIT_REASON = "ConcurrentInvocationLimitExceeded"
 RESERVED_LIMIT_REASON = "ReservedFunctionConcurrentInvocationLimitExceeded"
 

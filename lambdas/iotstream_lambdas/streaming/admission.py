@@ -24,9 +24,9 @@ helps, `retry_after_ms` (docs/protocol.md). Items (pk `LIMIT#{identity}`), all e
 
 A full rate window stays full until it ends (counters only rise), so once an identity is refused for a window
 the warm execution environment remembers it until the window ends (`remembered`) and refuses its further
-prompts without the transaction: a user flooding prompts costs one write per refusal, not a failed transaction
-(docs/security.md, the prompt-flood row of the attack matrix). Another environment learns it with its own
-first refusal.
+prompts without the transaction and without recording them: a user flooding prompts costs one read per refusal
+(is the rid someone else's stream?), no write, no dashboard update (docs/security.md, the prompt-flood row of
+the attack matrix). Another environment learns it with its own first refusal.
 """
 
 from __future__ import annotations
@@ -81,6 +81,9 @@ class Refusal:
     code: str
     message: str
     retry_after_ms: int | None = None
+    repeated: bool = False
+    """This environment already refused the identity for the same rate window: the refusal is neither recorded
+    nor shown on the dashboards again (a flood of prompts leaves no table items and no feed updates behind)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,7 +140,7 @@ class Admission:
         if window.ends_ms <= now_ms:
             del self._full_windows[identity_id]
             return None
-        return Refusal(E_RATE_LIMITED, window.message, window.ends_ms - now_ms)
+        return Refusal(E_RATE_LIMITED, window.message, window.ends_ms - now_ms, repeated=True)
 
     def actions(self, identity_id: str, rid: str, now_ms: int, until_ms: int) -> list[dict[str, Any]]:
         """The conditional writes admitting `rid` (held at most until `until_ms`), in `judge`'s order: the

@@ -9,11 +9,14 @@ admission's conditional writes, `iotstream_lambdas.streaming.state.StateStore.wr
 | the claim, the record has an outcome | a duplicate delivery of an answered prompt | `Skipped` |
 | the claim, the record is `cancelled` only | the user cancelled before the prompt arrived | `Cancelled` (recorded) |
 | the claim, the record is `streaming` | another attempt streams it, or died doing so | wait for its lease: renewed → `Skipped`; ran out → `Interrupted` (ours to end) |
-| a rate window | over `PROMPTS_PER_MINUTE` / `PROMPTS_PER_DAY` | `Refusal` (recorded) |
+| a rate window | over `PROMPTS_PER_MINUTE` / `PROMPTS_PER_DAY` | `Refusal` (recorded; a repeated one only read) |
 | the stream slot | full, or holding leases that ended | tidy the slots, try again, or `Refusal` |
 | a concurrent transaction on the same items | another prompt of this identity | try again |
 
-A refused or cancelled rid is recorded as answered, so a redelivery publishes nothing more.
+A refused or cancelled rid is recorded as answered, so a redelivery publishes nothing more. A repeated refusal
+(the identity's rate window is already known to be full) is not recorded: its rid is only read, so that a
+redelivered prompt that streams, or streamed, is never answered with an error; such a rid, delivered again, is
+refused again while the window lasts. A flood of prompts then leaves no items in the table.
 """
 
 from __future__ import annotations
@@ -87,11 +90,11 @@ class Gate:
         """Claim `rid` and admit it (its stream slot held at most `slot_ms`), in one write when all is well."""
         now_ms = self._now_ms()
         admission = self.admission
-        if admission is not None and (
-            (refusal := admission.expired(received_at_ms, now_ms)) is not None
-            or (refusal := admission.remembered(identity_id, now_ms)) is not None
-        ):
-            return self._refuse(identity_id, rid, refusal)
+        if admission is not None:
+            if (refusal := admission.expired(received_at_ms, now_ms)) is not None:
+                return self._refuse(identity_id, rid, refusal)
+            if (refusal := admission.remembered(identity_id, now_ms)) is not None:
+                return self._refuse_again(identity_id, rid, refusal)
         claim = Claim(uuid.uuid4().hex, now_ms + self.timing.lease_ms, self.timing.reserve, model)
         for _ in range(ATTEMPTS):
             actions = [{"Put": self.store.claim_put(identity_id, rid, claim)}]
@@ -124,8 +127,15 @@ class Gate:
             return refusal
         return self._claimed_before(identity_id, rid)
 
-    def _claimed_before(self, identity_id: str, rid: str) -> Decision:
+    def _refuse_again(self, identity_id: str, rid: str, refusal: Refusal) -> Decision:
+        """A repeated refusal: read, not written (the module docstring)."""
         record = self.store.read_request(identity_id, rid)
+        if record is None:
+            return refusal
+        return self._claimed_before(identity_id, rid, record)
+
+    def _claimed_before(self, identity_id: str, rid: str, record: RequestRecord | None = None) -> Decision:
+        record = record or self.store.read_request(identity_id, rid)
         if record is None:  # expired by TTL in between: long answered
             return Skipped("answered")
         if record.status is None and record.cancelled:

@@ -182,7 +182,8 @@ class StreamingService:
         self.logger.info(
             "prompt refused", extra={"identity_id": identity_id, "rid": rid, "code": refusal.code}
         )
-        self._publish_error(identity_id, Error(rid, 0, refusal.code, refusal.message, refusal.retry_after_ms))
+        event = Error(rid, 0, refusal.code, refusal.message, refusal.retry_after_ms)
+        self._publish_error(identity_id, event, to_dashboards=not refusal.repeated)
         return PromptOutcome("rejected", rid, f"error:{refusal.code}")
 
     def _reject(self, identity_id: str, exc: ProtocolError) -> PromptOutcome:
@@ -191,13 +192,13 @@ class StreamingService:
         self._publish_error(identity_id, Error(rid=rid, seq=0, code=exc.code, message=exc.message))
         return PromptOutcome("rejected", exc.rid, f"error:{exc.code}")
 
-    def _publish_error(self, identity_id: str, event: Error) -> None:
+    def _publish_error(self, identity_id: str, event: Error, *, to_dashboards: bool = True) -> None:
         """The single event of a stream that never started, and its `error` status for the dashboards."""
         try:
             self.iot.publish(topic=response_topic(identity_id, event.rid), qos=1, payload=encode_event(event))
         except (ClientError, BotoCoreError):
             self.logger.exception("could not publish the error event", extra={"rid": event.rid})
-        if event.rid != INVALID_RID:
+        if to_dashboards and event.rid != INVALID_RID:
             self.feed.rejected(identity_id, event.rid, self.provider.model, event.code)
 
     def _answer_cancelled(self, identity_id: str, rid: str) -> PromptOutcome:

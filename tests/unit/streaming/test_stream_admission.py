@@ -20,6 +20,7 @@ from iotstream_lambdas.streaming.llm.scripted import ScriptedProvider
 from iotstream_lambdas.streaming.publisher import PublisherConfig
 from iotstream_lambdas.streaming.service import ServiceConfig, StreamingService
 from iotstream_lambdas.streaming.state import StateStore
+from iotstream_lambdas.streaming.status import DASHBOARD_TOPIC_PREFIX
 from iotstream_lambdas.streaming.wire import (
     E_PROMPT_EXPIRED,
     E_RATE_LIMITED,
@@ -138,8 +139,9 @@ def test_a_full_window_is_remembered_until_it_ends_without_another_transaction(
     store: StateStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Counters only rise within a window, so an identity refused for a window stays refused until it ends:
-    the warm environment refuses its next prompts without the admission transaction (one write each, the
-    rid's record), with the same code and retry_after_ms; other identities and the next minute are untouched."""
+    the warm environment refuses its next prompts without the admission transaction and without any write
+    (a flood leaves no items behind), with the same code and retry_after_ms; other identities and the next
+    minute are untouched."""
     clock = Clock()
     admission = _admission(store, clock, per_minute=1)
     alice = _identity()
@@ -147,15 +149,24 @@ def test_a_full_window_is_remembered_until_it_ends_without_another_transaction(
     first = _admit(admission, alice)
     assert isinstance(first, Refusal) and first.code == E_RATE_LIMITED
     transactions: list[object] = []
+    recorded: list[str] = []
     original = StateStore.write
+    original_record = StateStore.record_outcome_unclaimed
     monkeypatch.setattr(
         StateStore, "write", lambda self, actions: transactions.append(actions) or original(self, actions)
     )
+    monkeypatch.setattr(
+        StateStore,
+        "record_outcome_unclaimed",
+        lambda self, identity, rid, outcome: (
+            recorded.append(rid) or original_record(self, identity, rid, outcome)
+        ),
+    )
     clock.now += 10
     again = _admit(admission, alice)
-    assert isinstance(again, Refusal)
+    assert isinstance(again, Refusal) and again.repeated and not first.repeated
     assert (again.code, again.retry_after_ms) == (E_RATE_LIMITED, MINUTE_LEFT_MS - 10_000)
-    assert transactions == []
+    assert transactions == [] and recorded == []
     assert isinstance(_admit(admission, _identity()), Lease) and len(transactions) == 1
     clock.now += MINUTE_LEFT_MS / 1000
     assert isinstance(_admit(admission, alice), Lease)
@@ -245,3 +256,39 @@ def test_service_answers_a_refusal_with_one_error_event_and_records_it(
     assert store.request_status(alice, second["rid"]) == f"error:{E_RATE_LIMITED}"
     assert service.handle_prompt(second, lambda: 300_000).status == "duplicate"
     assert len(iot_sink.on(response_topic(alice, second["rid"]))) == 1
+
+
+def test_a_repeated_refusal_never_answers_a_redelivered_stream_with_an_error(
+    iot_sink: IotDataSink, store: StateStore
+) -> None:
+    """A repeated refusal is only read, not recorded, so it must still see that the rid is someone's stream:
+    the prompt that filled the window, delivered again while the window is known to be full, is a duplicate
+    (its stream is not given an `error`). A new rid is refused with an `error` for the user, but no
+    dashboard update (only the first refusal of a window is shown) and no item in the table."""
+    clock = Clock()
+    admission = _admission(store, clock, per_minute=1)
+    service = StreamingService(
+        iot_sink.client(),
+        StateStore(store.client, store.table, wall_clock=clock),
+        ScriptedProvider(text="Hello there."),
+        ServiceConfig(publisher=PublisherConfig(max_messages_per_second=0)),
+        admission=admission,
+    )
+    alice = _identity()
+    answered = {"v": 1, "rid": str(uuid.uuid4()), "text": "Hi", "identity_id": alice}
+    assert service.handle_prompt(answered, lambda: 300_000).outcome == "end_turn"
+    first_refused = {"v": 1, "rid": str(uuid.uuid4()), "text": "Hi again", "identity_id": alice}
+    assert service.handle_prompt(first_refused, lambda: 300_000).outcome == f"error:{E_RATE_LIMITED}"
+    answer_events = len(iot_sink.on(response_topic(alice, answered["rid"])))
+    feed_updates = [m for m in iot_sink.messages if m.topic.startswith(DASHBOARD_TOPIC_PREFIX)]
+
+    assert service.handle_prompt(answered, lambda: 300_000).status == "duplicate"
+    assert len(iot_sink.on(response_topic(alice, answered["rid"]))) == answer_events
+
+    flood = {"v": 1, "rid": str(uuid.uuid4()), "text": "and again", "identity_id": alice}
+    outcome = service.handle_prompt(flood, lambda: 300_000)
+    assert (outcome.status, outcome.outcome) == ("rejected", f"error:{E_RATE_LIMITED}")
+    (event,) = iot_sink.events(response_topic(alice, flood["rid"]))
+    assert isinstance(event, Error) and event.code == E_RATE_LIMITED
+    assert [m for m in iot_sink.messages if m.topic.startswith(DASHBOARD_TOPIC_PREFIX)] == feed_updates
+    assert store.request_status(alice, flood["rid"]) is None
