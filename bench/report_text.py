@@ -68,7 +68,9 @@ A victim asks one question at a time while one user floods prompts at AWS IoT's 
 connections and another holds thousands of idle sockets on the HTTP gateway and the MQTT port; then the
 attackers stop and the victim asks again. Its time to first token in each phase against the idle one, and
 localcore's memory before, during and after (`bench/flood.py`, its actors in `bench/flood_clients.py`). The goal
-(issue 10): the victim within 2x of idle during the flood, memory back to its baseline afterwards.
+(issue 10): the victim within 2x of idle during the flood, memory back to its baseline afterwards. "Live Python
+objects" is CPython's count of allocated blocks in localcore's process after a full collection: what is still
+referenced, unlike the resident size, which keeps freed heap pages (docs/security.md, "Memory after an attack").
 """,
     "rule_actions": """
 The whole stack in the benchmark's process; for each action a rule `SELECT * FROM '<topic>'` writes every
