@@ -13,6 +13,11 @@
   expired item is still returned by reads. localcore deletes them at the next sweep (every
   `SWEEP_INTERVAL_S`): sooner than AWS, so code must not rely on reading an expired item, which AWS does not
   promise either. A TTL attribute that is not a number is ignored, as DynamoDB ignores it.
+- **No empty partitions.** moto keeps a table with a sort key as {partition key: {sort key: item}} in a
+  `defaultdict`: a GetItem of an item that is not there adds an empty partition, and deleting a partition's
+  last item (DeleteItem, TTL) leaves one; neither ever goes away. Reading absent items is routine (a rid not
+  seen yet, a cancel flag never set), so localcore grew with every such read, for good. Here both leave no
+  empty partition behind.
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend, dynamodb_backends
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import Table
 
 SWEEP_INTERVAL_S = 10.0
 MAX_ACTIONS = 100
@@ -127,6 +134,38 @@ def use_local_transactions() -> None:
         transact_write_items(self, transact_items)
 
     DynamoDBBackend.transact_write_items = transact  # type: ignore[method-assign]
+
+
+def drop_empty_partitions() -> None:
+    """Make moto's `Table.get_item` and `Table.delete_item` leave no empty partition (the module docstring)."""
+    if getattr(Table, "_localcore_drops_empty_partitions", False):
+        return
+    moto_get_item, moto_delete_item = Table.get_item, Table.delete_item
+
+    def forget_if_empty(table: Table, hash_key: DynamoType) -> None:
+        if table.has_range_key and not table.items.get(hash_key, True):
+            del table.items[hash_key]
+
+    def get_item(
+        self: Table,
+        hash_key: DynamoType,
+        range_key: DynamoType | None = None,
+        projection_expression: list[list[str]] | None = None,
+    ) -> Item | None:
+        try:
+            return moto_get_item(self, hash_key, range_key, projection_expression)
+        finally:
+            forget_if_empty(self, hash_key)
+
+    def delete_item(self: Table, hash_key: DynamoType, range_key: DynamoType | None) -> Item | None:
+        try:
+            return moto_delete_item(self, hash_key, range_key)
+        finally:
+            forget_if_empty(self, hash_key)
+
+    Table.get_item = get_item  # type: ignore[method-assign]
+    Table.delete_item = delete_item  # type: ignore[method-assign]
+    Table._localcore_drops_empty_partitions = True  # type: ignore[attr-defined]
 
 
 def sweep_expired(account: str, now: float | None = None) -> int:

@@ -23,7 +23,12 @@ from moto.core.model_instances import model_data
 from moto.moto_server.werkzeug_app import create_backend_app
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
-from localcore.services.dynamodb_store import SWEEP_INTERVAL_S, sweep_expired, use_local_transactions
+from localcore.services.dynamodb_store import (
+    SWEEP_INTERVAL_S,
+    drop_empty_partitions,
+    sweep_expired,
+    use_local_transactions,
+)
 from localcore.services.moto_caches import keep_unchanging_results
 
 log = logging.getLogger(__name__)
@@ -85,6 +90,7 @@ class MotoWorker:
         self._apps: dict[str, Any] = {}
         self._sweeper: asyncio.Task[None] | None = None
         use_local_transactions()
+        drop_empty_partitions()
         keep_unchanging_results()
 
     async def run(self, request: MotoRequest) -> MotoAnswer:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gc
 import uuid
 
+from moto.dynamodb.models import dynamodb_backends
 from moto.dynamodb.models.dynamo_type import Item
 
 from localcore.functions import STATE_TABLE
@@ -57,3 +58,35 @@ def test_transactions_do_not_keep_copies_of_the_table(stack: RunningLocalcore) -
             refused += 1
     assert refused == TRANSACTIONS
     assert live_items() - before < TABLE_ITEMS  # one copy of the table per transaction would be 20 x that
+
+
+def partitions(stack: RunningLocalcore) -> int:
+    """How many partitions moto holds for the state table (`{partition key: {sort key: item}}`)."""
+    config = stack.core.config
+    return len(dynamodb_backends[config.account][config.region].tables[STATE_TABLE].items)
+
+
+def test_reading_absent_items_and_deleting_the_last_item_of_a_partition_keep_nothing(
+    stack: RunningLocalcore,
+) -> None:
+    """moto's table is a defaultdict of partitions: every GetItem of an absent item (a rid not seen yet, a
+    repeated refusal's check) added an empty partition for good, and deleting a partition's last item left one.
+    A missing item is still answered without `Item` (API_GetItem.html: "If there is no matching item, GetItem
+    does not return any data"), and items that exist are still found."""
+    dynamodb = stack.client("dynamodb")
+    prefix = f"absent-{uuid.uuid4()}"
+    before = partitions(stack)
+    for index in range(TABLE_ITEMS):
+        answer = dynamodb.get_item(
+            TableName=STATE_TABLE, Key={"pk": {"S": f"{prefix}#{index}"}, "sk": {"S": "x"}}
+        )
+        assert "Item" not in answer
+    assert partitions(stack) == before
+
+    key = {"pk": {"S": f"{prefix}#kept"}, "sk": {"S": "x"}}
+    dynamodb.put_item(TableName=STATE_TABLE, Item={**key, "n": {"N": "1"}})
+    assert dynamodb.get_item(TableName=STATE_TABLE, Key=key)["Item"]["n"] == {"N": "1"}
+    assert partitions(stack) == before + 1
+    dynamodb.delete_item(TableName=STATE_TABLE, Key=key)
+    assert "Item" not in dynamodb.get_item(TableName=STATE_TABLE, Key=key)
+    assert partitions(stack) == before
