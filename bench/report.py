@@ -48,6 +48,7 @@ class Section:
 SECTIONS = [
     Section("ladder", "The end-to-end ladder", [], ["--quick"], plot=True, json=True),
     Section("profile", "Where the CPU of an answer goes", [], ["--chats", "4", "--seconds", "8"]),
+    Section("floor", "The floor of an answer's CPU", [], ["--answers", "2"], json=True),
     Section("soak", "The soak: memory over time", [], ["--quick"], plot=True, json=True),
     Section("memory", "Memory per connection and per stream", [], ["--quick"], json=True),
     Section(

@@ -63,6 +63,12 @@ Dashboards on the sharded feed (one connection per shard) against the old single
 `chat/+/response/+`, with AWS IoT's 100 publishes/s per connection enforced (docs/protocol.md, "Dashboard
 feed").
 """,
+    "floor": """
+The least CPU the ladder's answer costs with the production code path: the prompt function's streaming code
+with real boto3 clients against localcore, one answer at a time, without the Lambda runtime, the rule, the
+broker's deliveries or any contention (`bench/floor.py`). The goal of 40 ms per answer is for the whole stack
+under load; read the ladder's CPU per answer against this floor.
+""",
     "flood": """
 A victim asks one question at a time while one user floods prompts at AWS IoT's 100 publishes/s on several
 connections and another holds thousands of idle sockets on the HTTP gateway and the MQTT port; then the
@@ -163,6 +169,19 @@ def goals(runs: dict[str, Any]) -> list[str]:
             f"- CPU per answer (goal ≤ 40 ms): **{min(cpu, default=0)}–{max(cpu, default=0)} ms** across the rungs "
             "with more than one chat.",
         ]
+    floor = runs.get("floor")
+    if floor is not None and floor.data:
+        rows = floor.data["rows"]
+        answered = [row for row in rows if row["messages"]]
+        lines.append(
+            "- The floor beneath it, one answer at a time without the Lambda runtime (`bench.floor`): "
+            + "; ".join(
+                f"{row['name']} **{row['function_ms'] + row['localcore_ms']:.0f} ms** ({row['messages']:.1f} "
+                "messages)"
+                for row in answered
+            )
+            + f"; the model's pacing alone {rows[0]['function_ms']:.0f} ms."
+        )
     soak = runs.get("soak")
     if soak is not None and soak.data:
         samples = soak.data["samples"]
