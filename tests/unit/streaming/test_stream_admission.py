@@ -67,6 +67,19 @@ def _admit(admission: Admission, identity: str, received_at_ms: int | None = Non
     return decision
 
 
+def _service(
+    iot_sink: IotDataSink, store: StateStore, clock: Clock, admission: Admission
+) -> StreamingService:
+    """The streaming service on the shared clock, answering "Hello there." without a rate cap."""
+    return StreamingService(
+        iot_sink.client(),
+        StateStore(store.client, store.table, wall_clock=clock),
+        ScriptedProvider(text="Hello there."),
+        ServiceConfig(publisher=PublisherConfig(max_messages_per_second=0)),
+        admission=admission,
+    )
+
+
 def test_concurrent_streams_are_capped_per_identity_and_freed_on_release(store: StateStore) -> None:
     """The third stream of an identity is refused with too_many_streams; retry_after_ms is when the oldest
     slot is sure to be free; releasing a slot admits the next; another identity is not affected."""
@@ -236,13 +249,7 @@ def test_service_answers_a_refusal_with_one_error_event_and_records_it(
     recorded as answered, so a redelivery of the same event publishes nothing more (idempotency)."""
     clock = Clock()
     admission = _admission(store, clock, per_minute=1)
-    service = StreamingService(
-        iot_sink.client(),
-        StateStore(store.client, store.table, wall_clock=clock),
-        ScriptedProvider(text="Hello there."),
-        ServiceConfig(publisher=PublisherConfig(max_messages_per_second=0)),
-        admission=admission,
-    )
+    service = _service(iot_sink, store, clock, admission)
     alice = _identity()
     first = {"v": 1, "rid": str(uuid.uuid4()), "text": "Hi", "identity_id": alice}
     assert service.handle_prompt(first, lambda: 300_000).outcome == "end_turn"
@@ -267,13 +274,7 @@ def test_a_repeated_refusal_never_answers_a_redelivered_stream_with_an_error(
     dashboard update (only the first refusal of a window is shown) and no item in the table."""
     clock = Clock()
     admission = _admission(store, clock, per_minute=1)
-    service = StreamingService(
-        iot_sink.client(),
-        StateStore(store.client, store.table, wall_clock=clock),
-        ScriptedProvider(text="Hello there."),
-        ServiceConfig(publisher=PublisherConfig(max_messages_per_second=0)),
-        admission=admission,
-    )
+    service = _service(iot_sink, store, clock, admission)
     alice = _identity()
     answered = {"v": 1, "rid": str(uuid.uuid4()), "text": "Hi", "identity_id": alice}
     assert service.handle_prompt(answered, lambda: 300_000).outcome == "end_turn"
