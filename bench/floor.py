@@ -80,7 +80,7 @@ def counted_client(service: str, endpoints: dict[str, Any], calls: Counter[str])
     client = boto3.client(
         service,  # type: ignore[call-overload]
         endpoint_url=endpoints["http"],
-        region_name=endpoints.get("region", "us-east-1"),
+        region_name=endpoints["region"],
         aws_access_key_id=endpoints["admin_access_key_id"],
         aws_secret_access_key=endpoints["admin_secret_access_key"],
     )
@@ -101,7 +101,7 @@ def answered(stack: StackProcess, name: str, variant: dict[str, str], answers: i
     service = service_from_env(
         {**ENVIRONMENT, "STATE_TABLE": STATE_TABLE, **variant}, logger=quiet, iot=iot, dynamodb=dynamodb
     )
-    region = stack.endpoints.get("region", "us-east-1")
+    region = stack.endpoints["region"]
 
     def ask() -> int:
         event = {"v": 1, "rid": str(uuid.uuid4()), "text": "hi", "identity_id": f"{region}:{uuid.uuid4()}"}

@@ -41,6 +41,11 @@ def dynamodb_client(endpoint_url: str) -> Any:
     )
 
 
+def prompt_event(identity_id: str, text: str = "Hi", rid: str | None = None) -> dict[str, Any]:
+    """A prompt as the IoT rule hands it to the function (docs/protocol.md): a new rid unless one is given."""
+    return {"v": 1, "rid": rid or str(uuid.uuid4()), "text": text, "identity_id": identity_id}
+
+
 @dataclass(frozen=True)
 class Published:
     topic: str

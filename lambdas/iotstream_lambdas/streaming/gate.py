@@ -132,12 +132,16 @@ class Gate:
         record = self.store.read_request(identity_id, rid)
         if record is None:
             return refusal
-        return self._claimed_before(identity_id, rid, record)
+        return self._claimed(identity_id, rid, record)
 
-    def _claimed_before(self, identity_id: str, rid: str, record: RequestRecord | None = None) -> Decision:
-        record = record or self.store.read_request(identity_id, rid)
+    def _claimed_before(self, identity_id: str, rid: str) -> Decision:
+        record = self.store.read_request(identity_id, rid)
         if record is None:  # expired by TTL in between: long answered
             return Skipped("answered")
+        return self._claimed(identity_id, rid, record)
+
+    def _claimed(self, identity_id: str, rid: str, record: RequestRecord) -> Decision:
+        """What to do with a rid that has a record: answered, cancelled before it came, or streaming."""
         if record.status is None and record.cancelled:
             if self.store.record_outcome_unclaimed(identity_id, rid, "cancelled"):
                 return Cancelled()

@@ -28,6 +28,7 @@ from iotstream_lambdas.streaming.wire import (
     Error,
     response_topic,
 )
+from tests.support.streaming import prompt_event
 
 if TYPE_CHECKING:
     from tests.support.streaming import IotDataSink
@@ -251,9 +252,9 @@ def test_service_answers_a_refusal_with_one_error_event_and_records_it(
     admission = _admission(store, clock, per_minute=1)
     service = _service(iot_sink, store, clock, admission)
     alice = _identity()
-    first = {"v": 1, "rid": str(uuid.uuid4()), "text": "Hi", "identity_id": alice}
+    first = prompt_event(alice, "Hi")
     assert service.handle_prompt(first, lambda: 300_000).outcome == "end_turn"
-    second = {"v": 1, "rid": str(uuid.uuid4()), "text": "Hi again", "identity_id": alice}
+    second = prompt_event(alice, "Hi again")
     outcome = service.handle_prompt(second, lambda: 300_000)
     assert (outcome.status, outcome.outcome) == ("rejected", f"error:{E_RATE_LIMITED}")
     (event,) = iot_sink.events(response_topic(alice, second["rid"]))
@@ -276,9 +277,9 @@ def test_a_repeated_refusal_never_answers_a_redelivered_stream_with_an_error(
     admission = _admission(store, clock, per_minute=1)
     service = _service(iot_sink, store, clock, admission)
     alice = _identity()
-    answered = {"v": 1, "rid": str(uuid.uuid4()), "text": "Hi", "identity_id": alice}
+    answered = prompt_event(alice, "Hi")
     assert service.handle_prompt(answered, lambda: 300_000).outcome == "end_turn"
-    first_refused = {"v": 1, "rid": str(uuid.uuid4()), "text": "Hi again", "identity_id": alice}
+    first_refused = prompt_event(alice, "Hi again")
     assert service.handle_prompt(first_refused, lambda: 300_000).outcome == f"error:{E_RATE_LIMITED}"
     answer_events = len(iot_sink.on(response_topic(alice, answered["rid"])))
     feed_updates = [m for m in iot_sink.messages if m.topic.startswith(DASHBOARD_TOPIC_PREFIX)]
@@ -286,7 +287,7 @@ def test_a_repeated_refusal_never_answers_a_redelivered_stream_with_an_error(
     assert service.handle_prompt(answered, lambda: 300_000).status == "duplicate"
     assert len(iot_sink.on(response_topic(alice, answered["rid"]))) == answer_events
 
-    flood = {"v": 1, "rid": str(uuid.uuid4()), "text": "and again", "identity_id": alice}
+    flood = prompt_event(alice, "and again")
     outcome = service.handle_prompt(flood, lambda: 300_000)
     assert (outcome.status, outcome.outcome) == ("rejected", f"error:{E_RATE_LIMITED}")
     (event,) = iot_sink.events(response_topic(alice, flood["rid"]))
